@@ -1,0 +1,45 @@
+namespace Bot.Core.Announcements;
+
+public static class AnnouncementStatus
+{
+    public const string Scheduled = "scheduled";
+    public const string Dispatching = "dispatching";
+    public const string Completed = "completed";
+    public const string Cancelled = "cancelled";
+
+    public static readonly string[] All = [Scheduled, Dispatching, Completed, Cancelled];
+}
+
+/// <summary>A WhatsApp template with body parameters, for messages outside the 24-hour window.</summary>
+public sealed record TemplateContent(string Name, string Language, IReadOnlyList<string> Parameters);
+
+/// <summary>
+/// Every delivery is counted once, in its latest state, so once an announcement completes the counts add up
+/// to <see cref="Targeted"/>.
+/// </summary>
+public sealed record DeliveryCounts(long Targeted, long Sent, long Delivered, long Read, long Failed, long Unknown, long Skipped)
+{
+    public long Settled => Sent + Delivered + Read + Failed + Unknown + Skipped;
+}
+
+public sealed record Announcement(
+    string Id,
+    string EmployerId,
+    string Status,
+    DateTimeOffset SendAt,
+    DateTimeOffset CreatedAt,
+    string? Message,
+    TemplateContent? Template,
+    bool ToAllEmployees,
+    DeliveryCounts Counts);
+
+/// <summary>
+/// What an employer asked for, as asked: <see cref="SendAt"/> null means now and <see cref="EmployeeIds"/> null
+/// means every employee, so a repeated request hashes the same.
+/// </summary>
+public sealed record NewAnnouncement(
+    string EmployerId,
+    string? Message,
+    TemplateContent? Template,
+    DateTimeOffset? SendAt,
+    IReadOnlyList<string>? EmployeeIds);

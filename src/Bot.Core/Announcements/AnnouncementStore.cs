@@ -1,0 +1,180 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Bot.Core.Redis;
+using StackExchange.Redis;
+
+namespace Bot.Core.Announcements;
+
+public enum CreateOutcome { Created, Replayed, KeyReusedWithOtherRequest }
+
+public enum CancelOutcome { Cancelled, NotFound, TooLate }
+
+public sealed class AnnouncementStore(IConnectionMultiplexer redis, AnnouncementQueue queue, TimeProvider time)
+{
+    private IDatabase Db => redis.GetDatabase();
+
+    /// <summary>
+    /// Stores and schedules an announcement. With an idempotency key the id is derived from (employer, key), so
+    /// a repeated request (double click, client or proxy retry) finds the first one instead of making another.
+    /// </summary>
+    public async Task<(CreateOutcome Outcome, string Id)> CreateAsync(NewAnnouncement request, string? idempotencyKey)
+    {
+        var id = idempotencyKey is null ? Guid.CreateVersion7().ToString("N") : DeriveId(request.EmployerId, idempotencyKey);
+        var requestHash = Hash(request);
+        var now = time.GetUtcNow();
+        var sendAt = request.SendAt ?? now;
+        RedisValue[] fields =
+        [
+            "employerId", request.EmployerId,
+            "status", AnnouncementStatus.Scheduled,
+            "sendAt", sendAt.ToUnixMs(),
+            "createdAt", now.ToUnixMs(),
+            "message", request.Message ?? "",
+            "template", request.Template is null ? "" : JsonSerializer.Serialize(request.Template),
+            "audience", request.EmployeeIds is null ? "all" : "list",
+            "targeted", request.EmployeeIds?.Count ?? 0,
+        ];
+        var existing = await Db.ScriptEvaluateAsync(LuaScripts.CreateAnnouncement,
+            [RedisKeys.Announcement(id), RedisKeys.Targets(id)],
+            [requestHash, fields.Length / 2, .. fields, .. (request.EmployeeIds ?? []).Select(e => (RedisValue)e)]);
+
+        if (!existing.IsNull)
+        {
+            var stored = (RedisResult[])existing!;
+            if ((string?)stored[0] != requestHash) return (CreateOutcome.KeyReusedWithOtherRequest, id);
+            // The first request may have died between storing and scheduling; finishing its work here is harmless.
+            if ((string?)stored[1] == AnnouncementStatus.Scheduled) await IndexAndScheduleAsync(request.EmployerId, id);
+            return (CreateOutcome.Replayed, id);
+        }
+        await IndexAndScheduleAsync(request.EmployerId, id);
+        return (CreateOutcome.Created, id);
+    }
+
+    private async Task IndexAndScheduleAsync(string employerId, string id)
+    {
+        var stored = await Db.HashGetAsync(RedisKeys.Announcement(id), ["createdAt", "sendAt"]);
+        await Db.SortedSetAddAsync(RedisKeys.Announcements(employerId), IndexMember((long)stored[0], id), 0);
+        await queue.ScheduleAsync(id, Clock.FromUnixMs((long)stored[1]));
+    }
+
+    public async Task<Announcement?> GetAsync(string employerId, string id)
+    {
+        var announcement = await GetAsync(id);
+        return announcement?.EmployerId == employerId ? announcement : null;
+    }
+
+    public async Task<Announcement?> GetAsync(string id)
+    {
+        var entries = await Db.HashGetAllAsync(RedisKeys.Announcement(id));
+        return entries.Length == 0 ? null : ToAnnouncement(id, entries.ToDictionary(e => (string)e.Name!, e => e.Value));
+    }
+
+    /// <summary>A page of an employer's announcements, newest first.</summary>
+    public async Task<(IReadOnlyList<Announcement> Items, string? Next)> ListAsync(string employerId, string? status, string? cursor, int limit)
+    {
+        var items = new List<Announcement>(limit);
+        var after = cursor;
+        // With a status filter a page may need several reads of the index; each read is one pipelined batch.
+        while (items.Count < limit)
+        {
+            var members = await Db.SortedSetRangeByValueAsync(RedisKeys.Announcements(employerId),
+                min: default, max: after is null ? default : after, exclude: after is null ? Exclude.None : Exclude.Stop,
+                skip: 0, take: limit, order: Order.Descending);
+            if (members.Length == 0) return (items, null);
+            foreach (var member in members)
+            {
+                after = member;
+                var announcement = await GetAsync(employerId, IdOf(member!));
+                if (announcement is not null && (status is null || announcement.Status == status)) items.Add(announcement);
+                if (items.Count == limit) break;
+            }
+        }
+        return (items, after);
+    }
+
+    /// <summary>Cancels a scheduled announcement; once dispatching has begun it is too late.</summary>
+    public async Task<CancelOutcome> CancelAsync(string employerId, string id)
+    {
+        if (await GetAsync(employerId, id) is null) return CancelOutcome.NotFound;
+        var before = await SetStatusAsync(id, AnnouncementStatus.Scheduled, AnnouncementStatus.Cancelled, "cancelledAt");
+        if (before != AnnouncementStatus.Scheduled) return CancelOutcome.TooLate;
+        await queue.RemoveAsync(id);
+        return CancelOutcome.Cancelled;
+    }
+
+    /// <summary>Compare-and-set of the status; returns the status before the call.</summary>
+    public async Task<string?> SetStatusAsync(string id, string expected, string next, string timestampField) =>
+        (string?)await Db.ScriptEvaluateAsync(LuaScripts.SetAnnouncementStatus,
+            [RedisKeys.Announcement(id)], [expected, next, timestampField, time.GetUtcNow().ToUnixMs()]);
+
+    /// <summary>
+    /// Fixes the audience of an announcement sent to all employees, once: the first dispatcher to get here
+    /// builds the list under a private name and renames it into place with RENAMENX, so a dispatcher that
+    /// resumes the announcement sees the same list.
+    /// </summary>
+    public async Task<long> EnsureTargetsAsync(Announcement announcement, IAsyncEnumerable<string> audience, string owner)
+    {
+        var targets = RedisKeys.Targets(announcement.Id);
+        if (!announcement.ToAllEmployees) return await Db.ListLengthAsync(targets);
+
+        RedisKey draft = $"{targets}:draft:{owner}";
+        await Db.KeyDeleteAsync(draft);
+        var chunk = new List<RedisValue>(1000);
+        if (!await Db.KeyExistsAsync(targets))
+        await foreach (var employeeId in audience)
+        {
+            chunk.Add(employeeId);
+            if (chunk.Count == 1000) { await Db.ListRightPushAsync(draft, [.. chunk]); chunk.Clear(); }
+        }
+        if (chunk.Count > 0) await Db.ListRightPushAsync(draft, [.. chunk]);
+
+        if (!await Db.KeyRenameAsync(draft, targets, When.NotExists)) await Db.KeyDeleteAsync(draft);
+        // Written by whoever gets here, from the list that won: the same value every time.
+        var count = await Db.ListLengthAsync(targets);
+        await Db.HashSetAsync(RedisKeys.Announcement(announcement.Id), "targeted", count);
+        return count;
+    }
+
+    public async Task<string[]> TargetsAsync(string id, long start, long stop) =>
+        [.. (await Db.ListRangeAsync(RedisKeys.Targets(id), start, stop)).Select(v => (string)v!)];
+
+    public async Task<DeliveryCounts> CountsAsync(string id)
+    {
+        var v = await Db.HashGetAsync(RedisKeys.Announcement(id), CountFields);
+        return ToCounts(v);
+    }
+
+    private static readonly RedisValue[] CountFields = ["targeted", "sent", "delivered", "read", "failed", "unknown", "skipped"];
+
+    private static DeliveryCounts ToCounts(RedisValue[] v) =>
+        new((long)v[0], (long)v[1], (long)v[2], (long)v[3], (long)v[4], (long)v[5], (long)v[6]);
+
+    private static Announcement ToAnnouncement(string id, Dictionary<string, RedisValue> f)
+    {
+        RedisValue Get(string name) => f.TryGetValue(name, out var v) ? v : RedisValue.Null;
+        var template = Get("template");
+        return new Announcement(
+            id,
+            Get("employerId")!,
+            Get("status")!,
+            Clock.FromUnixMs((long)Get("sendAt")),
+            Clock.FromUnixMs((long)Get("createdAt")),
+            Get("message").IsNullOrEmpty ? null : (string?)Get("message"),
+            template.IsNullOrEmpty ? null : JsonSerializer.Deserialize<TemplateContent>((string)template!),
+            Get("audience") == "all",
+            ToCounts([.. CountFields.Select(c => Get(c!))]));
+    }
+
+    private static string IndexMember(long createdAtMs, string id) =>
+        createdAtMs.ToString("D13", CultureInfo.InvariantCulture) + ":" + id;
+
+    private static string IdOf(string member) => member[(member.IndexOf(':') + 1)..];
+
+    private static string DeriveId(string employerId, string idempotencyKey) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{employerId}\n{idempotencyKey}")))[..32];
+
+    private static string Hash(NewAnnouncement r) =>
+        Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(r)));
+}

@@ -1,0 +1,21 @@
+using Bot.Core.Announcements;
+using Bot.Core.Deliveries;
+using Bot.Core.Employees;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Bot.Core;
+
+public static class CoreServiceCollectionExtensions
+{
+    /// <summary>The Redis-backed stores; needs an <see cref="StackExchange.Redis.IConnectionMultiplexer"/>.</summary>
+    public static IServiceCollection AddAnnouncementStores(this IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<EmployeeStore>();
+        services.TryAddSingleton<AnnouncementQueue>();
+        services.TryAddSingleton<AnnouncementStore>();
+        services.TryAddSingleton<DeliveryStore>();
+        return services;
+    }
+}

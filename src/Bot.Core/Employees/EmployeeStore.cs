@@ -1,0 +1,101 @@
+using Bot.Core.Redis;
+using StackExchange.Redis;
+
+namespace Bot.Core.Employees;
+
+public sealed class EmployeeStore(IConnectionMultiplexer redis, TimeProvider time)
+{
+    private IDatabase Db => redis.GetDatabase();
+
+    public async Task<(UpsertResult Result, string? ConflictingEmployeeId)> UpsertAsync(
+        string employerId, string employeeId, string phone, string? name)
+    {
+        var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(LuaScripts.UpsertEmployee,
+            [RedisKeys.Employee(employerId, employeeId), RedisKeys.Phones(employerId), RedisKeys.Employees(employerId)],
+            [employeeId, phone, name ?? "", time.GetUtcNow().ToUnixMs()]))!;
+        return (string?)reply[0] switch
+        {
+            "created" => (UpsertResult.Created, null),
+            "updated" => (UpsertResult.Updated, null),
+            "unchanged" => (UpsertResult.Unchanged, null),
+            _ => (UpsertResult.PhoneConflict, (string?)reply[1]),
+        };
+    }
+
+    public async Task<Employee?> GetAsync(string employerId, string employeeId)
+    {
+        var values = await Db.HashGetAsync(RedisKeys.Employee(employerId, employeeId), EmployeeFields);
+        return ToEmployee(employeeId, values);
+    }
+
+    /// <summary>A page of employees in id order; <paramref name="after"/> is the last id of the previous page.</summary>
+    public async Task<(IReadOnlyList<Employee> Items, string? Next)> ListAsync(string employerId, string? after, int limit)
+    {
+        var ids = await IdsAfterAsync(employerId, after, limit + 1);
+        var page = ids.Take(limit).Select(id => (string)id!).ToArray();
+        var employees = await GetManyAsync(employerId, page);
+        var items = page.Zip(employees).Where(p => p.Second is not null).Select(p => p.Second!).ToList();
+        return (items, ids.Length > limit ? page[^1] : null);
+    }
+
+    /// <summary>Looks employees up in one pipelined round trip; null where an id is unknown.</summary>
+    public async Task<Employee?[]> GetManyAsync(string employerId, IReadOnlyList<string> employeeIds)
+    {
+        var batch = Db.CreateBatch();
+        var reads = employeeIds.Select(id => batch.HashGetAsync(RedisKeys.Employee(employerId, id), EmployeeFields)).ToArray();
+        batch.Execute();
+        var values = await Task.WhenAll(reads);
+        return [.. employeeIds.Select((id, i) => ToEmployee(id, values[i]))];
+    }
+
+    /// <summary>Sets the status; false when the employee does not exist or was removed.</summary>
+    public async Task<bool> SetStatusAsync(string employerId, string employeeId, string status)
+    {
+        var previous = await Db.ScriptEvaluateAsync(LuaScripts.SetEmployeeStatus,
+            [RedisKeys.Employee(employerId, employeeId), RedisKeys.Phones(employerId)],
+            [employeeId, status, time.GetUtcNow().ToUnixMs()]);
+        return !previous.IsNull;
+    }
+
+    public Task<bool> RemoveAsync(string employerId, string employeeId) =>
+        SetStatusAsync(employerId, employeeId, EmployeeStatus.Removed);
+
+    /// <summary>Every employee id that is not removed: the audience of an announcement sent to "all".</summary>
+    public async IAsyncEnumerable<string> AudienceAsync(string employerId)
+    {
+        const int pageSize = 1000;
+        string? after = null;
+        while (true)
+        {
+            var ids = await IdsAfterAsync(employerId, after, pageSize);
+            if (ids.Length == 0) yield break;
+            var statuses = await StatusesAsync(employerId, ids);
+            for (var i = 0; i < ids.Length; i++)
+            {
+                // Opted-out employees stay in the audience so they are counted as skipped.
+                if (statuses[i] is { } s && s != EmployeeStatus.Removed) yield return ids[i]!;
+            }
+            after = ids[^1];
+        }
+    }
+
+    private Task<RedisValue[]> IdsAfterAsync(string employerId, string? after, int take) =>
+        Db.SortedSetRangeByValueAsync(RedisKeys.Employees(employerId),
+            min: after ?? default(RedisValue), max: default, exclude: after is null ? Exclude.None : Exclude.Start,
+            order: Order.Ascending, skip: 0, take: take);
+
+    private async Task<string?[]> StatusesAsync(string employerId, RedisValue[] ids)
+    {
+        var batch = Db.CreateBatch();
+        var reads = ids.Select(id => batch.HashGetAsync(RedisKeys.Employee(employerId, id!), "status")).ToArray();
+        batch.Execute();
+        return [.. (await Task.WhenAll(reads)).Select(v => (string?)v)];
+    }
+
+    private static readonly RedisValue[] EmployeeFields = ["phone", "name", "status", "updatedAt"];
+
+    private static Employee? ToEmployee(string employeeId, RedisValue[] v) =>
+        v[2].IsNull
+            ? null
+            : new Employee(employeeId, v[0]!, v[1].IsNullOrEmpty ? null : (string?)v[1], v[2]!, Clock.FromUnixMs((long)v[3]));
+}

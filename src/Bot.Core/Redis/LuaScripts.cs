@@ -1,0 +1,30 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+
+namespace Bot.Core.Redis;
+
+/// <summary>
+/// The Lua scripts in Redis/Scripts, embedded in this assembly. StackExchange.Redis caches each script's
+/// SHA and sends EVALSHA after the first call.
+/// </summary>
+public static class LuaScripts
+{
+    private static readonly ConcurrentDictionary<string, string> Cache = new();
+
+    public static string ClaimDue => Load("claim-due.lua");
+    public static string ClaimDelivery => Load("claim-delivery.lua");
+    public static string TransitionDelivery => Load("transition-delivery.lua");
+    public static string UpsertEmployee => Load("upsert-employee.lua");
+    public static string SetEmployeeStatus => Load("set-employee-status.lua");
+    public static string CreateAnnouncement => Load("create-announcement.lua");
+    public static string SetAnnouncementStatus => Load("set-announcement-status.lua");
+    public static string ReleaseDelivery => Load("release-delivery.lua");
+
+    private static string Load(string name) => Cache.GetOrAdd(name, static n =>
+    {
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream(n)
+            ?? throw new InvalidOperationException($"Embedded Lua script '{n}' is missing.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    });
+}

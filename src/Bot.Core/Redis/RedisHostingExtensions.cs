@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using StackExchange.Redis;
+
+namespace Bot.Core.Redis;
+
+public static class RedisHostingExtensions
+{
+    public const string ConnectionStringName = "Redis";
+
+    /// <summary>One shared <see cref="IConnectionMultiplexer"/> for the process, from <c>ConnectionStrings:Redis</c>.</summary>
+    public static IHostApplicationBuilder AddRedis(this IHostApplicationBuilder builder)
+    {
+        var configuration = ParseConnectionString(builder.Configuration);
+        builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(configuration));
+        return builder;
+    }
+
+    public static ConfigurationOptions ParseConnectionString(IConfiguration configuration)
+    {
+        var value = configuration.GetConnectionString(ConnectionStringName);
+        if (string.IsNullOrWhiteSpace(value)) value = "localhost:6379";
+        ConfigurationOptions options;
+        try
+        {
+            options = ConfigurationOptions.Parse(value);
+        }
+        catch (Exception ex) when (ex is ArgumentException or RedisConnectionException)
+        {
+            throw new InvalidOperationException($"ConnectionStrings:Redis is not a valid StackExchange.Redis configuration: {ex.Message}");
+        }
+        // Start even while Redis is down: readiness reports it, and the multiplexer reconnects by itself.
+        options.AbortOnConnectFail = false;
+        return options;
+    }
+}

@@ -1,0 +1,24 @@
+-- Moves a delivery to a later state and moves its count between the announcement's counters, atomically.
+-- A state never goes backwards: WhatsApp does not promise status order ('read' may arrive before
+-- 'delivered'), and a late or redelivered status must change nothing.
+-- KEYS[1] delivery key, KEYS[2] announcement hash
+-- ARGV[1] new value (its first character is the state), ARGV[2] value the caller expects ('' = any)
+-- Returns 1 when applied, 0 when not allowed or the value changed meanwhile.
+local current = redis.call('GET', KEYS[1])
+if not current then return 0 end
+if ARGV[2] ~= '' and current ~= ARGV[2] then return 0 end
+local from = string.sub(current, 1, 1)
+local to = string.sub(ARGV[1], 1, 1)
+-- c claimed, u unknown, s sent, d delivered, r read, f failed, k skipped
+local allowed = {
+  c = { u = true, s = true, f = true },
+  u = { s = true, d = true, r = true, f = true },
+  s = { d = true, r = true, f = true },
+  d = { r = true },
+}
+if not (allowed[from] and allowed[from][to]) then return 0 end
+local counters = { u = 'unknown', s = 'sent', d = 'delivered', r = 'read', f = 'failed', k = 'skipped' }
+redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL')
+if counters[from] then redis.call('HINCRBY', KEYS[2], counters[from], -1) end
+redis.call('HINCRBY', KEYS[2], counters[to], 1)
+return 1

@@ -1,0 +1,194 @@
+using Bot.Core.Announcements;
+using Bot.Core.Redis;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using RedLockNet;
+using StackExchange.Redis;
+
+namespace Bot.Scheduler;
+
+/// <summary>
+/// The dispatcher loop: take the lock (unless switched off), claim due announcements, fan each out, and
+/// sleep until the next one is due, a pub/sub wake-up arrives, or the poll interval passes.
+/// </summary>
+public sealed partial class Dispatcher(
+    AnnouncementQueue queue,
+    FanOut fanOut,
+    DispatcherLock dispatcherLock,
+    DispatchPause pause,
+    IConnectionMultiplexer redis,
+    IOptions<DispatcherOptions> options,
+    TimeProvider time,
+    ILogger<Dispatcher> logger) : BackgroundService
+{
+    private readonly DispatcherOptions options = options.Value;
+    private readonly SemaphoreSlim wakeUp = new(0, 1);
+    private RedLockStatus? lastLockStatus;
+
+    /// <summary>Who this dispatcher is in delivery claims: unique per instance, readable in Redis.</summary>
+    public string Owner { get; } = $"{Environment.MachineName}.{Environment.ProcessId}.{Guid.NewGuid().ToString("N")[..6]}";
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var subscriber = redis.GetSubscriber();
+        await subscriber.SubscribeAsync(RedisKeys.WakeUp, (_, _) => WakeUp());
+        LogStarted(Owner, options.UseLock);
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                try
+                {
+                    if (!options.UseLock)
+                    {
+                        await DispatchWhileAsync(() => true, takeOverAll: false, stoppingToken);
+                        continue;
+                    }
+                    using var held = await dispatcherLock.AcquireAsync(options.LockExpiry, options.PollInterval, stoppingToken);
+                    ReportLock(held.Status);
+                    if (held.IsAcquired)
+                    {
+                        // A new holder owns everything in flight: the previous holder is dead or has lost the lock.
+                        await DispatchWhileAsync(() => held.IsAcquired, takeOverAll: true, stoppingToken);
+                        ReportLock(held.Status);
+                    }
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                }
+                catch (Exception ex)
+                {
+                    LogLoopFailed(ex);
+                    await Sleep(options.PollInterval, stoppingToken);
+                }
+            }
+        }
+        finally
+        {
+            await subscriber.UnsubscribeAsync(RedisKeys.WakeUp);
+        }
+    }
+
+    private async Task DispatchWhileAsync(Func<bool> held, bool takeOverAll, CancellationToken stoppingToken)
+    {
+        var running = new List<Task>();
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested && held())
+            {
+                running.RemoveAll(t => t.IsCompleted);
+                var room = options.MaxParallelAnnouncements - running.Count;
+                if (room > 0 && !pause.IsPaused)
+                {
+                    var now = time.GetUtcNow();
+                    var ids = await queue.ClaimAsync(options.LeaseDuration, takeOverAll ? DateTimeOffset.MaxValue : now, room);
+                    takeOverAll = false;
+                    running.AddRange(ids.Select(id => RunFanOutAsync(id, held, stoppingToken)));
+                    if (ids.Length == room) continue;
+                }
+                await WaitForWorkAsync(running, stoppingToken);
+            }
+        }
+        finally
+        {
+            // Fan-outs stop at their next batch once the lock is lost or the host stops; wait for them so
+            // in-flight sends are recorded before the lock is released.
+            await Task.WhenAll(running);
+        }
+    }
+
+    private async Task RunFanOutAsync(string id, Func<bool> held, CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        try
+        {
+            await fanOut.RunAsync(id, Owner, held, stoppingToken);
+        }
+        catch (Exception ex)
+        {
+            // The lease runs out and the announcement is retried then (here or on another replica).
+            LogFanOutFailed(ex, id);
+        }
+        finally
+        {
+            WakeUp();
+        }
+    }
+
+    private async Task WaitForWorkAsync(List<Task> running, CancellationToken stoppingToken)
+    {
+        var now = time.GetUtcNow();
+        var wait = options.PollInterval;
+        if (pause.IsPaused) wait = Min(wait, pause.PausedUntil - now);
+        else if (running.Count < options.MaxParallelAnnouncements)
+        {
+            foreach (var next in new[] { await queue.NextDueAsync(), await queue.NextLeaseExpiryAsync() })
+            {
+                if (next is { } at) wait = Min(wait, at - now);
+            }
+        }
+        if (wait <= TimeSpan.Zero) return;
+        try
+        {
+            await wakeUp.WaitAsync(wait, stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private void WakeUp()
+    {
+        try
+        {
+            wakeUp.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already signalled.
+        }
+    }
+
+    private void ReportLock(RedLockStatus status)
+    {
+        if (status == lastLockStatus) return;
+        lastLockStatus = status;
+        if (status is RedLockStatus.NoQuorum) LogNoQuorum();
+        else LogLockStatus(Owner, status);
+    }
+
+    private async Task Sleep(TimeSpan delay, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await Task.Delay(delay, time, stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    public override void Dispose()
+    {
+        wakeUp.Dispose();
+        base.Dispose();
+    }
+
+    [LoggerMessage(LogLevel.Information, "Dispatcher {Owner} started (lock {UseLock})")]
+    private partial void LogStarted(string owner, bool useLock);
+
+    [LoggerMessage(LogLevel.Information, "Dispatcher {Owner}: lock {Status}")]
+    private partial void LogLockStatus(string owner, RedLockStatus status);
+
+    [LoggerMessage(LogLevel.Warning, "Dispatcher lock has no quorum: fewer than a majority of its Redis instances answer, so nothing is claimed")]
+    private partial void LogNoQuorum();
+
+    [LoggerMessage(LogLevel.Error, "Dispatcher loop failed; retrying")]
+    private partial void LogLoopFailed(Exception exception);
+
+    [LoggerMessage(LogLevel.Error, "Fan-out of announcement {AnnouncementId} failed; it resumes when its lease runs out")]
+    private partial void LogFanOutFailed(Exception exception, string announcementId);
+}

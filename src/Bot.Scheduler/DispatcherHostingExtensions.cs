@@ -1,0 +1,28 @@
+using Bot.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Bot.Scheduler;
+
+public static class DispatcherHostingExtensions
+{
+    /// <summary>
+    /// Adds the dispatcher to a host. Needs <c>AddRedis()</c> and <c>AddWhatsAppClient()</c> on the same host.
+    /// </summary>
+    public static IHostApplicationBuilder AddDispatcher(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<DispatcherOptions>()
+            .BindConfiguration(DispatcherOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddAnnouncementStores();
+        builder.Services.AddMetrics();
+        builder.Services.AddSingleton<DispatcherMetrics>();
+        builder.Services.AddSingleton<SendRateLimiter>();
+        builder.Services.AddSingleton<DispatchPause>();
+        builder.Services.AddSingleton<DispatcherLock>();
+        builder.Services.AddSingleton<FanOut>();
+        builder.Services.AddHostedService<Dispatcher>();
+        return builder;
+    }
+}

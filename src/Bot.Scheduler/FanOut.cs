@@ -1,0 +1,248 @@
+using System.Diagnostics;
+using Bot.Core;
+using Bot.Core.Announcements;
+using Bot.Core.Deliveries;
+using Bot.Core.Employees;
+using Bot.WhatsAppClient;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Bot.Scheduler;
+
+/// <summary>
+/// One dispatcher's pass over one claimed announcement: for each target employee, SET NX the delivery key,
+/// send only where that succeeded, and record the outcome. Running it twice (or five times at once) on the
+/// same announcement sends nobody a second message; that is what makes resuming safe.
+/// </summary>
+public sealed partial class FanOut(
+    AnnouncementStore announcements,
+    AnnouncementQueue queue,
+    EmployeeStore employees,
+    DeliveryStore deliveries,
+    IWhatsAppSender whatsApp,
+    SendRateLimiter rateLimiter,
+    DispatchPause pause,
+    DispatcherMetrics metrics,
+    IOptions<DispatcherOptions> options,
+    TimeProvider time,
+    ILogger<FanOut> logger)
+{
+    private readonly DispatcherOptions options = options.Value;
+
+    /// <param name="id">The announcement, already claimed into the in-flight set.</param>
+    /// <param name="owner">Who claims the deliveries (one id per dispatcher instance).</param>
+    /// <param name="stillHeld">Whether this dispatcher may go on (it still holds the lock); checked before every batch.</param>
+    /// <param name="stopping">Host shutdown: in-flight sends finish, nothing new starts.</param>
+    public async Task RunAsync(string id, string owner, Func<bool> stillHeld, CancellationToken stopping)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var announcement = await announcements.GetAsync(id);
+        if (announcement is null || !await StartAsync(announcement))
+        {
+            await queue.RemoveAsync(id);
+            return;
+        }
+        metrics.Claimed(time.GetUtcNow() - announcement.SendAt);
+
+        var total = await announcements.EnsureTargetsAsync(announcement, employees.AudienceAsync(announcement.EmployerId), owner);
+        for (long offset = 0; offset < total; offset += options.BatchSize)
+        {
+            if (stopping.IsCancellationRequested || !stillHeld())
+            {
+                // Let another replica resume now rather than when the lease runs out.
+                await queue.HandBackAsync(id);
+                LogHandedBack(id, offset, total);
+                return;
+            }
+            await queue.RenewAsync(id, time.GetUtcNow() + options.LeaseDuration);
+            var batch = await announcements.TargetsAsync(id, offset, offset + options.BatchSize - 1);
+            await SendBatchAsync(announcement, batch, owner, stillHeld, stopping);
+            if (pause.IsPaused)
+            {
+                // Stays 'dispatching' and resumes after the pause; delivered ones are skipped by SET NX then.
+                await queue.RequeueAsync(id, pause.PausedUntil);
+                return;
+            }
+        }
+        await FinishAsync(announcement);
+        metrics.FanOutFinished(Stopwatch.GetElapsedTime(started));
+    }
+
+    /// <summary>Moves a scheduled announcement to dispatching; false when it was cancelled or finished meanwhile.</summary>
+    private async Task<bool> StartAsync(Announcement announcement)
+    {
+        if (announcement.Status == AnnouncementStatus.Dispatching) return true;
+        if (announcement.Status != AnnouncementStatus.Scheduled) return false;
+        var before = await announcements.SetStatusAsync(announcement.Id,
+            AnnouncementStatus.Scheduled, AnnouncementStatus.Dispatching, "startedAt");
+        return before is AnnouncementStatus.Scheduled or AnnouncementStatus.Dispatching;
+    }
+
+    private async Task SendBatchAsync(Announcement announcement, string[] employeeIds, string owner, Func<bool> stillHeld, CancellationToken stopping)
+    {
+        // The phone is read now, just before the send: an employee whose number changed gets it on the new one.
+        var people = await employees.GetManyAsync(announcement.EmployerId, employeeIds);
+        var now = time.GetUtcNow();
+        var claims = employeeIds.Select((employeeId, i) => new DeliveryClaim(employeeId, people[i] switch
+        {
+            { Status: EmployeeStatus.Active } => DeliveryRecord.Claimed(owner, now),
+            null => new DeliveryRecord(DeliveryState.Skipped, now, Error: "not_found"),
+            { Status: var status } => new DeliveryRecord(DeliveryState.Skipped, now, Error: status),
+        })).ToArray();
+        var existing = await deliveries.ClaimAsync(announcement.Id, claims, options.DeliveryRetention);
+
+        var toSend = new List<(Employee Employee, DeliveryRecord Claim)>();
+        for (var i = 0; i < claims.Length; i++)
+        {
+            if (existing[i] is null)
+            {
+                if (claims[i].Record.State == DeliveryState.Claimed) toSend.Add((people[i]!, claims[i].Record));
+                continue;
+            }
+            metrics.DuplicatePrevented();
+            if (IsAbandoned(existing[i]!, owner, now))
+            {
+                // Its dispatcher died mid-send: the message may or may not have gone out, so it is never re-sent.
+                // A status webhook carrying its callback data can still prove it was sent.
+                await deliveries.TransitionAsync(announcement.Id, claims[i].EmployeeId,
+                    new DeliveryRecord(DeliveryState.Unknown, now, existing[i]!.Reference, "abandoned"), existing[i]);
+            }
+        }
+
+        using var lineStopped = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        var begun = new bool[toSend.Count];
+        try
+        {
+            await Parallel.ForEachAsync(Enumerable.Range(0, toSend.Count),
+                new ParallelOptions { MaxDegreeOfParallelism = options.MaxConcurrentSends, CancellationToken = lineStopped.Token },
+                async (i, token) =>
+                {
+                    begun[i] = true;
+                    await DeliverAsync(announcement, toSend[i].Employee, toSend[i].Claim, lineStopped, token);
+                });
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutdown or a stop-the-line error: claims that were never sent go back, so a resume sends them.
+            for (var i = 0; i < toSend.Count; i++)
+            {
+                if (!begun[i]) await deliveries.ReleaseAsync(announcement.Id, toSend[i].Employee.EmployeeId, toSend[i].Claim);
+            }
+        }
+
+        bool IsAbandoned(DeliveryRecord record, string me, DateTimeOffset at) =>
+            record.State == DeliveryState.Claimed && record.Reference != me &&
+            // Under the lock, any other claimant is a dispatcher that lost the lock; without it, only age tells.
+            ((options.UseLock && stillHeld()) || at - record.UpdatedAt > options.StaleClaimAfter);
+    }
+
+    /// <summary>Sends one claimed delivery and records how it ended; retries only what provably was not accepted.</summary>
+    private async Task DeliverAsync(Announcement announcement, Employee employee, DeliveryRecord claim, CancellationTokenSource lineStopped, CancellationToken token)
+    {
+        var callbackData = $"{announcement.Id}:{employee.EmployeeId}";
+        OutgoingMessage message = announcement.Template is { } t
+            ? new TemplateMessage(employee.Phone, t.Name, t.Language, t.Parameters, callbackData)
+            : new TextMessage(employee.Phone, announcement.Message!, callbackData);
+
+        for (var attempt = 1; ; attempt++)
+        {
+            if (pause.IsPaused)
+            {
+                // Another fan-out hit a stop-the-line error: this send would fail the same way.
+                await deliveries.ReleaseAsync(announcement.Id, employee.EmployeeId, claim);
+                await lineStopped.CancelAsync();
+                return;
+            }
+            SendResult result;
+            try
+            {
+                using var permit = await rateLimiter.AcquireAsync(token);
+                // Not cancellable: once a request may have left, its answer decides the delivery's state.
+                result = await whatsApp.SendAsync(message, CancellationToken.None);
+            }
+            catch (OperationCanceledException)
+            {
+                await deliveries.ReleaseAsync(announcement.Id, employee.EmployeeId, claim);
+                return;
+            }
+            metrics.Sent(result.Outcome.ToString());
+            var now = time.GetUtcNow();
+            switch (result.Outcome)
+            {
+                case SendOutcome.Accepted:
+                    await Record(new DeliveryRecord(DeliveryState.Sent, now, result.MessageId));
+                    return;
+                case SendOutcome.Permanent:
+                    await Record(new DeliveryRecord(DeliveryState.Failed, now, Error: result.ErrorCode?.ToString()));
+                    return;
+                case SendOutcome.Unknown:
+                    LogUnknown(announcement.Id, employee.EmployeeId, result.Error);
+                    await Record(new DeliveryRecord(DeliveryState.Unknown, now, Error: result.ErrorCode?.ToString() ?? "no_answer"));
+                    return;
+                case SendOutcome.StopTheLine:
+                    // Not accepted: give the claim back so the resumed announcement sends it.
+                    await deliveries.ReleaseAsync(announcement.Id, employee.EmployeeId, claim);
+                    if (pause.Trip(options.StopTheLinePause))
+                        LogStopTheLine(result.ErrorCode, result.Error, options.StopTheLinePause, announcement.Id);
+                    await lineStopped.CancelAsync();
+                    return;
+                case SendOutcome.Retryable when attempt >= options.MaxSendAttempts:
+                    await Record(new DeliveryRecord(DeliveryState.Failed, now, Error: result.ErrorCode?.ToString()));
+                    return;
+                case SendOutcome.Retryable:
+                    metrics.Retried();
+                    try
+                    {
+                        await Task.Delay(RetryDelay(result, attempt), time, token);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        await deliveries.ReleaseAsync(announcement.Id, employee.EmployeeId, claim);
+                        return;
+                    }
+                    break;
+            }
+        }
+
+        Task Record(DeliveryRecord outcome) => deliveries.TransitionAsync(announcement.Id, employee.EmployeeId, outcome);
+    }
+
+    private TimeSpan RetryDelay(SendResult result, int attempt)
+    {
+        if (result.RetryAfter is { } retryAfter) return Min(retryAfter, options.RetryMaxDelay);
+        // Pair rate limit (same recipient): Meta asks for 4^n seconds; everything else backs off 2^n with jitter.
+        var factor = result.ErrorCode == 131056 ? Math.Pow(4, attempt) : Math.Pow(2, attempt - 1);
+        var delay = options.RetryBaseDelay * factor * (0.8 + Random.Shared.NextDouble() * 0.4);
+        return Min(delay, options.RetryMaxDelay);
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    private async Task FinishAsync(Announcement announcement)
+    {
+        var counts = await announcements.CountsAsync(announcement.Id);
+        if (counts.Settled < counts.Targeted)
+        {
+            // Another dispatcher still has sends in flight (or died with some): look again when its claims
+            // could have gone stale; whoever settles the last delivery completes the announcement.
+            await queue.RenewAsync(announcement.Id, time.GetUtcNow() + options.LeaseDuration);
+            return;
+        }
+        if (await announcements.SetStatusAsync(announcement.Id, AnnouncementStatus.Dispatching,
+                AnnouncementStatus.Completed, "completedAt") == AnnouncementStatus.Dispatching)
+            LogCompleted(announcement.Id, counts);
+        await queue.RemoveAsync(announcement.Id);
+    }
+
+    [LoggerMessage(LogLevel.Information, "Announcement {AnnouncementId} completed: {Counts}")]
+    private partial void LogCompleted(string announcementId, DeliveryCounts counts);
+
+    [LoggerMessage(LogLevel.Information, "Announcement {AnnouncementId} handed back after {Done} of {Total} targets (stopping or lock lost)")]
+    private partial void LogHandedBack(string announcementId, long done, long total);
+
+    [LoggerMessage(LogLevel.Warning, "Delivery {AnnouncementId}/{EmployeeId} has an unknown outcome ({Reason}); it will not be re-sent")]
+    private partial void LogUnknown(string announcementId, string employeeId, string? reason);
+
+    [LoggerMessage(LogLevel.Error, "WhatsApp answered error {Code} ({Error}): dispatching is paused for {Pause}; announcement {AnnouncementId} stays resumable")]
+    private partial void LogStopTheLine(int? code, string? error, TimeSpan pause, string announcementId);
+}
