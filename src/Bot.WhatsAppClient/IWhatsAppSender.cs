@@ -1,0 +1,10 @@
+namespace Bot.WhatsAppClient;
+
+/// <summary>Sends one message through the WhatsApp Cloud API, once, without retrying.</summary>
+public interface IWhatsAppSender
+{
+    /// <summary>Sends <paramref name="message"/> and classifies the outcome. Only throws <see cref="ArgumentException"/> for invalid input.</summary>
+    /// <param name="message">The message to send.</param>
+    /// <param name="cancellationToken">Cancels the call; a cancelled send is reported as <see cref="SendOutcome.Unknown"/>.</param>
+    Task<SendResult> SendAsync(OutgoingMessage message, CancellationToken cancellationToken = default);
+}

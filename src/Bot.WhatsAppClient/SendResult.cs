@@ -1,0 +1,38 @@
+namespace Bot.WhatsAppClient;
+
+/// <summary>What the dispatcher should do after one send attempt.</summary>
+public enum SendOutcome
+{
+    /// <summary>Meta accepted the message (accepted is not delivered).</summary>
+    Accepted,
+
+    /// <summary>Meta did not accept the message; it is safe to send again later.</summary>
+    Retryable,
+
+    /// <summary>The message failed for good; do not retry.</summary>
+    Permanent,
+
+    /// <summary>The request may have been accepted; a retry could send a duplicate.</summary>
+    Unknown,
+
+    /// <summary>Stop all dispatching and alert (expired token, restricted account, spam limit).</summary>
+    StopTheLine,
+}
+
+/// <summary>The result of one send attempt.</summary>
+/// <param name="Outcome">The classified outcome.</param>
+/// <param name="MessageId">The <c>wamid</c> when accepted.</param>
+/// <param name="ErrorCode">The Graph error code, or the HTTP status when the body carried none.</param>
+/// <param name="Error">A short, log-safe description of the failure.</param>
+/// <param name="RetryAfter">How long Meta asked us to wait, when it said so.</param>
+public sealed record SendResult(
+    SendOutcome Outcome,
+    string? MessageId = null,
+    int? ErrorCode = null,
+    string? Error = null,
+    TimeSpan? RetryAfter = null)
+{
+    /// <summary>Creates an accepted result carrying Meta's message id.</summary>
+    /// <param name="messageId">The <c>wamid</c> Meta returned.</param>
+    public static SendResult Accepted(string messageId) => new(SendOutcome.Accepted, messageId);
+}

@@ -1,0 +1,40 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Bot.WhatsAppClient;
+
+/// <summary>Settings for the WhatsApp Cloud API, bound from the <c>WhatsApp</c> configuration section.</summary>
+public sealed class WhatsAppOptions
+{
+    /// <summary>The configuration section these options are bound from.</summary>
+    public const string SectionName = "WhatsApp";
+
+    /// <summary>Graph API base address, e.g. <c>https://graph.facebook.com</c>.</summary>
+    [Required, Url]
+    public string BaseUrl { get; set; } = "https://graph.facebook.com";
+
+    /// <summary>Graph API version path segment, e.g. <c>v23.0</c>.</summary>
+    [Required, RegularExpression(@"^v\d+\.\d+$")]
+    public string ApiVersion { get; set; } = "v23.0";
+
+    /// <summary>The business phone number id that messages are sent from.</summary>
+    [Required]
+    public string PhoneNumberId { get; set; } = "";
+
+    /// <summary>System-user access token sent as a bearer token. Secret: never logged.</summary>
+    [Required]
+    public string AccessToken { get; set; } = "";
+
+    /// <summary>App secret keying the webhook signature (used by the webhook host, not validated here).</summary>
+    public string AppSecret { get; set; } = "";
+
+    /// <summary>Token expected in webhook verification requests (used by the webhook host, not validated here).</summary>
+    public string VerifyToken { get; set; } = "";
+
+    /// <summary>Send throughput allowed for the business number (Meta's default is 80/s, up to 1000/s).</summary>
+    [Range(1, 1000)]
+    public int MessagesPerSecond { get; set; } = 80;
+
+    /// <summary>HTTP timeout for one send request.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:05:00")]
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+}

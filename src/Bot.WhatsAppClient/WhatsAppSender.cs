@@ -1,0 +1,107 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Bot.WhatsAppClient;
+
+/// <summary>Sends one message, once. Retries and rate limiting belong to the dispatcher.</summary>
+internal sealed partial class WhatsAppSender(
+    IWhatsAppApi api,
+    IOptionsMonitor<WhatsAppOptions> options,
+    ILogger<WhatsAppSender> logger) : IWhatsAppSender
+{
+    private const int MaxTextBodyLength = 4096;
+
+    public async Task<SendResult> SendAsync(OutgoingMessage message, CancellationToken cancellationToken = default)
+    {
+        var request = BuildRequest(message);
+        var settings = options.CurrentValue;
+        var recipient = PhoneMask.Mask(message.To);
+        LogSending(request.Type, recipient);
+
+        SendResult result;
+        try
+        {
+            using var response = await api.SendMessageAsync(settings.ApiVersion, settings.PhoneNumberId, request, cancellationToken);
+            result = response.HasRequestError(out var requestError)
+                ? WhatsAppErrorPolicy.FromException(requestError, cancellationToken.IsCancellationRequested)
+                : WhatsAppErrorPolicy.FromResponse(response, message.To, DateTimeOffset.UtcNow);
+        }
+        catch (Exception ex)
+        {
+            // Refit rethrows OperationCanceledException when the caller cancelled. The request may
+            // already be out, so report Unknown instead of letting the dispatcher assume "not sent".
+            result = WhatsAppErrorPolicy.FromException(ex, cancellationToken.IsCancellationRequested);
+        }
+
+        if (result.Outcome is SendOutcome.Unknown or SendOutcome.StopTheLine)
+            LogNeedsAttention(recipient, result.Outcome, result.ErrorCode, result.Error);
+        else
+            LogSent(recipient, result.Outcome, result.ErrorCode, result.MessageId);
+
+        return result;
+    }
+
+    internal static SendMessageRequest BuildRequest(OutgoingMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        // Without the '+' Meta prepends the sender's country code, which can reach the wrong person.
+        if (message.To is null || !E164().IsMatch(message.To))
+            throw new ArgumentException($"Recipient {PhoneMask.Mask(message.To)} is not E.164 with a leading '+'.", nameof(message));
+
+        return message switch
+        {
+            TextMessage text => new SendMessageRequest
+            {
+                To = text.To,
+                Type = "text",
+                Text = new TextContent { PreviewUrl = false, Body = ValidBody(text.Body) },
+                BizOpaqueCallbackData = text.CallbackData,
+            },
+            TemplateMessage template => new SendMessageRequest
+            {
+                To = template.To,
+                Type = "template",
+                Template = BuildTemplate(template),
+                BizOpaqueCallbackData = template.CallbackData,
+            },
+            _ => throw new ArgumentException($"Unsupported message type {message.GetType().Name}.", nameof(message)),
+        };
+    }
+
+    private static string ValidBody(string body)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(body, nameof(TextMessage.Body));
+        if (body.Length > MaxTextBodyLength)
+            throw new ArgumentException($"Text body is {body.Length} characters; WhatsApp allows {MaxTextBodyLength}.", nameof(TextMessage.Body));
+        return body;
+    }
+
+    private static TemplateContent BuildTemplate(TemplateMessage template)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(template.Name, nameof(TemplateMessage.Name));
+        ArgumentException.ThrowIfNullOrWhiteSpace(template.LanguageCode, nameof(TemplateMessage.LanguageCode));
+
+        var parameters = template.BodyParameters ?? [];
+        return new TemplateContent
+        {
+            Name = template.Name,
+            Language = new TemplateLanguage { Code = template.LanguageCode },
+            Components = parameters.Count == 0
+                ? null
+                : [new TemplateComponent { Type = "body", Parameters = [.. parameters.Select(p => new TemplateParameter { Type = "text", Text = p })] }],
+        };
+    }
+
+    [GeneratedRegex(@"^\+[1-9][0-9]{6,14}$")]
+    private static partial Regex E164();
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Sending WhatsApp {Type} message to {Recipient}")]
+    private partial void LogSending(string type, string recipient);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "WhatsApp send to {Recipient}: {Outcome} (code {ErrorCode}, id {MessageId})")]
+    private partial void LogSent(string recipient, SendOutcome outcome, int? errorCode, string? messageId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "WhatsApp send to {Recipient}: {Outcome} (code {ErrorCode}): {Error}")]
+    private partial void LogNeedsAttention(string recipient, SendOutcome outcome, int? errorCode, string? error);
+}

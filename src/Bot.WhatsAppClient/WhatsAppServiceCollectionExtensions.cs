@@ -1,0 +1,49 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Refit;
+
+namespace Bot.WhatsAppClient;
+
+/// <summary>Registers the WhatsApp Cloud API client.</summary>
+public static class WhatsAppServiceCollectionExtensions
+{
+    /// <summary>
+    /// Binds and validates <see cref="WhatsAppOptions"/> from the <c>WhatsApp</c> section (failing at start-up),
+    /// and registers <see cref="IWhatsAppApi"/> and a singleton <see cref="IWhatsAppSender"/>.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <returns>The same service collection.</returns>
+    public static IServiceCollection AddWhatsAppClient(this IServiceCollection services)
+    {
+        services.AddOptions<WhatsAppOptions>()
+            .BindConfiguration(WhatsAppOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        services.TryAddTransient<BearerTokenHandler>();
+
+        var settings = new RefitSettings(new SystemTextJsonContentSerializer(WhatsAppJson.Options))
+        {
+            // Send a Content-Length body rather than a chunked one.
+            Buffered = true,
+            // Graph error bodies are small; do not let a misbehaving proxy make us buffer megabytes.
+            MaxExceptionContentLength = 16 * 1024,
+        };
+
+        services.AddRefitGeneratedClient<IWhatsAppApi>(settings)
+            .ConfigureHttpClient((provider, client) =>
+            {
+                var options = provider.GetRequiredService<IOptions<WhatsAppOptions>>().Value;
+                client.BaseAddress = new Uri(options.BaseUrl);
+                client.Timeout = options.Timeout;
+            })
+            // The singleton sender keeps its HttpClient for the life of the process, so recycle
+            // pooled connections instead of handlers to still follow DNS changes.
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+            .AddHttpMessageHandler<BearerTokenHandler>();
+
+        services.TryAddSingleton<IWhatsAppSender, WhatsAppSender>();
+        return services;
+    }
+}
