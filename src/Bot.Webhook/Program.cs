@@ -1,1 +1,30 @@
-var app = WebApplication.CreateBuilder(args).Build(); app.Run(); public partial class Program;
+using Bot.Core;
+using Bot.Core.Redis;
+using Bot.Scheduler;
+using Bot.Webhook.Announcements;
+using Bot.Webhook.Employees;
+using Bot.Webhook.Employers;
+using Bot.WhatsAppClient;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddRedis();
+builder.Services.AddAnnouncementStores();
+builder.Services.AddWhatsAppClient();
+builder.Services.AddProblemDetails();
+builder.AddEmployerAuthentication();
+if (builder.Configuration.GetValue<bool>("Dispatcher:Enabled")) builder.AddDispatcher();
+
+var app = builder.Build();
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
+
+app.MapEmployees();
+app.MapAnnouncements();
+
+app.Run();
+
+public partial class Program;

@@ -12,8 +12,8 @@ public static class RedisHostingExtensions
     /// <summary>One shared <see cref="IConnectionMultiplexer"/> for the process, from <c>ConnectionStrings:Redis</c>.</summary>
     public static IHostApplicationBuilder AddRedis(this IHostApplicationBuilder builder)
     {
-        var configuration = ParseConnectionString(builder.Configuration);
-        builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(configuration));
+        builder.Services.AddSingleton<IConnectionMultiplexer>(sp =>
+            ConnectionMultiplexer.Connect(ParseConnectionString(sp.GetRequiredService<IConfiguration>())));
         return builder;
     }
 

@@ -3,7 +3,7 @@ using PhoneNumbers;
 namespace Bot.Core.Employees;
 
 /// <summary>Phone numbers as WhatsApp wants them: E.164 with a leading '+'.</summary>
-public static class PhoneNumbers
+public static class PhoneNormalizer
 {
     private static readonly PhoneNumberUtil Util = PhoneNumberUtil.GetInstance();
 

@@ -1,0 +1,120 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Bot.Core;
+using Bot.Core.Announcements;
+
+namespace Bot.Webhook.Announcements;
+
+public sealed record TemplateRequest(string? Name, string? Language, List<string>? Parameters);
+
+/// <summary><c>sendAt</c> is kept as text so an ISO 8601 time without an offset can be refused, not guessed.</summary>
+public sealed record CreateAnnouncementRequest(string? Message, TemplateRequest? Template, string? SendAt, List<string>? EmployeeIds);
+
+/// <summary>The original proof of concept's request: send <c>message</c> to everyone now; <c>id</c> is the idempotency key.</summary>
+public sealed record SendAnnouncementRequest(string? Id, string? Message);
+
+public sealed record AnnouncementAccepted(string Id, string Status, DateTimeOffset SendAt);
+
+public sealed record CountsResponse(long Targeted, long Sent, long Delivered, long Read, long Failed, long Unknown, long Skipped);
+
+public sealed record AnnouncementResponse(
+    string Id, string Status, DateTimeOffset SendAt, DateTimeOffset CreatedAt, string? Message, TemplateContent? Template,
+    string Audience, CountsResponse Counts)
+{
+    public static AnnouncementResponse From(Announcement a) => new(a.Id, a.Status, a.SendAt, a.CreatedAt, a.Message, a.Template,
+        a.ToAllEmployees ? "all" : "list",
+        new CountsResponse(a.Counts.Targeted, a.Counts.Sent, a.Counts.Delivered, a.Counts.Read, a.Counts.Failed, a.Counts.Unknown, a.Counts.Skipped));
+}
+
+public sealed record DeliveryResponse(string EmployeeId, string State, string? MessageId, string? Error, DateTimeOffset? UpdatedAt);
+
+public static partial class AnnouncementValidation
+{
+    public const int MaxMessageLength = 4096;
+    public const int MaxEmployeeIds = 100_000;
+    public const int MaxIdempotencyKeyLength = 255;
+    public static readonly TimeSpan PastTolerance = TimeSpan.FromMinutes(1);
+    public static readonly TimeSpan MaxAhead = TimeSpan.FromDays(366);
+
+    [GeneratedRegex(@"(Z|[+-]\d{2}:?\d{2})$", RegexOptions.IgnoreCase)]
+    private static partial Regex EndsWithOffset();
+
+    [GeneratedRegex("^[a-z0-9_]{1,512}$")]
+    private static partial Regex TemplateName();
+
+    [GeneratedRegex("^[a-z]{2,3}(_[A-Za-z]{2,4})?$")]
+    private static partial Regex LanguageCode();
+
+    /// <summary>Validates a request; on success <paramref name="sendAt"/> is null for "now".</summary>
+    public static Dictionary<string, string[]> Validate(CreateAnnouncementRequest request, DateTimeOffset now,
+        out DateTimeOffset? sendAt, out TemplateContent? template, out List<string>? employeeIds)
+    {
+        var errors = new Dictionary<string, string[]>();
+        sendAt = null;
+        template = null;
+        employeeIds = null;
+
+        switch (request.Message, request.Template)
+        {
+            case (not null, not null):
+                errors["message"] = ["Send either message or template, not both."];
+                break;
+            case (null, null):
+                errors["message"] = ["message is required (or a template)."];
+                break;
+            case (not null, null):
+                if (ValidateMessage(request.Message) is { } messageError) errors["message"] = [messageError];
+                break;
+            case (null, { } t):
+                template = ValidateTemplate(t, errors);
+                break;
+        }
+
+        if (request.SendAt is not null)
+        {
+            if (!EndsWithOffset().IsMatch(request.SendAt) ||
+                !DateTimeOffset.TryParse(request.SendAt, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at))
+                errors["sendAt"] = ["sendAt is an ISO 8601 time with an offset, such as 2026-12-24T18:00:00+01:00."];
+            else if (at < now - PastTolerance)
+                errors["sendAt"] = ["sendAt is in the past. Leave it out to send now."];
+            else if (at > now + MaxAhead)
+                errors["sendAt"] = ["sendAt is more than a year ahead."];
+            else sendAt = at.ToUniversalTime();
+        }
+
+        if (request.EmployeeIds is not null)
+        {
+            if (request.EmployeeIds.Count == 0 || request.EmployeeIds.Count > MaxEmployeeIds)
+                errors["employeeIds"] = [$"employeeIds holds 1 to {MaxEmployeeIds} ids; leave it out to reach every employee."];
+            else if (request.EmployeeIds.FirstOrDefault(id => !Ids.IsValid(id)) is { } bad)
+                errors["employeeIds"] = [$"'{Truncate(bad)}' is not a valid employee id."];
+            else employeeIds = [.. request.EmployeeIds.Distinct(StringComparer.Ordinal)];
+        }
+        return errors;
+    }
+
+    public static string? ValidateMessage(string? message) =>
+        string.IsNullOrWhiteSpace(message) ? "message must not be empty."
+        : message.Length > MaxMessageLength ? $"message is at most {MaxMessageLength} characters (this one has {message.Length})."
+        : null;
+
+    public static string? ValidateIdempotencyKey(string? key) =>
+        key is null ? null
+        : key.Length is 0 or > MaxIdempotencyKeyLength || key.Any(char.IsControl)
+            ? $"Idempotency-Key is 1-{MaxIdempotencyKeyLength} printable characters."
+            : null;
+
+    private static TemplateContent? ValidateTemplate(TemplateRequest t, Dictionary<string, string[]> errors)
+    {
+        if (t.Name is null || !TemplateName().IsMatch(t.Name))
+            errors["template.name"] = ["template.name is the template's name: lowercase letters, digits and '_'."];
+        if (t.Language is null || !LanguageCode().IsMatch(t.Language))
+            errors["template.language"] = ["template.language is a language code such as en or en_US."];
+        var parameters = t.Parameters ?? [];
+        if (parameters.Count > 100 || parameters.Any(p => string.IsNullOrEmpty(p) || p.Length > 1024))
+            errors["template.parameters"] = ["template.parameters holds up to 100 non-empty strings of at most 1024 characters."];
+        return errors.Count == 0 ? new TemplateContent(t.Name!, t.Language!, parameters) : null;
+    }
+
+    private static string Truncate(string s) => s.Length <= 64 ? s : s[..64] + "…";
+}

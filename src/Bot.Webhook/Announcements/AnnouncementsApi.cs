@@ -1,0 +1,150 @@
+using Bot.Core;
+using Bot.Core.Announcements;
+using Bot.Core.Deliveries;
+using Bot.Core.Employees;
+using Bot.Webhook.Api;
+using Bot.Webhook.Employers;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Bot.Webhook.Announcements;
+
+public static class AnnouncementsApi
+{
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+
+    public static RouteGroupBuilder MapAnnouncements(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/announcements").RequireEmployer().WithTags("Announcements");
+        group.MapPost("/", CreateAsync);
+        group.MapGet("/{id}", GetAsync);
+        group.MapGet("/", ListAsync);
+        group.MapDelete("/{id}", CancelAsync);
+        group.MapGet("/{id}/deliveries", DeliveriesAsync);
+
+        // The original proof of concept's route, kept working for its callers.
+        routes.MapPost("/send_announcement/", SendAnnouncementAsync).RequireEmployer().WithTags("Announcements");
+        return group;
+    }
+
+    private static async Task<Results<Accepted<AnnouncementAccepted>, Ok<AnnouncementAccepted>, ValidationProblem, UnprocessableEntity<ProblemDetails>>> CreateAsync(
+        CreateAnnouncementRequest request, Employer employer, AnnouncementStore announcements, EmployeeStore employees,
+        TimeProvider time, [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey)
+    {
+        var errors = AnnouncementValidation.Validate(request, time.GetUtcNow(), out var sendAt, out var template, out var employeeIds);
+        if (AnnouncementValidation.ValidateIdempotencyKey(idempotencyKey) is { } keyError) errors[IdempotencyKeyHeader] = [keyError];
+        if (errors.Count == 0 && employeeIds is not null && await UnknownEmployeesAsync(employer.Id, employeeIds, employees) is { } unknown)
+            errors["employeeIds"] = [unknown];
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+
+        var draft = new NewAnnouncement(employer.Id, request.Message, template, sendAt, employeeIds);
+        return await StoreAsync(draft, idempotencyKey, announcements, accepted: a => TypedResults.Accepted($"/api/announcements/{a.Id}", a));
+    }
+
+    private static async Task<Results<Accepted<AnnouncementAccepted>, Ok<AnnouncementAccepted>, ValidationProblem, UnprocessableEntity<ProblemDetails>>> SendAnnouncementAsync(
+        SendAnnouncementRequest request, Employer employer, AnnouncementStore announcements)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(request.Id) || AnnouncementValidation.ValidateIdempotencyKey(request.Id) is not null)
+            errors["id"] = [$"id identifies the announcement: 1-{AnnouncementValidation.MaxIdempotencyKeyLength} printable characters."];
+        if (AnnouncementValidation.ValidateMessage(request.Message) is { } messageError) errors["message"] = [messageError];
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+
+        // Its own key space: a PoC id never collides with an Idempotency-Key of the new API.
+        var draft = new NewAnnouncement(employer.Id, request.Message, null, null, null);
+        var accepted = (Func<AnnouncementAccepted, Accepted<AnnouncementAccepted>>)(a => TypedResults.Accepted($"/api/announcements/{a.Id}", a));
+        var result = await StoreAsync(draft, $"send_announcement:{request.Id}", announcements, accepted);
+        // The PoC always answered 202, also when it had seen the id before.
+        return result.Result is Ok<AnnouncementAccepted> { Value: { } replay } ? accepted(replay) : result;
+    }
+
+    private static async Task<Results<Accepted<AnnouncementAccepted>, Ok<AnnouncementAccepted>, ValidationProblem, UnprocessableEntity<ProblemDetails>>> StoreAsync(
+        NewAnnouncement draft, string? idempotencyKey, AnnouncementStore announcements, Func<AnnouncementAccepted, Accepted<AnnouncementAccepted>> accepted)
+    {
+        var (outcome, id) = await announcements.CreateAsync(draft, idempotencyKey);
+        if (outcome == CreateOutcome.KeyReusedWithOtherRequest)
+            return TypedResults.UnprocessableEntity(new ProblemDetails
+            {
+                Title = "Idempotency key reused",
+                Detail = "This idempotency key was already used for a different announcement. Use a new key for a new announcement.",
+                Status = StatusCodes.Status422UnprocessableEntity,
+            });
+        var stored = (await announcements.GetAsync(id))!;
+        var body = new AnnouncementAccepted(stored.Id, stored.Status, stored.SendAt);
+        return outcome == CreateOutcome.Created ? accepted(body) : TypedResults.Ok(body);
+    }
+
+    private static async Task<Results<Ok<AnnouncementResponse>, NotFound>> GetAsync(string id, Employer employer, AnnouncementStore announcements) =>
+        Ids.IsValid(id) && await announcements.GetAsync(employer.Id, id) is { } a
+            ? TypedResults.Ok(AnnouncementResponse.From(a))
+            : TypedResults.NotFound();
+
+    private static async Task<Results<Ok<Page<AnnouncementResponse>>, ValidationProblem>> ListAsync(
+        Employer employer, AnnouncementStore announcements, string? status, string? cursor, int? limit)
+    {
+        if (!Paging.TryLimit(limit, out var take, out var errors)) return TypedResults.ValidationProblem(errors);
+        if (status is not null && !AnnouncementStatus.All.Contains(status))
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["status"] = [$"status is one of {string.Join(", ", AnnouncementStatus.All)}."] });
+        var (items, next) = await announcements.ListAsync(employer.Id, status, string.IsNullOrEmpty(cursor) ? null : cursor, take);
+        return TypedResults.Ok(new Page<AnnouncementResponse>([.. items.Select(AnnouncementResponse.From)], next));
+    }
+
+    private static async Task<Results<NoContent, NotFound, Conflict<ProblemDetails>>> CancelAsync(string id, Employer employer, AnnouncementStore announcements)
+    {
+        if (!Ids.IsValid(id)) return TypedResults.NotFound();
+        return await announcements.CancelAsync(employer.Id, id) switch
+        {
+            CancelOutcome.Cancelled => TypedResults.NoContent(),
+            CancelOutcome.NotFound => TypedResults.NotFound(),
+            _ => TypedResults.Conflict(new ProblemDetails
+            {
+                Title = "Too late to cancel",
+                Detail = "Only a scheduled announcement can be cancelled; this one is already being sent or has finished.",
+                Status = StatusCodes.Status409Conflict,
+            }),
+        };
+    }
+
+    private static async Task<Results<Ok<Page<DeliveryResponse>>, NotFound, ValidationProblem>> DeliveriesAsync(
+        string id, Employer employer, AnnouncementStore announcements, DeliveryStore deliveries, string? state, string? cursor, int? limit)
+    {
+        if (!Ids.IsValid(id) || await announcements.GetAsync(employer.Id, id) is null) return TypedResults.NotFound();
+        if (!Paging.TryLimit(limit, out var take, out var errors)) return TypedResults.ValidationProblem(errors);
+        string[] states = ["pending", .. Enum.GetValues<DeliveryState>().Select(DeliveryRecord.Name)];
+        if (state is not null && !states.Contains(state))
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["state"] = [$"state is one of {string.Join(", ", states)}."] });
+        if (!long.TryParse(cursor ?? "0", out var offset) || offset < 0)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["cursor"] = ["cursor is the nextCursor of a previous page."] });
+
+        // Pages walk the announcement's target list; with a state filter a page may need several reads.
+        var items = new List<DeliveryResponse>(take);
+        while (items.Count < take)
+        {
+            var ids = await announcements.TargetsAsync(id, offset, offset + Paging.MaxLimit - 1);
+            if (ids.Length == 0) return TypedResults.Ok(new Page<DeliveryResponse>(items, null));
+            var records = await deliveries.GetManyAsync(id, ids);
+            for (var i = 0; i < ids.Length && items.Count < take; i++)
+            {
+                offset++;
+                var item = records[i] is { } r
+                    ? new DeliveryResponse(ids[i], DeliveryRecord.Name(r.State), r.MessageId, r.Error, r.UpdatedAt)
+                    : new DeliveryResponse(ids[i], "pending", null, null, null);
+                if (state is null || item.State == state) items.Add(item);
+            }
+        }
+        return TypedResults.Ok(new Page<DeliveryResponse>(items, offset.ToString()));
+    }
+
+    /// <summary>Explicit audiences must name existing employees: a typo should fail loudly, not reach nobody.</summary>
+    private static async Task<string?> UnknownEmployeesAsync(string employerId, List<string> employeeIds, EmployeeStore employees)
+    {
+        var unknown = new List<string>();
+        foreach (var chunk in employeeIds.Chunk(1000))
+        {
+            var found = await employees.GetManyAsync(employerId, chunk);
+            unknown.AddRange(chunk.Where((_, i) => found[i] is null or { Status: EmployeeStatus.Removed }));
+        }
+        return unknown.Count == 0 ? null
+            : $"Unknown employee ids: {string.Join(", ", unknown.Take(10))}{(unknown.Count > 10 ? $" and {unknown.Count - 10} more" : "")}.";
+    }
+}

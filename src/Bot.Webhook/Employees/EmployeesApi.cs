@@ -1,0 +1,79 @@
+using Bot.Core;
+using Bot.Core.Employees;
+using Bot.Webhook.Api;
+using Bot.Webhook.Employers;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Bot.Webhook.Employees;
+
+public sealed record PutEmployeeRequest(string? Phone, string? Name);
+
+public sealed record EmployeeResponse(string EmployeeId, string Phone, string? Name, string Status, DateTimeOffset UpdatedAt)
+{
+    public static EmployeeResponse From(Employee e) => new(e.EmployeeId, e.Phone, e.Name, e.Status, e.UpdatedAt);
+}
+
+public static class EmployeesApi
+{
+    public const int MaxNameLength = 200;
+
+    public static RouteGroupBuilder MapEmployees(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/employees").RequireEmployer().WithTags("Employees");
+        group.MapPut("/{employeeId}", PutAsync);
+        group.MapGet("/{employeeId}", GetAsync);
+        group.MapGet("/", ListAsync);
+        group.MapDelete("/{employeeId}", DeleteAsync);
+        group.MapPost("/import", EmployeeImport.ImportAsync);
+        return group;
+    }
+
+    private static async Task<Results<Created<EmployeeResponse>, Ok<EmployeeResponse>, ValidationProblem, Conflict<ProblemDetails>>> PutAsync(
+        string employeeId, PutEmployeeRequest request, Employer employer, EmployeeStore employees)
+    {
+        if (!TryValidate(employeeId, request.Phone, request.Name, out var phone, out var errors))
+            return TypedResults.ValidationProblem(errors);
+        var (result, holder) = await employees.UpsertAsync(employer.Id, employeeId, phone, request.Name);
+        if (result == UpsertResult.PhoneConflict)
+            return TypedResults.Conflict(new ProblemDetails
+            {
+                Title = "Phone number already in use",
+                Detail = $"This phone number belongs to employee '{holder}'. Change or remove that employee first.",
+                Status = StatusCodes.Status409Conflict,
+            });
+        var employee = EmployeeResponse.From((await employees.GetAsync(employer.Id, employeeId))!);
+        return result == UpsertResult.Created
+            ? TypedResults.Created($"/api/employees/{Uri.EscapeDataString(employeeId)}", employee)
+            : TypedResults.Ok(employee);
+    }
+
+    private static async Task<Results<Ok<EmployeeResponse>, NotFound>> GetAsync(string employeeId, Employer employer, EmployeeStore employees) =>
+        Ids.IsValid(employeeId) && await employees.GetAsync(employer.Id, employeeId) is { } e
+            ? TypedResults.Ok(EmployeeResponse.From(e))
+            : TypedResults.NotFound();
+
+    private static async Task<Results<Ok<Page<EmployeeResponse>>, ValidationProblem>> ListAsync(
+        Employer employer, EmployeeStore employees, string? cursor, int? limit)
+    {
+        if (!Paging.TryLimit(limit, out var take, out var errors)) return TypedResults.ValidationProblem(errors);
+        var (items, next) = await employees.ListAsync(employer.Id, string.IsNullOrEmpty(cursor) ? null : cursor, take);
+        return TypedResults.Ok(new Page<EmployeeResponse>([.. items.Select(EmployeeResponse.From)], next));
+    }
+
+    private static async Task<Results<NoContent, NotFound>> DeleteAsync(string employeeId, Employer employer, EmployeeStore employees) =>
+        Ids.IsValid(employeeId) && await employees.RemoveAsync(employer.Id, employeeId)
+            ? TypedResults.NoContent()
+            : TypedResults.NotFound();
+
+    /// <summary>Checks an employee as given; on success <paramref name="phone"/> is the number in E.164.</summary>
+    internal static bool TryValidate(string? employeeId, string? input, string? name, out string phone, out Dictionary<string, string[]> errors)
+    {
+        errors = [];
+        if (!Ids.IsValid(employeeId))
+            errors["employeeId"] = ["An employee id is 1-64 letters, digits, '.', '_', '-' or '@', starting with a letter or digit."];
+        if (!PhoneNormalizer.TryNormalize(input, out phone, out var phoneError)) errors["phone"] = [phoneError];
+        if (name is { Length: > MaxNameLength }) errors["name"] = [$"name is at most {MaxNameLength} characters."];
+        return errors.Count == 0;
+    }
+}
