@@ -119,18 +119,15 @@ public sealed class AnnouncementStore(IConnectionMultiplexer redis, Announcement
         var targets = RedisKeys.Targets(announcement.Id);
         if (!announcement.ToAllEmployees) return await Db.ListLengthAsync(targets);
 
-        RedisKey draft = $"{targets}:draft:{owner}";
-        await Db.KeyDeleteAsync(draft);
-        var chunk = new List<RedisValue>(1000);
         if (!await Db.KeyExistsAsync(targets))
-        await foreach (var employeeId in audience)
         {
-            chunk.Add(employeeId);
-            if (chunk.Count == 1000) { await Db.ListRightPushAsync(draft, [.. chunk]); chunk.Clear(); }
+            RedisKey draft = $"{targets}:draft:{owner}";
+            await Db.KeyDeleteAsync(draft);
+            await foreach (var chunk in audience.Chunk(1000))
+                await Db.ListRightPushAsync(draft, [.. chunk.Select(id => (RedisValue)id)]);
+            if (await Db.KeyExistsAsync(draft) && !await Db.KeyRenameAsync(draft, targets, When.NotExists))
+                await Db.KeyDeleteAsync(draft);
         }
-        if (chunk.Count > 0) await Db.ListRightPushAsync(draft, [.. chunk]);
-
-        if (!await Db.KeyRenameAsync(draft, targets, When.NotExists)) await Db.KeyDeleteAsync(draft);
         // Written by whoever gets here, from the list that won: the same value every time.
         var count = await Db.ListLengthAsync(targets);
         await Db.HashSetAsync(RedisKeys.Announcement(announcement.Id), "targeted", count);

@@ -27,7 +27,7 @@ public static class AnnouncementsApi
         return group;
     }
 
-    private static async Task<Results<Accepted<AnnouncementAccepted>, Ok<AnnouncementAccepted>, ValidationProblem, UnprocessableEntity<ProblemDetails>>> CreateAsync(
+    private static async Task<Results<Accepted<AnnouncementAccepted>, Ok<AnnouncementAccepted>, ValidationProblem, ProblemHttpResult>> CreateAsync(
         CreateAnnouncementRequest request, Employer employer, AnnouncementStore announcements, EmployeeStore employees,
         TimeProvider time, [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey)
     {
@@ -41,7 +41,7 @@ public static class AnnouncementsApi
         return await StoreAsync(draft, idempotencyKey, announcements, accepted: a => TypedResults.Accepted($"/api/announcements/{a.Id}", a));
     }
 
-    private static async Task<Results<Accepted<AnnouncementAccepted>, Ok<AnnouncementAccepted>, ValidationProblem, UnprocessableEntity<ProblemDetails>>> SendAnnouncementAsync(
+    private static async Task<Results<Accepted<AnnouncementAccepted>, Ok<AnnouncementAccepted>, ValidationProblem, ProblemHttpResult>> SendAnnouncementAsync(
         SendAnnouncementRequest request, Employer employer, AnnouncementStore announcements)
     {
         var errors = new Dictionary<string, string[]>();
@@ -58,17 +58,15 @@ public static class AnnouncementsApi
         return result.Result is Ok<AnnouncementAccepted> { Value: { } replay } ? accepted(replay) : result;
     }
 
-    private static async Task<Results<Accepted<AnnouncementAccepted>, Ok<AnnouncementAccepted>, ValidationProblem, UnprocessableEntity<ProblemDetails>>> StoreAsync(
+    private static async Task<Results<Accepted<AnnouncementAccepted>, Ok<AnnouncementAccepted>, ValidationProblem, ProblemHttpResult>> StoreAsync(
         NewAnnouncement draft, string? idempotencyKey, AnnouncementStore announcements, Func<AnnouncementAccepted, Accepted<AnnouncementAccepted>> accepted)
     {
         var (outcome, id) = await announcements.CreateAsync(draft, idempotencyKey);
         if (outcome == CreateOutcome.KeyReusedWithOtherRequest)
-            return TypedResults.UnprocessableEntity(new ProblemDetails
-            {
-                Title = "Idempotency key reused",
-                Detail = "This idempotency key was already used for a different announcement. Use a new key for a new announcement.",
-                Status = StatusCodes.Status422UnprocessableEntity,
-            });
+            return TypedResults.Problem(
+                title: "Idempotency key reused",
+                detail: "This idempotency key was already used for a different announcement. Use a new key for a new announcement.",
+                statusCode: StatusCodes.Status422UnprocessableEntity);
         var stored = (await announcements.GetAsync(id))!;
         var body = new AnnouncementAccepted(stored.Id, stored.Status, stored.SendAt);
         return outcome == CreateOutcome.Created ? accepted(body) : TypedResults.Ok(body);
@@ -89,19 +87,17 @@ public static class AnnouncementsApi
         return TypedResults.Ok(new Page<AnnouncementResponse>([.. items.Select(AnnouncementResponse.From)], next));
     }
 
-    private static async Task<Results<NoContent, NotFound, Conflict<ProblemDetails>>> CancelAsync(string id, Employer employer, AnnouncementStore announcements)
+    private static async Task<Results<NoContent, NotFound, ProblemHttpResult>> CancelAsync(string id, Employer employer, AnnouncementStore announcements)
     {
         if (!Ids.IsValid(id)) return TypedResults.NotFound();
         return await announcements.CancelAsync(employer.Id, id) switch
         {
             CancelOutcome.Cancelled => TypedResults.NoContent(),
             CancelOutcome.NotFound => TypedResults.NotFound(),
-            _ => TypedResults.Conflict(new ProblemDetails
-            {
-                Title = "Too late to cancel",
-                Detail = "Only a scheduled announcement can be cancelled; this one is already being sent or has finished.",
-                Status = StatusCodes.Status409Conflict,
-            }),
+            _ => TypedResults.Problem(
+                title: "Too late to cancel",
+                detail: "Only a scheduled announcement can be cancelled; this one is already being sent or has finished.",
+                statusCode: StatusCodes.Status409Conflict),
         };
     }
 

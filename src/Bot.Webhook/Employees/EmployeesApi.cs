@@ -29,19 +29,17 @@ public static class EmployeesApi
         return group;
     }
 
-    private static async Task<Results<Created<EmployeeResponse>, Ok<EmployeeResponse>, ValidationProblem, Conflict<ProblemDetails>>> PutAsync(
+    private static async Task<Results<Created<EmployeeResponse>, Ok<EmployeeResponse>, ValidationProblem, ProblemHttpResult>> PutAsync(
         string employeeId, PutEmployeeRequest request, Employer employer, EmployeeStore employees)
     {
         if (!TryValidate(employeeId, request.Phone, request.Name, out var phone, out var errors))
             return TypedResults.ValidationProblem(errors);
         var (result, holder) = await employees.UpsertAsync(employer.Id, employeeId, phone, request.Name);
         if (result == UpsertResult.PhoneConflict)
-            return TypedResults.Conflict(new ProblemDetails
-            {
-                Title = "Phone number already in use",
-                Detail = $"This phone number belongs to employee '{holder}'. Change or remove that employee first.",
-                Status = StatusCodes.Status409Conflict,
-            });
+            return TypedResults.Problem(
+                title: "Phone number already in use",
+                detail: $"This phone number belongs to employee '{holder}'. Change or remove that employee first.",
+                statusCode: StatusCodes.Status409Conflict);
         var employee = EmployeeResponse.From((await employees.GetAsync(employer.Id, employeeId))!);
         return result == UpsertResult.Created
             ? TypedResults.Created($"/api/employees/{Uri.EscapeDataString(employeeId)}", employee)

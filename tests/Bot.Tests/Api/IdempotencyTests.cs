@@ -1,0 +1,92 @@
+using System.Net;
+using System.Net.Http.Json;
+using Bot.Core.Redis;
+using Bot.Tests.Harness;
+using Bot.Tests.Infrastructure;
+
+namespace Bot.Tests.Api;
+
+[Collection(RedisCollection.Name)]
+public sealed class IdempotencyTests(RedisServer redis)
+{
+    [Fact]
+    public async Task ThePocRequestPostedTwiceIsOneAnnouncementAndOneMessagePerEmployee()
+    {
+        await using var scenario = new Scenario(redis);
+        await scenario.AddEmployeesAsync(25);
+        await scenario.StartDispatchersAsync(2);
+        var body = new { id = "party-2026", message = "Our end of year party is on Saturday evening!" };
+
+        var first = await scenario.Api.PostAsJsonAsync("/send_announcement/", body);
+        var second = await scenario.Api.PostAsJsonAsync("/send_announcement/", body);
+
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, second.StatusCode);
+        var id = (await first.Content.ReadFromJsonAsync<Scenario.AcceptedBody>())!.Id;
+        Assert.Equal(id, (await second.Content.ReadFromJsonAsync<Scenario.AcceptedBody>())!.Id);
+        await scenario.WaitForStatusAsync(id, "completed", TimeSpan.FromSeconds(10));
+        Assert.Equal(25, scenario.Stub.Sends.Count);
+        Assert.Equal(25, scenario.Stub.Sends.Select(s => s.To).Distinct().Count());
+        Assert.Equal(1, await scenario.Redis.SortedSetLengthAsync(RedisKeys.Announcements(scenario.EmployerId)));
+    }
+
+    [Fact]
+    public async Task SameIdempotencyKeyAndBodyReturnTheSameAnnouncementOnce()
+    {
+        await using var scenario = new Scenario(redis);
+        await scenario.AddEmployeesAsync(25);
+        await scenario.StartDispatchersAsync(2);
+        var body = new { message = "Office closed on Monday" };
+
+        var first = await Post(scenario, body, "key-1");
+        var second = await Post(scenario, body, "key-1");
+
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        var id = (await first.Content.ReadFromJsonAsync<Scenario.AcceptedBody>())!.Id;
+        Assert.Equal(id, (await second.Content.ReadFromJsonAsync<Scenario.AcceptedBody>())!.Id);
+        await scenario.WaitForStatusAsync(id, "completed", TimeSpan.FromSeconds(10));
+        Assert.Equal(25, scenario.Stub.Sends.Count);
+        Assert.Equal(25, scenario.Stub.Sends.Select(s => s.To).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task SameIdempotencyKeyWithAnotherBodyIs422AndChangesNothing()
+    {
+        await using var scenario = new Scenario(redis);
+        await scenario.AddEmployeesAsync(1);
+        var sendAt = DateTimeOffset.UtcNow.AddHours(1).ToString("O");
+        var first = await Post(scenario, new { message = "v1", sendAt }, "key-2");
+
+        var second = await Post(scenario, new { message = "v2", sendAt }, "key-2");
+
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, second.StatusCode);
+        Assert.Equal("application/problem+json", second.Content.Headers.ContentType?.MediaType);
+        var id = (await first.Content.ReadFromJsonAsync<Scenario.AcceptedBody>())!.Id;
+        var stored = await scenario.Api.GetFromJsonAsync<System.Text.Json.Nodes.JsonObject>($"/api/announcements/{id}");
+        Assert.Equal("v1", stored!["message"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task ConcurrentDoubleSubmitCreatesOneAnnouncement()
+    {
+        await using var scenario = new Scenario(redis);
+        await scenario.AddEmployeesAsync(1);
+        var body = new { message = "double click", sendAt = DateTimeOffset.UtcNow.AddHours(1).ToString("O") };
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => Post(scenario, body, "double-click")));
+
+        Assert.Single(responses, r => r.StatusCode == HttpStatusCode.Accepted);
+        Assert.Equal(9, responses.Count(r => r.StatusCode == HttpStatusCode.OK));
+        Assert.Equal(1, await scenario.Redis.SortedSetLengthAsync(RedisKeys.Announcements(scenario.EmployerId)));
+        Assert.Equal(1, await scenario.Redis.SortedSetLengthAsync(RedisKeys.Due));
+    }
+
+    private static Task<HttpResponseMessage> Post(Scenario scenario, object body, string key)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/announcements") { Content = JsonContent.Create(body) };
+        request.Headers.Add("Idempotency-Key", key);
+        return scenario.Api.SendAsync(request);
+    }
+}

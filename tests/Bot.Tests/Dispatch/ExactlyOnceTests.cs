@@ -1,0 +1,148 @@
+using System.Diagnostics.Metrics;
+using Bot.Core.Redis;
+using Bot.Scheduler;
+using Bot.Tests.Harness;
+using Bot.Tests.Infrastructure;
+using System.Net.Http.Json;
+
+namespace Bot.Tests.Dispatch;
+
+[Collection(RedisCollection.Name)]
+public sealed class ExactlyOnceTests(RedisServer redis)
+{
+    private const string Text = "Our end of year party is on Saturday evening!";
+
+    [Fact]
+    public async Task ThreeDispatchersSendEachEmployeeExactlyOnce()
+    {
+        await using var scenario = new Scenario(redis);
+        var employees = await scenario.AddEmployeesAsync(1000);
+        await scenario.StartDispatchersAsync(3);
+
+        var id = await scenario.CreateAnnouncementAsync(new { message = Text });
+        var done = await scenario.WaitForStatusAsync(id, "completed", TimeSpan.FromSeconds(60));
+
+        var sends = scenario.Stub.Sends;
+        Assert.Equal(1000, sends.Count);
+        Assert.Equal(employees.Select(e => e.Phone).Order(), sends.Select(s => s.To).Order());
+        Assert.All(sends, s => Assert.Equal(Text, s.Text));
+        Assert.Equal(employees.Select(e => $"{id}:{e.Id}").Order(), sends.Select(s => s.CallbackData).Order());
+        Assert.Equal(new Scenario.CountsView(1000, 1000, 0, 0, 0, 0, 0), done.Counts);
+    }
+
+    [Fact]
+    public async Task WithoutTheLockFiveOverlappingDispatchersStillSendEachEmployeeOnce()
+    {
+        await using var scenario = new Scenario(redis);
+        var employees = await scenario.AddEmployeesAsync(1000);
+        using var refusals = new RefusalCounter();
+        // Leases shorter than one batch takes at this rate: while one dispatcher is mid-batch its lease lapses and
+        // the others take the announcement over, so up to five fan out the same announcement at once. Only the
+        // per-delivery SET NX stands between them and duplicates.
+        await scenario.StartDispatchersAsync(5, new Dictionary<string, string?>
+        {
+            ["Dispatcher:UseLock"] = "false",
+            ["Dispatcher:LeaseDuration"] = "00:00:01",
+            ["Dispatcher:BatchSize"] = "300",
+            ["WhatsApp:MessagesPerSecond"] = "200",
+        });
+
+        var id = await scenario.CreateAnnouncementAsync(new { message = Text });
+        var done = await scenario.WaitForStatusAsync(id, "completed", TimeSpan.FromSeconds(90));
+
+        var sends = scenario.Stub.Sends;
+        Assert.Equal(1000, sends.Count);
+        Assert.Equal(1000, sends.Select(s => s.To).Distinct().Count());
+        Assert.Equal(1000, done.Counts.Sent);
+        Assert.True(refusals.Count > 0, "no dispatcher ever overlapped another, so the test proved nothing");
+    }
+
+    [Fact]
+    public async Task FiveFanOutsOfTheSameAnnouncementAtOnceSendEachEmployeeOnce()
+    {
+        await using var scenario = new Scenario(redis);
+        await scenario.AddEmployeesAsync(500);
+        var hosts = Enumerable.Range(0, 5).Select(_ => scenario.BuildDispatcher(new Dictionary<string, string?> { ["Dispatcher:UseLock"] = "false" })).ToArray();
+        var id = await scenario.CreateAnnouncementAsync(new { message = Text, sendAt = DateTimeOffset.UtcNow.AddHours(1) });
+
+        // The worst case the claim protocol is there to prevent, forced: five dispatchers run the same announcement.
+        await Task.WhenAll(hosts.Select((h, i) => Task.Run(() => h.FanOut().RunAsync(id, $"racer{i}", () => true, CancellationToken.None))));
+
+        Assert.Equal(500, scenario.Stub.Sends.Count);
+        Assert.Equal(500, scenario.Stub.Sends.Select(s => s.To).Distinct().Count());
+        var view = await scenario.GetAnnouncementAsync(id);
+        Assert.Equal("completed", view.Status);
+        Assert.Equal(500, view.Counts.Sent);
+    }
+
+    [Fact]
+    public async Task DispatcherStoppedMidFanOutIsResumedByAnotherWithEveryoneExactlyOnce()
+    {
+        await using var scenario = new Scenario(redis);
+        await scenario.AddEmployeesAsync(1000);
+        var slow = new Dictionary<string, string?> { ["WhatsApp:MessagesPerSecond"] = "250", ["Dispatcher:BatchSize"] = "50" };
+        var first = (await scenario.StartDispatchersAsync(1, slow))[0];
+
+        var id = await scenario.CreateAnnouncementAsync(new { message = Text });
+        await Eventually.WaitAsync(() => Task.FromResult(scenario.Stub.Sends.Count), n => n >= 200, TimeSpan.FromSeconds(30), "200 sends");
+        await first.StopAsync();
+        var sentByFirst = scenario.Stub.Sends.Count;
+        Assert.InRange(sentByFirst, 200, 999);
+
+        await scenario.StartDispatchersAsync(1, slow);
+        var done = await scenario.WaitForStatusAsync(id, "completed", TimeSpan.FromSeconds(30));
+
+        Assert.Equal(1000, scenario.Stub.Sends.Count);
+        Assert.Equal(1000, scenario.Stub.Sends.Select(s => s.To).Distinct().Count());
+        Assert.Equal(new Scenario.CountsView(1000, 1000, 0, 0, 0, 0, 0), done.Counts);
+    }
+
+    [Fact]
+    public async Task PhoneChangeAfterDeliveryCausesNoResendAndTheNextAnnouncementGoesToTheNewNumber()
+    {
+        await using var scenario = new Scenario(redis);
+        await scenario.AddEmployeesAsync(3);
+        await scenario.StartDispatchersAsync(1);
+        var first = await scenario.CreateAnnouncementAsync(new { message = "first" });
+        await scenario.WaitForStatusAsync(first, "completed", TimeSpan.FromSeconds(10));
+
+        var put = await scenario.Api.PutAsJsonAsync("/api/employees/e00001", new { phone = "+16505559999" });
+        Assert.Equal(System.Net.HttpStatusCode.OK, put.StatusCode);
+        // What the old cron job did: run the same announcement again.
+        await scenario.Redis.HashSetAsync(RedisKeys.Announcement(first), "status", "dispatching");
+        await scenario.Redis.SortedSetAddAsync(RedisKeys.Due, first, 0);
+        await Eventually.WaitAsync(async () => await scenario.Redis.SortedSetLengthAsync(RedisKeys.Due) == 0
+            && await scenario.Redis.SortedSetLengthAsync(RedisKeys.InFlight) == 0, TimeSpan.FromSeconds(10), "re-run finished");
+
+        Assert.Equal(0, scenario.Stub.CountTo("+16505559999"));
+        Assert.Equal(1, scenario.Stub.CountTo("+16505550001"));
+
+        var second = await scenario.CreateAnnouncementAsync(new { message = "second" });
+        await scenario.WaitForStatusAsync(second, "completed", TimeSpan.FromSeconds(10));
+        Assert.Equal(1, scenario.Stub.CountTo("+16505559999"));
+        Assert.Equal(1, scenario.Stub.CountTo("+16505550001"));
+        Assert.Equal(6, scenario.Stub.Sends.Count);
+    }
+
+    /// <summary>Counts SET NX refusals reported by every dispatcher in this process.</summary>
+    private sealed class RefusalCounter : IDisposable
+    {
+        private readonly MeterListener listener = new();
+        private long count;
+
+        public RefusalCounter()
+        {
+            listener.InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == DispatcherMetrics.MeterName && instrument.Name == "announcements.duplicates_prevented")
+                    l.EnableMeasurementEvents(instrument);
+            };
+            listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref count, value));
+            listener.Start();
+        }
+
+        public long Count => Interlocked.Read(ref count);
+
+        public void Dispose() => listener.Dispose();
+    }
+}
