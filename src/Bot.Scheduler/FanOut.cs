@@ -28,21 +28,23 @@ public sealed partial class FanOut(
     ILogger<FanOut> logger)
 {
     private readonly DispatcherOptions options = options.Value;
+    private int passes;
 
     /// <param name="id">The announcement, already claimed into the in-flight set.</param>
-    /// <param name="owner">Who claims the deliveries (one id per dispatcher instance).</param>
+    /// <param name="dispatcher">The dispatcher running this pass; each pass claims deliveries under its own name.</param>
     /// <param name="stillHeld">Whether this dispatcher may go on (it still holds the lock); checked before every batch.</param>
     /// <param name="stopping">Host shutdown: in-flight sends finish, nothing new starts.</param>
-    public async Task RunAsync(string id, string owner, Func<bool> stillHeld, CancellationToken stopping)
+    public async Task RunAsync(string id, string dispatcher, Func<bool> stillHeld, CancellationToken stopping)
     {
         var started = Stopwatch.GetTimestamp();
+        // A claim of an earlier pass (this process's included) is never mistaken for one of this pass.
+        var owner = $"{dispatcher}#{Interlocked.Increment(ref passes)}";
         var announcement = await announcements.GetAsync(id);
         if (announcement is null || !await StartAsync(announcement))
         {
             await queue.RemoveAsync(id);
             return;
         }
-        metrics.Claimed(time.GetUtcNow() - announcement.SendAt);
 
         var total = await announcements.EnsureTargetsAsync(announcement, employees.AudienceAsync(announcement.EmployerId), owner);
         for (long offset = 0; offset < total; offset += options.BatchSize)
@@ -75,6 +77,7 @@ public sealed partial class FanOut(
         if (announcement.Status != AnnouncementStatus.Scheduled) return false;
         var before = await announcements.SetStatusAsync(announcement.Id,
             AnnouncementStatus.Scheduled, AnnouncementStatus.Dispatching, "startedAt");
+        if (before == AnnouncementStatus.Scheduled) metrics.Claimed(time.GetUtcNow() - announcement.SendAt);
         return before is AnnouncementStatus.Scheduled or AnnouncementStatus.Dispatching;
     }
 
