@@ -16,49 +16,49 @@ public sealed class DispatcherOptions
     public bool UseLock { get; set; } = true;
 
     /// <summary>Longest wait between looks at the schedule; a "send now" wakes dispatchers at once via pub/sub.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00", ErrorMessage = "Dispatcher:{0} must be between {1} and {2}.")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>RedLock expiry; the lock is extended automatically while held, and a standby takes over after it.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00", ErrorMessage = "Dispatcher:{0} must be between {1} and {2}.")]
     public TimeSpan LockExpiry { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Lease on a claimed announcement, renewed every batch; once it lapses another replica resumes it.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Dispatcher:{0} must be between {1} and {2}.")]
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Deliveries claimed (SET NX) and sent per batch; the lock is checked before every batch.</summary>
-    [Range(1, 10_000)]
+    [Range(1, 10_000, ErrorMessage = "Dispatcher:{0} must be between {1} and {2}.")]
     public int BatchSize { get; set; } = 200;
 
-    [Range(1, 1024)]
+    [Range(1, 1024, ErrorMessage = "Dispatcher:{0} must be between {1} and {2}.")]
     public int MaxConcurrentSends { get; set; } = 32;
 
-    [Range(1, 64)]
+    [Range(1, 64, ErrorMessage = "Dispatcher:{0} must be between {1} and {2}.")]
     public int MaxParallelAnnouncements { get; set; } = 4;
 
     /// <summary>Attempts per delivery for errors that prove the message was not accepted (429, 130429, …).</summary>
-    [Range(1, 20)]
+    [Range(1, 20, ErrorMessage = "Dispatcher:{0} must be between {1} and {2}.")]
     public int MaxSendAttempts { get; set; } = 5;
 
-    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00", ErrorMessage = "Dispatcher:{0} must be between {1} and {2}.")]
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
 
-    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "Dispatcher:{0} must be between {1} and {2}.")]
     public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
     /// A claim left by another dispatcher for this long is taken to be abandoned (its process died mid-send) and
     /// becomes <c>unknown</c>. Must be longer than one delivery can take with all its retries.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "Dispatcher:{0} must be between {1} and {2}.")]
     public TimeSpan StaleClaimAfter { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>How long dispatching pauses after a stop-the-line error (token expired, account restricted, spam limit).</summary>
-    [Range(typeof(TimeSpan), "00:00:00.100", "1.00:00:00")]
+    [Range(typeof(TimeSpan), "00:00:00.100", "1.00:00:00", ErrorMessage = "Dispatcher:{0} must be between {1} and {2}.")]
     public TimeSpan StopTheLinePause { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>How long delivery records are kept; WhatsApp sends status updates for up to 7 days.</summary>
-    [Range(typeof(TimeSpan), "7.00:00:00", "3650.00:00:00")]
+    [Range(typeof(TimeSpan), "7.00:00:00", "3650.00:00:00", ErrorMessage = "Dispatcher:{0} must be between {1} and {2}.")]
     public TimeSpan DeliveryRetention { get; set; } = TimeSpan.FromDays(30);
 }

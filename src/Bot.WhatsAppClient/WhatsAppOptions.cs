@@ -9,19 +9,19 @@ public sealed class WhatsAppOptions
     public const string SectionName = "WhatsApp";
 
     /// <summary>Graph API base address, e.g. <c>https://graph.facebook.com</c>.</summary>
-    [Required, Url]
+    [Required(ErrorMessage = "WhatsApp:BaseUrl is required."), Url(ErrorMessage = "WhatsApp:BaseUrl must be an absolute http(s) URL.")]
     public string BaseUrl { get; set; } = "https://graph.facebook.com";
 
     /// <summary>Graph API version path segment, e.g. <c>v23.0</c>.</summary>
-    [Required, RegularExpression(@"^v\d+\.\d+$")]
+    [Required(ErrorMessage = "WhatsApp:ApiVersion is required."), RegularExpression(@"^v\d+\.\d+$", ErrorMessage = "WhatsApp:ApiVersion looks like v23.0.")]
     public string ApiVersion { get; set; } = "v23.0";
 
     /// <summary>The business phone number id that messages are sent from.</summary>
-    [Required]
+    [Required(ErrorMessage = "WhatsApp:PhoneNumberId is required: the id of the WhatsApp business number that sends.")]
     public string PhoneNumberId { get; set; } = "";
 
     /// <summary>System-user access token sent as a bearer token. Secret: never logged.</summary>
-    [Required]
+    [Required(ErrorMessage = "WhatsApp:AccessToken is required: the Cloud API access token.")]
     public string AccessToken { get; set; } = "";
 
     /// <summary>App secret keying the webhook signature (used by the webhook host, not validated here).</summary>
@@ -31,10 +31,10 @@ public sealed class WhatsAppOptions
     public string VerifyToken { get; set; } = "";
 
     /// <summary>Send throughput allowed for the business number (Meta's default is 80/s, up to 1000/s).</summary>
-    [Range(1, 1000)]
+    [Range(1, 1000, ErrorMessage = "WhatsApp:MessagesPerSecond is between 1 and 1000.")]
     public int MessagesPerSecond { get; set; } = 80;
 
     /// <summary>HTTP timeout for one send request.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "00:05:00")]
+    [Range(typeof(TimeSpan), "00:00:01", "00:05:00", ErrorMessage = "WhatsApp:Timeout is between 00:00:01 and 00:05:00.")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
 }
