@@ -25,8 +25,11 @@ public sealed class AnnouncementStore(IConnectionMultiplexer redis, Announcement
         var requestHash = Hash(request);
         var now = time.GetUtcNow();
         var sendAt = request.SendAt ?? now;
+        // Orders the employer's list; a replay wastes a number, which is harmless.
+        var sequence = await Db.StringIncrementAsync(RedisKeys.AnnouncementSequence(request.EmployerId));
         RedisValue[] fields =
         [
+            "sequence", sequence,
             "employerId", request.EmployerId,
             "status", AnnouncementStatus.Scheduled,
             "sendAt", sendAt.ToUnixMs(),
@@ -54,7 +57,7 @@ public sealed class AnnouncementStore(IConnectionMultiplexer redis, Announcement
 
     private async Task IndexAndScheduleAsync(string employerId, string id)
     {
-        var stored = await Db.HashGetAsync(RedisKeys.Announcement(id), ["createdAt", "sendAt"]);
+        var stored = await Db.HashGetAsync(RedisKeys.Announcement(id), ["sequence", "sendAt"]);
         await Db.SortedSetAddAsync(RedisKeys.Announcements(employerId), IndexMember((long)stored[0], id), 0);
         await queue.ScheduleAsync(id, Clock.FromUnixMs((long)stored[1]));
     }
@@ -164,8 +167,8 @@ public sealed class AnnouncementStore(IConnectionMultiplexer redis, Announcement
             ToCounts([.. CountFields.Select(c => Get(c!))]));
     }
 
-    private static string IndexMember(long createdAtMs, string id) =>
-        createdAtMs.ToString("D13", CultureInfo.InvariantCulture) + ":" + id;
+    private static string IndexMember(long sequence, string id) =>
+        sequence.ToString("D12", CultureInfo.InvariantCulture) + ":" + id;
 
     private static string IdOf(string member) => member[(member.IndexOf(':') + 1)..];
 

@@ -25,8 +25,11 @@ public static class RedisKeys
     /// <summary>HASH phone (E.164) → employee id, one per employer: a phone belongs to at most one employee.</summary>
     public static RedisKey Phones(string employerId) => $"phones:{{{employerId}}}";
 
-    /// <summary>ZSET (scores 0) of "createdAt:id" members: an employer's announcements in creation order.</summary>
+    /// <summary>ZSET (scores 0) of "sequence:id" members: an employer's announcements in creation order.</summary>
     public static RedisKey Announcements(string employerId) => $"anns:{{{employerId}}}";
+
+    /// <summary>STRING counter numbering an employer's announcements.</summary>
+    public static RedisKey AnnouncementSequence(string employerId) => $"anns:{{{employerId}}}:seq";
 
     public static RedisKey Announcement(string announcementId) => $"ann:{{{announcementId}}}";
 
@@ -35,4 +38,27 @@ public static class RedisKeys
 
     /// <summary>STRING: the delivery record of one (announcement, employee), created with SET NX before the send.</summary>
     public static RedisKey Delivery(string announcementId, string employeeId) => $"ann:{{{announcementId}}}:d:{employeeId}";
+
+    /// <summary>STRING "announcementId:employeeId" of a sent message, by its wamid: finds the delivery of a status
+    /// update that lacks biz_opaque_callback_data. Expires with the delivery record.</summary>
+    public static RedisKey MessageDelivery(string messageId) => $"msg:{{{messageId}}}";
+
+    /// <summary>
+    /// SET of "employerId:employeeId" members whose phone is (or once was) this E.164 number, across employers:
+    /// an inbound WhatsApp message carries only the sender's number, and one bot number serves every employer.
+    /// Readers confirm each member against the employee hash, so a stale member is harmless.
+    /// </summary>
+    public static RedisKey PhoneOwners(string phone) => $"wa:{{{phone}}}:owners";
+
+    /// <summary>STRING set NX with a TTL: a "not registered" reply went to this number recently.</summary>
+    public static RedisKey NotRegisteredReplied(string phone) => $"wa:{{{phone}}}:notreg";
+
+    /// <summary>Counter of refused JOIN attempts from this number in the current hour (brute-force brake).</summary>
+    public static RedisKey JoinFailures(string phone) => $"wa:{{{phone}}}:joinfail";
+
+    /// <summary>STRING "employerId:employeeId" of a one-time join code, with its expiry as TTL; taken with GETDEL.</summary>
+    public static RedisKey JoinCode(string code) => $"join:{{{code}}}";
+
+    /// <summary>STRING set NX when a webhook event (message id, or message id + status) is first processed.</summary>
+    public static RedisKey WebhookEvent(string eventId) => $"wh:{{{eventId}}}";
 }

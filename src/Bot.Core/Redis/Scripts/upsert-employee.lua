@@ -1,20 +1,28 @@
 -- Creates or updates an employee and keeps the phone index unique in the same step: two concurrent PUTs
 -- must never leave one phone pointing at two employees, nor an old phone pointing at anyone.
 -- KEYS[1] employee hash, KEYS[2] phone index hash, KEYS[3] employee id ZSET
--- ARGV[1] employee id, ARGV[2] phone (E.164), ARGV[3] name, ARGV[4] now (ms)
--- Returns {'created'|'updated'|'unchanged'} or {'conflict', other employee id}.
+-- ARGV[1] employee id, ARGV[2] phone (E.164), ARGV[3] name, ARGV[4] now (ms),
+-- ARGV[5] 'relink' to change only the phone of an existing employee (WhatsApp JOIN; name kept), else absent
+-- Returns {'created'|'updated'|'unchanged'}, {'conflict', other employee id} or, for relink, {'missing'}.
+local relink = ARGV[5] == 'relink'
 local holder = redis.call('HGET', KEYS[2], ARGV[2])
 if holder and holder ~= ARGV[1] then return { 'conflict', holder } end
 local old = redis.call('HMGET', KEYS[1], 'phone', 'name', 'status')
 local existed = old[3] and old[3] ~= 'removed'
-if existed and old[1] == ARGV[2] and old[2] == ARGV[3] then return { 'unchanged' } end
+local name = ARGV[3]
+if relink then
+  -- A join code outlives nothing: an employee removed since it was issued is not brought back by it.
+  if not existed then return { 'missing' } end
+  name = old[2] or ''
+end
+if existed and old[1] == ARGV[2] and old[2] == name then return { 'unchanged' } end
 if old[1] and old[1] ~= ARGV[2] and redis.call('HGET', KEYS[2], old[1]) == ARGV[1] then
   redis.call('HDEL', KEYS[2], old[1])
 end
 -- An employee's own STOP outlives the employer's edits; a removed employee who is added again is active.
 local status = 'active'
 if old[3] == 'opted_out' then status = 'opted_out' end
-redis.call('HSET', KEYS[1], 'phone', ARGV[2], 'name', ARGV[3], 'status', status, 'updatedAt', ARGV[4])
+redis.call('HSET', KEYS[1], 'phone', ARGV[2], 'name', name, 'status', status, 'updatedAt', ARGV[4])
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[1])
 redis.call('ZADD', KEYS[3], 0, ARGV[1])
 if existed then return { 'updated' } end
