@@ -1,0 +1,114 @@
+using Bot.Core;
+using Bot.Core.Announcements;
+using Bot.Core.Employees;
+using Bot.Core.Redis;
+using Bot.Tests.Harness;
+using Bot.Tests.Infrastructure;
+using StackExchange.Redis;
+
+namespace Bot.FaultTests;
+
+/// <summary>
+/// A fault test's world: its own redis-server (AOF with appendfsync always, as shipped), WireMock as WhatsApp,
+/// and dispatcher processes it starts, kills and terminates.
+/// </summary>
+public sealed class FaultWorld : IAsyncDisposable
+{
+    public const string EmployerId = "acme";
+
+    private readonly List<SchedulerProcess> processes = [];
+
+    private FaultWorld(RedisServer redis) => Redis = redis;
+
+    public RedisServer Redis { get; }
+    public WhatsAppStub Stub { get; } = new();
+    public IDatabase Db => Redis.Connection.GetDatabase();
+    public IReadOnlyList<SchedulerProcess> Processes => processes;
+
+    public static async Task<FaultWorld> StartAsync() =>
+        new(await RedisServer.StartAsync("--appendonly yes --appendfsync always"));
+
+    /// <summary>Settings every dispatcher process gets; tests add or override.</summary>
+    public Dictionary<string, string> Settings(IDictionary<string, string>? overrides = null)
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["ConnectionStrings:Redis"] = $"{Redis.ConnectionString},connectTimeout=1000",
+            ["WhatsApp:BaseUrl"] = Stub.Url,
+            ["WhatsApp:PhoneNumberId"] = WhatsAppStub.PhoneNumberId,
+            ["WhatsApp:AccessToken"] = WhatsAppStub.AccessToken,
+            ["WhatsApp:MessagesPerSecond"] = "1000",
+            ["WhatsApp:Timeout"] = "00:00:02",
+            ["Dispatcher:PollInterval"] = "00:00:00.200",
+            ["Dispatcher:LockExpiry"] = "00:00:03",
+            ["Dispatcher:RetryBaseDelay"] = "00:00:00.100",
+            ["Dispatcher:RetryMaxDelay"] = "00:00:02",
+        };
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string>()) settings[key] = value;
+        return settings;
+    }
+
+    public SchedulerProcess StartDispatcher(IDictionary<string, string>? overrides = null)
+    {
+        var process = SchedulerProcess.Start(Settings(overrides));
+        processes.Add(process);
+        return process;
+    }
+
+    public SchedulerProcess[] StartDispatchers(int count, IDictionary<string, string>? overrides = null) =>
+        [.. Enumerable.Range(0, count).Select(_ => StartDispatcher(overrides))];
+
+    /// <summary>Employees e00001… with phones +1650555xxxx (seeding is not under test: written directly).</summary>
+    public async Task<List<string>> SeedEmployeesAsync(int count)
+    {
+        var store = new EmployeeStore(Redis.Connection, TimeProvider.System);
+        var phones = Enumerable.Range(1, count).Select(Phone).ToList();
+        foreach (var chunk in Enumerable.Range(1, count).Chunk(500))
+            await Task.WhenAll(chunk.Select(i => store.UpsertAsync(EmployerId, $"e{i:D5}", Phone(i), null)));
+        return phones;
+    }
+
+    public static string Phone(int i) => $"+1650{5550000 + i:D7}";
+
+    public async Task<string> AnnounceAsync(string message, DateTimeOffset? sendAt = null)
+    {
+        var queue = new AnnouncementQueue(Redis.Connection, TimeProvider.System);
+        var store = new AnnouncementStore(Redis.Connection, queue, TimeProvider.System);
+        var (_, id) = await store.CreateAsync(new NewAnnouncement(EmployerId, message, null, sendAt, null), null);
+        return id;
+    }
+
+    public async Task<(string Status, DeliveryCounts Counts)> ReadAsync(string id)
+    {
+        var store = new AnnouncementStore(Redis.Connection, new AnnouncementQueue(Redis.Connection, TimeProvider.System), TimeProvider.System);
+        var announcement = await store.GetAsync(id) ?? throw new InvalidOperationException($"announcement {id} is gone");
+        return (announcement.Status, announcement.Counts);
+    }
+
+    public Task<(string Status, DeliveryCounts Counts)> WaitForCompletedAsync(string id, TimeSpan timeout) =>
+        Eventually.WaitAsync(() => ReadAsync(id), a => a.Status == AnnouncementStatus.Completed, timeout, $"announcement {id} completed");
+
+    /// <summary>
+    /// The promise, checked: no phone got a second accepted message, and every target settled in exactly one
+    /// state with the counts adding up.
+    /// </summary>
+    public async Task<DeliveryCounts> AssertExactlyOnceAsync(string id, int targeted)
+    {
+        var accepted = Stub.Accepted.GroupBy(s => s.To).Where(g => g.Count() > 1).Select(g => $"{g.Key}×{g.Count()}").ToList();
+        Assert.True(accepted.Count == 0, $"duplicate accepted sends: {string.Join(", ", accepted.Take(20))}");
+        var (status, counts) = await ReadAsync(id);
+        Assert.Equal(AnnouncementStatus.Completed, status);
+        Assert.Equal(targeted, counts.Targeted);
+        Assert.Equal(counts.Targeted, counts.Settled);
+        // Every accepted message is recorded as sent (or later), or — if its answer was lost — as unknown.
+        Assert.InRange(Stub.Accepted.Count, counts.Sent + counts.Delivered + counts.Read, counts.Sent + counts.Delivered + counts.Read + counts.Unknown);
+        return counts;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var process in processes) await process.DisposeAsync();
+        Stub.Dispose();
+        await Redis.DisposeAsync();
+    }
+}
