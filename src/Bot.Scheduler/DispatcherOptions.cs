@@ -10,6 +10,13 @@ public sealed class DispatcherOptions
     public bool Enabled { get; set; } = true;
 
     /// <summary>
+    /// Bot.Scheduler only: serve <c>/health/live</c> and <c>/health/ready</c> on this port for compose and
+    /// orchestrators; 0 (the default) listens on nothing.
+    /// </summary>
+    [Range(0, 65535)]
+    public int HealthPort { get; set; }
+
+    /// <summary>
     /// Hold the RedLock while dispatching so one replica works and the others stand by. Correctness does not
     /// depend on it (every send is gated by SET NX); tests switch it off to prove that.
     /// </summary>

@@ -1,5 +1,6 @@
 using Bot.Core.Redis;
 using Bot.Scheduler;
+using Bot.Scheduler.Health;
 using Bot.WhatsAppClient;
 using Microsoft.Extensions.Options;
 
@@ -7,6 +8,7 @@ var builder = Host.CreateApplicationBuilder(args);
 builder.AddRedis();
 builder.Services.AddWhatsAppClient();
 builder.AddDispatcher();
+builder.AddHealthProbe();
 
 try
 {

@@ -4,6 +4,7 @@ using Bot.Scheduler;
 using Bot.Webhook.Announcements;
 using Bot.Webhook.Employees;
 using Bot.Webhook.Employers;
+using Bot.Webhook.Health;
 using Bot.WhatsAppClient;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -13,6 +14,7 @@ builder.Services.AddAnnouncementStores();
 builder.Services.AddWhatsAppClient();
 builder.Services.AddProblemDetails();
 builder.AddEmployerAuthentication();
+builder.AddHealthEndpoints();
 if (builder.Configuration.GetValue<bool>("Dispatcher:Enabled")) builder.AddDispatcher();
 
 var app = builder.Build();
@@ -24,6 +26,7 @@ app.UseAuthorization();
 
 app.MapEmployees();
 app.MapAnnouncements();
+app.MapHealthEndpoints();
 
 app.Run();
 
