@@ -85,74 +85,70 @@ public sealed partial class FanOut(
     {
         // The phone is read now, just before the send: an employee whose number changed gets it on the new one.
         var people = await employees.GetManyAsync(announcement.EmployerId, employeeIds);
+        // A cheap look first, so a resumed announcement does not spend send permits on deliveries that exist.
+        // It decides nothing: the SET NX right before each send does.
+        var existing = await deliveries.GetManyAsync(announcement.Id, employeeIds);
         var now = time.GetUtcNow();
-        var claims = employeeIds.Select((employeeId, i) => new DeliveryClaim(employeeId, people[i] switch
+        var skipped = new List<DeliveryClaim>();
+        var toSend = new List<Employee>();
+        for (var i = 0; i < employeeIds.Length; i++)
         {
-            { Status: EmployeeStatus.Active } => DeliveryRecord.Claimed(owner, now),
-            null => new DeliveryRecord(DeliveryState.Skipped, now, Error: "not_found"),
-            { Status: var status } => new DeliveryRecord(DeliveryState.Skipped, now, Error: status),
-        })).ToArray();
-        var existing = await deliveries.ClaimAsync(announcement.Id, claims, options.DeliveryRetention);
-
-        var toSend = new List<(Employee Employee, DeliveryRecord Claim)>();
-        for (var i = 0; i < claims.Length; i++)
-        {
-            if (existing[i] is null)
+            if (existing[i] is { } record)
             {
-                if (claims[i].Record.State == DeliveryState.Claimed) toSend.Add((people[i]!, claims[i].Record));
-                continue;
+                metrics.DuplicatePrevented();
+                await SettleIfAbandonedAsync(announcement.Id, employeeIds[i], record, owner, stillHeld);
             }
-            metrics.DuplicatePrevented();
-            if (IsAbandoned(existing[i]!, owner, now))
-            {
-                // Its dispatcher died mid-send: the message may or may not have gone out, so it is never re-sent.
-                // A status webhook carrying its callback data can still prove it was sent.
-                await deliveries.TransitionAsync(announcement.Id, claims[i].EmployeeId,
-                    new DeliveryRecord(DeliveryState.Unknown, now, existing[i]!.Reference, "abandoned"), existing[i]);
-            }
+            else if (people[i] is { Status: EmployeeStatus.Active } employee) toSend.Add(employee);
+            else skipped.Add(new DeliveryClaim(employeeIds[i], new DeliveryRecord(DeliveryState.Skipped, now, Error: people[i]?.Status ?? "not_found")));
         }
+        if (skipped.Count > 0) await deliveries.ClaimAsync(announcement.Id, skipped, options.DeliveryRetention);
 
         using var lineStopped = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        var begun = new bool[toSend.Count];
         try
         {
-            await Parallel.ForEachAsync(Enumerable.Range(0, toSend.Count),
+            await Parallel.ForEachAsync(toSend,
                 new ParallelOptions { MaxDegreeOfParallelism = options.MaxConcurrentSends, CancellationToken = lineStopped.Token },
-                async (i, token) =>
-                {
-                    begun[i] = true;
-                    await DeliverAsync(announcement, toSend[i].Employee, toSend[i].Claim, lineStopped, token);
-                });
+                (employee, token) => new ValueTask(DeliverAsync(announcement, employee, owner, stillHeld, lineStopped, token)));
         }
         catch (OperationCanceledException)
         {
-            // Shutdown or a stop-the-line error: claims that were never sent go back, so a resume sends them.
-            for (var i = 0; i < toSend.Count; i++)
-            {
-                if (!begun[i]) await deliveries.ReleaseAsync(announcement.Id, toSend[i].Employee.EmployeeId, toSend[i].Claim);
-            }
+            // Shutdown or a stop-the-line error. Deliveries not started were never claimed, so a resume sends them.
         }
-
-        bool IsAbandoned(DeliveryRecord record, string me, DateTimeOffset at) =>
-            record.State == DeliveryState.Claimed && record.Reference != me &&
-            // Under the lock, any other claimant is a dispatcher that lost the lock; without it, only age tells.
-            ((options.UseLock && stillHeld()) || at - record.UpdatedAt > options.StaleClaimAfter);
     }
 
-    /// <summary>Sends one claimed delivery and records how it ended; retries only what provably was not accepted.</summary>
-    private async Task DeliverAsync(Announcement announcement, Employee employee, DeliveryRecord claim, CancellationTokenSource lineStopped, CancellationToken token)
+    /// <summary>
+    /// A delivery left 'claimed' by a dispatcher that died mid-send may or may not have gone out, so it becomes
+    /// 'unknown' and is never re-sent; a status webhook carrying its callback data can still prove it was sent.
+    /// </summary>
+    private async Task SettleIfAbandonedAsync(string announcementId, string employeeId, DeliveryRecord record, string owner, Func<bool> stillHeld)
+    {
+        var now = time.GetUtcNow();
+        var abandoned = record.State == DeliveryState.Claimed && record.Reference != owner &&
+            // Under the lock, any other claimant is a dispatcher that lost the lock; without it, only age tells.
+            ((options.UseLock && stillHeld()) || now - record.UpdatedAt > options.StaleClaimAfter);
+        if (abandoned)
+            await deliveries.TransitionAsync(announcementId, employeeId, new DeliveryRecord(DeliveryState.Unknown, now, Error: "abandoned"), record);
+    }
+
+    /// <summary>
+    /// Claims one delivery (SET NX) right before its send, sends it, and records how it ended; retries only what
+    /// provably was not accepted. Claiming per send keeps what a killed dispatcher leaves 'claimed' to the
+    /// requests it had in flight.
+    /// </summary>
+    private async Task DeliverAsync(Announcement announcement, Employee employee, string owner, Func<bool> stillHeld, CancellationTokenSource lineStopped, CancellationToken token)
     {
         var callbackData = $"{announcement.Id}:{employee.EmployeeId}";
         OutgoingMessage message = announcement.Template is { } t
             ? new TemplateMessage(employee.Phone, t.Name, t.Language, t.Parameters, callbackData)
             : new TextMessage(employee.Phone, announcement.Message!, callbackData);
+        DeliveryRecord? claim = null;
 
         for (var attempt = 1; ; attempt++)
         {
             if (pause.IsPaused)
             {
-                // Another fan-out hit a stop-the-line error: this send would fail the same way.
-                await deliveries.ReleaseAsync(announcement.Id, employee.EmployeeId, claim);
+                // Another send hit a stop-the-line error: this one would fail the same way.
+                await GiveBackAsync();
                 await lineStopped.CancelAsync();
                 return;
             }
@@ -160,12 +156,23 @@ public sealed partial class FanOut(
             try
             {
                 using var permit = await rateLimiter.AcquireAsync(token);
+                if (claim is null)
+                {
+                    var mine = DeliveryRecord.Claimed(owner, time.GetUtcNow());
+                    if (await deliveries.TryClaimAsync(announcement.Id, employee.EmployeeId, mine, options.DeliveryRetention) is { } theirs)
+                    {
+                        metrics.DuplicatePrevented();
+                        await SettleIfAbandonedAsync(announcement.Id, employee.EmployeeId, theirs, owner, stillHeld);
+                        return;
+                    }
+                    claim = mine;
+                }
                 // Not cancellable: once a request may have left, its answer decides the delivery's state.
                 result = await whatsApp.SendAsync(message, CancellationToken.None);
             }
             catch (OperationCanceledException)
             {
-                await deliveries.ReleaseAsync(announcement.Id, employee.EmployeeId, claim);
+                await GiveBackAsync();
                 return;
             }
             metrics.Sent(result.Outcome.ToString());
@@ -184,7 +191,7 @@ public sealed partial class FanOut(
                     return;
                 case SendOutcome.StopTheLine:
                     // Not accepted: give the claim back so the resumed announcement sends it.
-                    await deliveries.ReleaseAsync(announcement.Id, employee.EmployeeId, claim);
+                    await GiveBackAsync();
                     if (pause.Trip(options.StopTheLinePause))
                         LogStopTheLine(result.ErrorCode, result.Error, options.StopTheLinePause, announcement.Id);
                     await lineStopped.CancelAsync();
@@ -200,7 +207,7 @@ public sealed partial class FanOut(
                     }
                     catch (OperationCanceledException)
                     {
-                        await deliveries.ReleaseAsync(announcement.Id, employee.EmployeeId, claim);
+                        await GiveBackAsync();
                         return;
                     }
                     break;
@@ -208,6 +215,9 @@ public sealed partial class FanOut(
         }
 
         Task Record(DeliveryRecord outcome) => deliveries.TransitionAsync(announcement.Id, employee.EmployeeId, outcome);
+
+        // Only for a send known not to have gone out: the key goes, so a later run sends it.
+        Task GiveBackAsync() => claim is null ? Task.CompletedTask : deliveries.ReleaseAsync(announcement.Id, employee.EmployeeId, claim);
     }
 
     private TimeSpan RetryDelay(SendResult result, int attempt)

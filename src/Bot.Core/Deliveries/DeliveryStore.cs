@@ -6,34 +6,87 @@ namespace Bot.Core.Deliveries;
 /// <summary>What a dispatcher asks for when it claims one delivery.</summary>
 public readonly record struct DeliveryClaim(string EmployeeId, DeliveryRecord Record);
 
+/// <summary>One requested move of a delivery; <paramref name="Expected"/> null = from whatever it is now.</summary>
+public readonly record struct DeliveryTransition(string AnnouncementId, string EmployeeId, DeliveryRecord Next, DeliveryRecord? Expected = null);
+
 public sealed class DeliveryStore(IConnectionMultiplexer redis)
 {
     private IDatabase Db => redis.GetDatabase();
 
-    /// <summary>
-    /// SET NX of each delivery key, pipelined. Returns, per claim, null when this caller created the key
-    /// (and so alone may send), else the record that was already there.
-    /// </summary>
+    /// <summary>SET NX of one delivery key: null when this caller created it (and alone may send), else the record there.</summary>
+    public async Task<DeliveryRecord?> TryClaimAsync(string announcementId, string employeeId, DeliveryRecord claim, TimeSpan retention) =>
+        ToRecord(await Claim(Db, announcementId, new DeliveryClaim(employeeId, claim), retention));
+
+    /// <summary>Many SET NX claims in one pipelined round trip (used for deliveries decided without a send).</summary>
     public async Task<DeliveryRecord?[]> ClaimAsync(string announcementId, IReadOnlyList<DeliveryClaim> claims, TimeSpan retention)
     {
-        var ttl = (long)retention.TotalSeconds;
         var batch = Db.CreateBatch();
-        var calls = claims.Select(c => batch.ScriptEvaluateAsync(LuaScripts.ClaimDelivery,
-            [RedisKeys.Delivery(announcementId, c.EmployeeId), RedisKeys.Announcement(announcementId)],
-            [c.Record.ToString(), ttl, DeliveryRecord.Counter(c.Record.State) ?? ""])).ToArray();
+        var calls = claims.Select(c => Claim(batch, announcementId, c, retention)).ToArray();
         batch.Execute();
-        var results = await Task.WhenAll(calls);
-        return [.. results.Select(r => r.IsNull ? null : DeliveryRecord.Parse((string)r!))];
+        return [.. (await Task.WhenAll(calls)).Select(ToRecord)];
     }
+
+    private static Task<RedisResult> Claim(IDatabaseAsync db, string announcementId, DeliveryClaim claim, TimeSpan retention) =>
+        db.ScriptEvaluateAsync(LuaScripts.ClaimDelivery,
+            [RedisKeys.Delivery(announcementId, claim.EmployeeId), RedisKeys.Announcement(announcementId)],
+            [claim.Record.ToString(), (long)retention.TotalSeconds, DeliveryRecord.Counter(claim.Record.State) ?? ""]);
+
+    private static DeliveryRecord? ToRecord(RedisResult result) => result.IsNull ? null : DeliveryRecord.Parse((string)result!);
 
     /// <summary>Moves a delivery forward (never backwards); false when the move is not allowed or
     /// <paramref name="expected"/> no longer holds.</summary>
-    public async Task<bool> TransitionAsync(string announcementId, string employeeId, DeliveryRecord next, DeliveryRecord? expected = null)
+    public async Task<bool> TransitionAsync(string announcementId, string employeeId, DeliveryRecord next, DeliveryRecord? expected = null) =>
+        (await TransitionManyAsync([new DeliveryTransition(announcementId, employeeId, next, expected)]))[0];
+
+    /// <summary>
+    /// Applies many transitions in one pipeline (a webhook POST carries up to 1,000 statuses). Each one moves
+    /// forward or not at all, like <see cref="TransitionAsync"/>. A delivery that becomes <c>sent</c> is also
+    /// indexed by its message id, with the delivery record's remaining TTL, so a status update that lacks
+    /// biz_opaque_callback_data still finds it.
+    /// </summary>
+    public async Task<bool[]> TransitionManyAsync(IReadOnlyList<DeliveryTransition> transitions)
     {
-        var applied = await Db.ScriptEvaluateAsync(LuaScripts.TransitionDelivery,
-            [RedisKeys.Delivery(announcementId, employeeId), RedisKeys.Announcement(announcementId)],
-            [next.ToString(), expected?.ToString() ?? ""]);
-        return (int)applied == 1;
+        var batch = Db.CreateBatch();
+        var applied = new Task<RedisResult>[transitions.Count];
+        var ttls = new Task<TimeSpan?>?[transitions.Count];
+        for (var i = 0; i < transitions.Count; i++)
+        {
+            var (announcementId, employeeId, next, expected) = transitions[i];
+            var key = RedisKeys.Delivery(announcementId, employeeId);
+            applied[i] = batch.ScriptEvaluateAsync(LuaScripts.TransitionDelivery,
+                [key, RedisKeys.Announcement(announcementId)], [next.ToString(), expected?.ToString() ?? ""]);
+            if (next is { State: DeliveryState.Sent, Reference: not null }) ttls[i] = batch.KeyTimeToLiveAsync(key);
+        }
+        batch.Execute();
+        await Task.WhenAll(applied);
+        await Task.WhenAll(ttls.OfType<Task<TimeSpan?>>());
+
+        var results = applied.Select(a => (int)a.Result == 1).ToArray();
+        var index = Db.CreateBatch();
+        var writes = new List<Task>();
+        for (var i = 0; i < transitions.Count; i++)
+        {
+            if (!results[i] || ttls[i]?.Result is not { } ttl) continue;
+            var t = transitions[i];
+            writes.Add(index.StringSetAsync(RedisKeys.MessageDelivery(t.Next.Reference!), $"{t.AnnouncementId}:{t.EmployeeId}", ttl));
+        }
+        if (writes.Count > 0)
+        {
+            index.Execute();
+            await Task.WhenAll(writes);
+        }
+        return results;
+    }
+
+    /// <summary>The (announcement, employee) each message id was sent for; null where it is not indexed.</summary>
+    public async Task<(string AnnouncementId, string EmployeeId)?[]> FindByMessageIdsAsync(IReadOnlyList<string> messageIds)
+    {
+        if (messageIds.Count == 0) return [];
+        var batch = Db.CreateBatch();
+        var reads = messageIds.Select(id => batch.StringGetAsync(RedisKeys.MessageDelivery(id))).ToArray();
+        batch.Execute();
+        var values = await Task.WhenAll(reads);
+        return [.. values.Select(v => ((string?)v)?.Split(':', 2) is [var a, var e] ? ((string, string)?)(a, e) : null)];
     }
 
     /// <summary>Deletes this caller's own claim, for a send known not to have gone out.</summary>
