@@ -1,0 +1,56 @@
+namespace Bot.Bench;
+
+/// <summary>Sizes of every scenario; <c>--quick</c> shrinks them so CI's smoke run takes well under a minute.</summary>
+public sealed record BenchOptions(bool Quick, string Output, IReadOnlySet<int> Scenarios, bool WithAof)
+{
+    public int FanOutEmployees => Quick ? 2_000 : 100_000;
+    public int RateCappedEmployees => Quick ? 2_000 : 20_000;
+    public int RateCap => 1_000;
+    public int ScheduledAnnouncements => Quick ? 10 : 200;
+    public TimeSpan ScheduleWindow => Quick ? TimeSpan.FromSeconds(3) : TimeSpan.FromSeconds(60);
+    public int RecipientsPerScheduled => 10;
+    public int SendNowSamples => Quick ? 3 : 20;
+    public int WebhookSingles => Quick ? 300 : 30_000;
+    public int WebhookBatches => Quick ? 5 : 300;
+    public int WebhookBatchSize => 100;
+    public int WebhookConcurrency => 16;
+
+    public bool Runs(int scenario) => Scenarios.Contains(scenario);
+
+    public static BenchOptions? Parse(string[] args)
+    {
+        var quick = false;
+        var withAof = true;
+        var output = "artifacts/bench/results.json";
+        IReadOnlySet<int> scenarios = new HashSet<int> { 1, 2, 3, 4, 5, 6, 7 };
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--quick":
+                    quick = true;
+                    break;
+                case "--no-aof":
+                    withAof = false;
+                    break;
+                case "--out" when i + 1 < args.Length:
+                    output = args[++i];
+                    break;
+                case "--only" when i + 1 < args.Length:
+                    var picked = new HashSet<int>();
+                    foreach (var part in args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                    {
+                        if (!int.TryParse(part, out var n) || n is < 1 or > 7) return null;
+                        picked.Add(n);
+                    }
+                    scenarios = picked;
+                    break;
+                default:
+                    return null;
+            }
+        }
+        if (quick && output == "artifacts/bench/results.json") output = "artifacts/bench/results-quick.json";
+        // The AOF variant is a second 100k fan-out: worth it for the README, not for CI's smoke run.
+        return new BenchOptions(quick, output, scenarios, withAof && !quick);
+    }
+}

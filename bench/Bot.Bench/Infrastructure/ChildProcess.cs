@@ -1,0 +1,160 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using System.Text.Json;
+using System.Threading.Channels;
+
+namespace Bot.Bench.Infrastructure;
+
+/// <summary>A process the bench started: a dispatcher replica (this program in its dispatcher role) or the webhook host.</summary>
+public sealed class ChildProcess : IAsyncDisposable
+{
+    private readonly Process process;
+    private readonly Queue<string> tail = new();
+    private readonly Channel<string> protocol = Channel.CreateUnbounded<string>();
+    private readonly TaskCompletionSource ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly bool stopsOnStdin;
+
+    private ChildProcess(Process process, string name, bool stopsOnStdin)
+    {
+        this.stopsOnStdin = stopsOnStdin;
+        this.process = process;
+        Name = name;
+        process.OutputDataReceived += (_, e) => OnLine(e.Data, stdout: true);
+        process.ErrorDataReceived += (_, e) => OnLine(e.Data, stdout: false);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public string Name { get; }
+    public int Id => process.Id;
+    public bool HasExited => process.HasExited;
+
+    /// <summary>Starts this program again as <c>--role dispatcher</c> with the given settings.</summary>
+    public static async Task<ChildProcess> StartDispatcherAsync(string name, IDictionary<string, string?> settings)
+    {
+        var self = Environment.ProcessPath!;
+        var psi = Path.GetFileNameWithoutExtension(self) == "dotnet"
+            ? new ProcessStartInfo(self) { ArgumentList = { Assembly.GetEntryAssembly()!.Location } }
+            : new ProcessStartInfo(self);
+        psi.ArgumentList.Add("--role");
+        psi.ArgumentList.Add("dispatcher");
+        foreach (var (key, value) in settings) psi.ArgumentList.Add($"{key}={value}");
+        var child = Start(psi, name, stopsOnStdin: true);
+        await child.WaitReadyAsync(TimeSpan.FromSeconds(30));
+        return child;
+    }
+
+    /// <summary>The built Bot.Webhook (employer API + webhook) on a loopback port, configured through environment variables.</summary>
+    public static ChildProcess StartWebhook(string url, IDictionary<string, string?> settings)
+    {
+        var dll = typeof(ChildProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .First(a => a.Key == "WebhookAssembly").Value!;
+        if (!File.Exists(dll)) throw new FileNotFoundException($"Bot.Webhook is not built at {dll}", dll);
+        var psi = new ProcessStartInfo("dotnet") { ArgumentList = { dll, "--urls", url }, WorkingDirectory = Path.GetDirectoryName(dll)! };
+        foreach (var (key, value) in settings) psi.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        psi.Environment["Logging__LogLevel__Default"] = "Warning";
+        var child = Start(psi, "webhook", stopsOnStdin: false);
+        child.ready.TrySetResult();
+        return child;
+    }
+
+    private static ChildProcess Start(ProcessStartInfo psi, string name, bool stopsOnStdin)
+    {
+        psi.RedirectStandardInput = true;
+        psi.RedirectStandardOutput = true;
+        psi.RedirectStandardError = true;
+        psi.UseShellExecute = false;
+        return new ChildProcess(Process.Start(psi)!, name, stopsOnStdin);
+    }
+
+    private void OnLine(string? line, bool stdout)
+    {
+        if (line is null) return;
+        if (stdout && line.StartsWith("BENCH ", StringComparison.Ordinal))
+        {
+            if (line == "BENCH ready") ready.TrySetResult();
+            else protocol.Writer.TryWrite(line["BENCH ".Length..]);
+            return;
+        }
+        lock (tail)
+        {
+            tail.Enqueue(line);
+            if (tail.Count > 40) tail.Dequeue();
+        }
+    }
+
+    public string Tail()
+    {
+        lock (tail) return string.Join('\n', tail);
+    }
+
+    private async Task WaitReadyAsync(TimeSpan timeout)
+    {
+        var exited = process.WaitForExitAsync();
+        var first = await Task.WhenAny(ready.Task, exited, Task.Delay(timeout));
+        if (first != ready.Task)
+            throw new InvalidOperationException($"{Name} did not start ({(first == exited ? $"exit code {process.ExitCode}" : "timeout")}):\n{Tail()}");
+    }
+
+    public async Task<DispatcherStats> StatsAsync()
+    {
+        await process.StandardInput.WriteLineAsync("stats");
+        await process.StandardInput.FlushAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var line = await protocol.Reader.ReadAsync(cts.Token);
+        return JsonSerializer.Deserialize<DispatcherStats>(line["stats ".Length..])!;
+    }
+
+    /// <summary>Peak resident set size so far (VmHWM), in bytes.</summary>
+    public long PeakRss() => ProcStatus("VmHWM");
+
+    public long Rss() => ProcStatus("VmRSS");
+
+    private long ProcStatus(string field)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{process.Id}/status").First(l => l.StartsWith(field + ":", StringComparison.Ordinal));
+            var kb = line[(field.Length + 1)..].Trim().Split(' ')[0];
+            return long.Parse(kb, CultureInfo.InvariantCulture) * 1024;
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException)
+        {
+            return 0;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (!process.HasExited && !stopsOnStdin)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync();
+            }
+            else if (!process.HasExited)
+            {
+                await process.StandardInput.WriteLineAsync("stop");
+                process.StandardInput.Close();
+                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+                try
+                {
+                    await process.WaitForExitAsync(cts.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    process.Kill(entireProcessTree: true);
+                    await process.WaitForExitAsync();
+                }
+            }
+        }
+        catch (IOException)
+        {
+            // Already gone.
+        }
+        process.Dispose();
+    }
+}

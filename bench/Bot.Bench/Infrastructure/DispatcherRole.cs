@@ -1,0 +1,71 @@
+using System.Text.Json;
+using Bot.Core.Redis;
+using Bot.Scheduler;
+using Bot.WhatsAppClient;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Bot.Bench.Infrastructure;
+
+/// <summary>
+/// <c>Bot.Bench --role dispatcher key=value…</c>: one dispatcher replica in a process of its own, wired exactly like
+/// Bot.Scheduler's Program (AddRedis, AddWhatsAppClient, AddDispatcher) from in-memory settings. A process of its own
+/// so its RSS and allocations are the dispatcher's alone. It speaks a line protocol with the bench: it prints
+/// <c>BENCH ready</c>, answers <c>stats</c> with <c>BENCH stats {json}</c>, and stops on <c>stop</c> or end of input.
+/// Logs go to stderr.
+/// </summary>
+public static class DispatcherRole
+{
+    /// <summary>Replaces the send rate limiter with one that never waits (scenario 1 measures the dispatcher, not the cap).</summary>
+    public const string UnlimitedKey = "Bench:NoRateCap";
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var settings = args.Select(a => a.Split('=', 2)).ToDictionary(p => p[0], p => (string?)p[1]);
+        var unlimited = settings.Remove(UnlimitedKey, out var flag) && flag == "true";
+
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Production" });
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.AddRedis();
+        builder.Services.AddWhatsAppClient();
+        builder.AddDispatcher();
+        if (unlimited)
+        {
+            // The options validator caps MessagesPerSecond at 1,000 (Meta's ceiling per number); the limiter itself
+            // is built from the number alone, so a huge one makes every AcquireAsync complete synchronously.
+            builder.Services.AddSingleton(new SendRateLimiter(Options.Create(new WhatsAppOptions { MessagesPerSecond = 10_000_000 })));
+        }
+
+        using var host = builder.Build();
+        await host.StartAsync();
+        var redis = host.Services.GetRequiredService<IConnectionMultiplexer>();
+        Console.WriteLine("BENCH ready");
+
+        while (await Console.In.ReadLineAsync() is { } line)
+        {
+            if (line == "stop") break;
+            if (line == "stats") Console.WriteLine("BENCH stats " + JsonSerializer.Serialize(Stats(redis)));
+        }
+        await host.StopAsync(TimeSpan.FromSeconds(10));
+        return 0;
+    }
+
+    private static DispatcherStats Stats(IConnectionMultiplexer redis)
+    {
+        var counters = redis.GetCounters();
+        return new DispatcherStats(
+            GC.GetTotalAllocatedBytes(precise: true),
+            GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2),
+            counters.Interactive.OperationCount + counters.Subscription.OperationCount,
+            Environment.WorkingSet);
+    }
+}
+
+public sealed record DispatcherStats(long AllocatedBytes, int Gen0, int Gen1, int Gen2, long RedisOperations, long WorkingSet);

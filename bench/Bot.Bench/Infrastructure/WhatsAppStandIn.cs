@@ -1,0 +1,165 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.IO.Pipelines;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Bot.Bench.Infrastructure;
+
+/// <summary>
+/// A fast local WhatsApp Cloud API: <c>POST /{version}/{phoneNumberId}/messages</c> answers 200 with a fresh wamid,
+/// like Meta does, and records when each send arrived and for whom. Counting sends per <c>to</c> is how the bench
+/// detects a duplicate: every scenario sends each phone at most one message. WireMock is too slow to sit in the
+/// measured path; this does almost nothing per request.
+/// </summary>
+public sealed class WhatsAppStandIn : IAsyncDisposable
+{
+    public const string PhoneNumberId = "100200300";
+    public const string AccessToken = "bench-access-token";
+
+    private readonly WebApplication app;
+    private ConcurrentDictionary<string, int> perRecipient = new();
+    private ConcurrentDictionary<string, long> firstByAnnouncement = new();
+    private long[] arrivals = new long[1024];
+    private int count;
+    private long nextMessageId;
+
+    private WhatsAppStandIn(WebApplication app) => this.app = app;
+
+    public string Url { get; private set; } = "";
+
+    public static async Task<WhatsAppStandIn> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        var app = builder.Build();
+        var standIn = new WhatsAppStandIn(app);
+        app.MapPost("/{version}/{phoneNumberId}/messages", standIn.HandleAsync);
+        await app.StartAsync();
+        standIn.Url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return standIn;
+    }
+
+    /// <summary>Forgets every send so far; <paramref name="expected"/> sizes the arrival log.</summary>
+    public void Reset(int expected)
+    {
+        perRecipient = new ConcurrentDictionary<string, int>();
+        firstByAnnouncement = new ConcurrentDictionary<string, long>();
+        arrivals = new long[Math.Max(1024, expected * 2)];
+        Volatile.Write(ref count, 0);
+    }
+
+    public int Count => Volatile.Read(ref count);
+
+    public SendLog Snapshot()
+    {
+        var n = Math.Min(Count, arrivals.Length);
+        var times = arrivals.AsSpan(0, n).ToArray();
+        Array.Sort(times);
+        return new SendLog(times, new Dictionary<string, int>(perRecipient), new Dictionary<string, long>(firstByAnnouncement));
+    }
+
+    /// <summary>UTC ticks of the first send carrying this announcement id in biz_opaque_callback_data.</summary>
+    public long? FirstSendOf(string announcementId) =>
+        firstByAnnouncement.TryGetValue(announcementId, out var t) ? t : null;
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        var reader = context.Request.BodyReader;
+        ReadResult read;
+        while (true)
+        {
+            read = await reader.ReadAsync();
+            if (read.IsCompleted) break;
+            reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+        }
+        var (to, callback) = Parse(read.Buffer);
+        reader.AdvanceTo(read.Buffer.End);
+        var now = DateTime.UtcNow.Ticks;
+
+        if (to is null)
+        {
+            context.Response.StatusCode = 400;
+            return;
+        }
+        var slot = Interlocked.Increment(ref count) - 1;
+        var log = arrivals;
+        if (slot < log.Length) log[slot] = now;
+        perRecipient.AddOrUpdate(to, 1, static (_, n) => n + 1);
+        if (callback is not null)
+        {
+            var colon = callback.IndexOf(':');
+            var announcementId = colon > 0 ? callback[..colon] : callback;
+            firstByAnnouncement.AddOrUpdate(announcementId, now, (_, t) => Math.Min(t, now));
+        }
+
+        var id = Interlocked.Increment(ref nextMessageId);
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "application/json";
+        var body = $$"""{"messaging_product":"whatsapp","contacts":[{"input":"{{to}}","wa_id":"{{to.TrimStart('+')}}"}],"messages":[{"id":"wamid.BENCH{{id:D12}}","message_status":"accepted"}]}""";
+        await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(body));
+    }
+
+    private static (string? To, string? Callback) Parse(ReadOnlySequence<byte> body)
+    {
+        var json = new Utf8JsonReader(body);
+        string? to = null, callback = null;
+        while (json.Read())
+        {
+            if (json.TokenType != JsonTokenType.PropertyName || json.CurrentDepth != 1) continue;
+            if (json.ValueTextEquals("to"u8))
+            {
+                json.Read();
+                to = json.GetString();
+            }
+            else if (json.ValueTextEquals("biz_opaque_callback_data"u8))
+            {
+                json.Read();
+                callback = json.GetString();
+            }
+            else
+            {
+                json.Read();
+                json.TrySkip();
+            }
+        }
+        return (to, callback);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.StopAsync();
+        await app.DisposeAsync();
+    }
+}
+
+/// <summary>What the stand-in saw: sorted arrival times (UTC ticks), sends per recipient, first send per announcement.</summary>
+public sealed record SendLog(long[] Arrivals, Dictionary<string, int> PerRecipient, Dictionary<string, long> FirstByAnnouncement)
+{
+    public int Total => Arrivals.Length;
+
+    /// <summary>Sends beyond the first to the same phone.</summary>
+    public int Duplicates => PerRecipient.Values.Sum(n => n - 1);
+
+    /// <summary>The most sends that arrived within any one-second window (sliding, not aligned to clock seconds).</summary>
+    public int LargestOneSecondWindow()
+    {
+        var best = 0;
+        var start = 0;
+        for (var end = 0; end < Arrivals.Length; end++)
+        {
+            while (Arrivals[end] - Arrivals[start] >= TimeSpan.TicksPerSecond) start++;
+            best = Math.Max(best, end - start + 1);
+        }
+        return best;
+    }
+}
