@@ -5,6 +5,7 @@ using Bot.Webhook.Announcements;
 using Bot.Webhook.Employees;
 using Bot.Webhook.Employers;
 using Bot.Webhook.Health;
+using Bot.Webhook.Portal;
 using Bot.WhatsAppClient;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -21,6 +22,7 @@ var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UsePortal();
 app.UseAuthentication();
 app.UseAuthorization();
 

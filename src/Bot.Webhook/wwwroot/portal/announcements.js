@@ -1,0 +1,212 @@
+import { query, request } from './api.js';
+import { $, formatDateTime, formatNumber, formatTime, h, Pager, say } from './dom.js';
+
+const pollInterval = 2000;
+const countNames = ['targeted', 'sent', 'delivered', 'read', 'failed', 'unknown', 'skipped'];
+
+const statusBadge = status => h('span', { class: `status status-${status}` }, status);
+
+function summary(announcement) {
+  if (announcement.template) {
+    const t = announcement.template;
+    const parameters = t.parameters?.length ? ` (${t.parameters.join(', ')})` : '';
+    return `Template ${t.name} · ${t.language}${parameters}`;
+  }
+  return announcement.message ?? '';
+}
+
+const shorten = (text, length = 80) => (text.length > length ? `${text.slice(0, length - 1)}…` : text);
+
+async function cancel(id) {
+  await request('DELETE', `/api/announcements/${encodeURIComponent(id)}`);
+}
+
+/** Announcements, newest first, filtered by status, with their delivery counts and Cancel while scheduled. */
+export function announcementListView() {
+  const section = $('#view-announcements');
+  const rows = $('#announcements-rows');
+  const filter = $('#status-filter');
+  const message = $('#announcements-message');
+  const pager = new Pager($('#announcements-pager'), load);
+  const limit = 25;
+
+  async function load() {
+    try {
+      const { data } = await request('GET', `/api/announcements${query({ status: filter.value, cursor: pager.cursor, limit })}`);
+      rows.replaceChildren(...data.items.map(row));
+      $('#announcements-empty').hidden = data.items.length > 0;
+      pager.update(data.nextCursor);
+    } catch (error) {
+      if (error.status !== 401) say(message, `Could not load announcements: ${error.message}`, { error: true });
+    }
+  }
+
+  function row(a) {
+    const text = summary(a);
+    const cells = [
+      h('td', { 'data-label': 'Announcement' },
+        h('a', { href: `#/announcements/${encodeURIComponent(a.id)}`, title: text }, shorten(text) || a.id),
+        h('div', { class: 'hint' }, `Created ${formatDateTime(a.createdAt)} · ${a.audience === 'all' ? 'all employees' : 'chosen employees'}`)),
+      h('td', { 'data-label': 'Status' }, statusBadge(a.status)),
+      h('td', { 'data-label': 'Send at' }, formatDateTime(a.sendAt)),
+      ...['targeted', 'sent', 'delivered', 'read', 'failed'].map(name =>
+        h('td', { class: 'num', 'data-label': name[0].toUpperCase() + name.slice(1) }, formatNumber(a.counts[name]))),
+      h('td', { class: 'row-actions' }, a.status === 'scheduled'
+        ? h('button', {
+          type: 'button',
+          class: 'danger',
+          'aria-label': `Cancel “${shorten(text, 40)}” scheduled for ${formatDateTime(a.sendAt)}`,
+          onclick: event => cancelRow(event.currentTarget, a.id),
+        }, 'Cancel')
+        : null),
+    ];
+    return h('tr', { 'data-id': a.id }, cells);
+  }
+
+  async function cancelRow(button, id) {
+    button.disabled = true;
+    try {
+      await cancel(id);
+      say(message, 'Announcement cancelled; nobody will receive it.');
+    } catch (error) {
+      if (error.status !== 401) say(message, `Could not cancel: ${error.message}`, { error: true });
+    }
+    await load();
+  }
+
+  filter.addEventListener('change', () => {
+    pager.reset();
+    load();
+  });
+  $('#announcements-refresh').addEventListener('click', load);
+
+  return {
+    title: 'Announcements',
+    section,
+    show() {
+      say(message, '');
+      return load();
+    },
+    hide() {},
+  };
+}
+
+/** One announcement: live counts every 2 s while on screen, and the per-employee delivery table. */
+export function announcementDetailView() {
+  const section = $('#view-announcement');
+  const message = $('#detail-message');
+  const cancelButton = $('#detail-cancel');
+  const stateFilter = $('#delivery-state');
+  const limitSelect = $('#delivery-limit');
+  const pager = new Pager($('#delivery-pager'), loadDeliveries);
+  let id = null;
+  let timer = null;
+  let generation = 0; // answers for an announcement we already left are dropped
+
+  async function loadAnnouncement(forId) {
+    const { data } = await request('GET', `/api/announcements/${encodeURIComponent(forId)}`);
+    if (forId !== id) return;
+    $('#detail-title').textContent = `Announcement ${data.id}`;
+    const status = $('#detail-status');
+    status.className = `status status-${data.status}`;
+    status.textContent = data.status;
+    $('#detail-send-at').textContent = formatDateTime(data.sendAt);
+    $('#detail-created').textContent = formatDateTime(data.createdAt);
+    $('#detail-audience').textContent = data.audience === 'all' ? 'All employees' : 'Chosen employees';
+    $('#detail-content').textContent = summary(data);
+    cancelButton.hidden = data.status !== 'scheduled';
+
+    const counts = data.counts;
+    for (const name of countNames) $(`[data-count="${name}"]`, section).textContent = formatNumber(counts[name]);
+    const settled = counts.sent + counts.delivered + counts.read + counts.failed + counts.unknown + counts.skipped;
+    const progress = $('#detail-progress');
+    progress.max = Math.max(counts.targeted, 1);
+    progress.value = Math.min(settled, progress.max);
+    $('#detail-progress-label').textContent = `Settled ${formatNumber(settled)} of ${formatNumber(counts.targeted)}`;
+    $('#detail-updated').textContent = `Updated ${formatTime(new Date())}; refreshes every 2 seconds.`;
+  }
+
+  async function loadDeliveries() {
+    const forId = id;
+    if (!forId) return;
+    const path = `/api/announcements/${encodeURIComponent(forId)}/deliveries` +
+      query({ state: stateFilter.value, cursor: pager.cursor, limit: limitSelect.value });
+    const { data } = await request('GET', path);
+    if (forId !== id) return;
+    $('#delivery-rows').replaceChildren(...data.items.map(d => h('tr', {},
+      h('td', { 'data-label': 'Employee' }, d.employeeId),
+      h('td', { 'data-label': 'State' }, h('span', { class: `state state-${d.state}` }, d.state)),
+      h('td', { 'data-label': 'Message id', class: 'mono' }, d.messageId ?? '—'),
+      h('td', { 'data-label': 'Error' }, d.error ?? '—'),
+      h('td', { 'data-label': 'Updated' }, formatDateTime(d.updatedAt)))));
+    $('#deliveries-empty').hidden = data.items.length > 0;
+    pager.update(data.nextCursor);
+  }
+
+  async function refresh() {
+    const mine = generation;
+    try {
+      await Promise.all([loadAnnouncement(id), loadDeliveries()]);
+      if (mine === generation && message.classList.contains('is-error')) say(message, '');
+    } catch (error) {
+      if (mine !== generation || error.status === 401) return;
+      say(message, error.status === 404
+        ? 'There is no such announcement for this employer.'
+        : `Could not refresh: ${error.message} Trying again…`, { error: true });
+    }
+  }
+
+  function poll() {
+    const mine = generation;
+    timer = setTimeout(async () => {
+      if (mine !== generation) return;
+      if (!document.hidden) await refresh();
+      if (mine === generation) poll();
+    }, pollInterval);
+  }
+
+  const reload = () => {
+    pager.reset();
+    loadDeliveries().catch(() => {});
+  };
+  stateFilter.addEventListener('change', reload);
+  limitSelect.addEventListener('change', reload);
+
+  cancelButton.addEventListener('click', async () => {
+    cancelButton.disabled = true;
+    try {
+      await cancel(id);
+      say(message, 'Announcement cancelled; nobody will receive it.');
+    } catch (error) {
+      if (error.status !== 401) say(message, `Could not cancel: ${error.message}`, { error: true });
+    } finally {
+      cancelButton.disabled = false;
+    }
+    await refresh();
+  });
+
+  return {
+    title: 'Announcement',
+    section,
+    async show([announcementId]) {
+      generation++;
+      clearTimeout(timer);
+      if (id !== announcementId) {
+        id = announcementId;
+        pager.reset();
+        stateFilter.value = '';
+        $('#delivery-rows').replaceChildren();
+        $('#detail-content').textContent = '';
+        $('#detail-title').textContent = `Announcement ${id}`;
+        for (const name of countNames) $(`[data-count="${name}"]`, section).textContent = '…';
+      }
+      say(message, '');
+      await refresh();
+      poll();
+    },
+    hide() {
+      generation++;
+      clearTimeout(timer);
+    },
+  };
+}

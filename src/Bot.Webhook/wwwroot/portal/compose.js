@@ -1,0 +1,132 @@
+import { newIdempotencyKey, request } from './api.js';
+import { $, clearProblem, localInputToIso, showProblem, timeZoneDescription, toLocalInputValue } from './dom.js';
+
+const maxMessageLength = 4096;
+
+/** The compose form: text or template, everyone or a pasted list, now or at a local date and time. */
+export function composeView({ navigate, flash }) {
+  const form = $('#compose-form');
+  const message = $('#message');
+  const counter = $('#message-count');
+  const ids = $('#employee-ids');
+  const idsCount = $('#employee-ids-count');
+  const sendAt = $('#send-at');
+  const send = $('#send');
+
+  // One key per composed announcement: a double click, or a retry after a lost answer, re-sends the same key
+  // and the API answers with the announcement it already made. A new key only after a success.
+  let idempotencyKey = newIdempotencyKey();
+  let posting = false;
+
+  const choice = name => form.querySelector(`input[name="${name}"]:checked`).value;
+
+  function sync() {
+    const kind = choice('kind');
+    $('#message-fields').hidden = kind !== 'message';
+    $('#template-fields').hidden = kind !== 'template';
+    $('#audience-fields').hidden = choice('audience') !== 'list';
+    const later = choice('when') === 'later';
+    $('#when-fields').hidden = !later;
+    if (later && !sendAt.value) {
+      const inAnHour = new Date(Date.now() + 60 * 60 * 1000);
+      inAnHour.setSeconds(0, 0);
+      sendAt.value = toLocalInputValue(inAnHour);
+    }
+    sendAt.min = toLocalInputValue(new Date());
+    $('#send-at-zone').textContent = `Your time zone: ${timeZoneDescription()}.`;
+    send.textContent = later ? 'Schedule announcement' : 'Send now';
+  }
+
+  function countMessage() {
+    const length = message.value.length;
+    const over = length - maxMessageLength;
+    counter.textContent = over > 0
+      ? `${length} / ${maxMessageLength} characters — ${over} too many`
+      : `${length} / ${maxMessageLength} characters`;
+    counter.classList.toggle('is-error', over > 0);
+  }
+
+  const parseIds = () => [...new Set(ids.value.split(/[\s,;]+/).filter(Boolean))];
+
+  function countIds() {
+    const n = parseIds().length;
+    idsCount.textContent = `${n} employee${n === 1 ? '' : 's'}`;
+  }
+
+  function body() {
+    const result = {};
+    if (choice('kind') === 'message') {
+      result.message = message.value;
+    } else {
+      result.template = {
+        name: $('#template-name').value.trim(),
+        language: $('#template-language').value.trim(),
+        parameters: $('#template-parameters').value.split(/\r?\n/).filter(line => line.trim() !== ''),
+      };
+    }
+    if (choice('audience') === 'list') result.employeeIds = parseIds();
+    if (choice('when') === 'later') result.sendAt = localInputToIso(sendAt.value);
+    return result;
+  }
+
+  async function submit(event) {
+    event.preventDefault();
+    if (posting) return; // the button is disabled too; Enter in a field must not post twice either
+    clearProblem(form);
+    const payload = body();
+    if (choice('when') === 'later' && !payload.sendAt) {
+      showProblem(form, { problem: { errors: { sendAt: ['Choose a date and time, or pick “Send now”.'] } } });
+      return;
+    }
+
+    posting = true;
+    send.disabled = true;
+    send.setAttribute('aria-busy', 'true');
+    try {
+      const { data } = await request('POST', '/api/announcements', {
+        json: payload,
+        headers: { 'Idempotency-Key': idempotencyKey },
+      });
+      // Only now is the draft done with: a failed submit above leaves every field as it was.
+      form.reset();
+      sendAt.value = '';
+      idempotencyKey = newIdempotencyKey();
+      sync();
+      countMessage();
+      countIds();
+      flash(data.status === 'scheduled' && payload.sendAt
+        ? 'Announcement scheduled.'
+        : 'Announcement accepted; sending starts now.');
+      navigate(`#/announcements/${encodeURIComponent(data.id)}`);
+    } catch (error) {
+      if (error.status === 422) {
+        // The key was used before for a different body: an earlier attempt did get through before the
+        // form changed. Say so, and give this draft its own key so sending it again is a new announcement.
+        idempotencyKey = newIdempotencyKey();
+        showProblem(form, { problem: { detail:
+          'An earlier attempt from this form was accepted before you changed it — check Announcements. ' +
+          'Press Send again to send this version as a new announcement.' } });
+      } else if (error.status !== 401) {
+        showProblem(form, error);
+      }
+    } finally {
+      posting = false;
+      send.disabled = false;
+      send.removeAttribute('aria-busy');
+    }
+  }
+
+  form.addEventListener('change', sync);
+  form.addEventListener('submit', submit);
+  message.addEventListener('input', countMessage);
+  ids.addEventListener('input', countIds);
+  sync();
+  countMessage();
+
+  return {
+    title: 'New announcement',
+    section: $('#view-compose'),
+    show: sync,
+    hide() {},
+  };
+}

@@ -1,0 +1,161 @@
+import { query, request } from './api.js';
+import { $, clearProblem, formatDateTime, h, Pager, say, showProblem } from './dom.js';
+
+const pageSize = 25;
+
+/** The CSV's data lines numbered as the import endpoint numbers rows: blank lines and a header line skipped. */
+function dataLines(csv) {
+  const lines = csv.split(/\r?\n/).filter(line => line.trim() !== '');
+  const first = lines[0]?.split(',')[0].trim().replace(/^"|"$/g, '');
+  return first?.toLowerCase() === 'employeeid' ? lines.slice(1) : lines;
+}
+
+/** Employees: the list with paging, add/edit by id, CSV import with its per-row result, join codes. */
+export function employeesView() {
+  const section = $('#view-employees');
+  const rows = $('#employee-rows');
+  const message = $('#employees-message');
+  const form = $('#employee-form');
+  const formResult = $('#employee-form-result');
+  const importForm = $('#import-form');
+  const csv = $('#import-csv');
+  const pager = new Pager($('#employee-pager'), load);
+
+  async function load() {
+    try {
+      const { data } = await request('GET', `/api/employees${query({ cursor: pager.cursor, limit: pageSize })}`);
+      rows.replaceChildren(...data.items.map(row));
+      $('#employees-empty').hidden = data.items.length > 0;
+      pager.update(data.nextCursor);
+    } catch (error) {
+      if (error.status !== 401) say(message, `Could not load employees: ${error.message}`, { error: true });
+    }
+  }
+
+  function row(e) {
+    return h('tr', { 'data-id': e.employeeId },
+      h('td', { 'data-label': 'Employee id' }, e.employeeId),
+      h('td', { 'data-label': 'Name' }, e.name ?? '—'),
+      h('td', { 'data-label': 'Phone', class: 'mono' }, e.phone),
+      h('td', { 'data-label': 'Status' }, h('span', { class: `state state-${e.status}` }, e.status.replace('_', ' '))),
+      h('td', { 'data-label': 'Updated' }, formatDateTime(e.updatedAt)),
+      h('td', { class: 'row-actions' },
+        h('button', { type: 'button', 'aria-label': `Edit ${e.employeeId}`, onclick: () => edit(e) }, 'Edit'),
+        h('button', {
+          type: 'button',
+          'aria-label': `Issue join code for ${e.employeeId}`,
+          onclick: event => joinCode(event.currentTarget, e.employeeId),
+        }, 'Issue join code')));
+  }
+
+  function edit(employee) {
+    clearProblem(form);
+    say(formResult, '');
+    $('#employee-id').value = employee.employeeId;
+    $('#employee-phone').value = employee.phone;
+    $('#employee-name').value = employee.name ?? '';
+    $('#employee-form-title').scrollIntoView({ block: 'start' });
+    $('#employee-phone').focus();
+  }
+
+  async function joinCode(button, employeeId) {
+    button.disabled = true;
+    try {
+      const { data } = await request('POST', `/api/employees/${encodeURIComponent(employeeId)}/join-code`);
+      message.replaceChildren(
+        `Join code for ${employeeId}: `, h('strong', { class: 'code' }, data.code),
+        ` (expires ${formatDateTime(data.expiresAt)}). The employee sends “JOIN ${data.code}” to the bot from their WhatsApp number.`);
+      message.classList.remove('is-error');
+      message.hidden = false;
+    } catch (error) {
+      if (error.status !== 401) say(message, `Could not issue a join code for ${employeeId}: ${error.message}`, { error: true });
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  form.addEventListener('submit', async event => {
+    event.preventDefault();
+    clearProblem(form);
+    say(formResult, '');
+    const employeeId = $('#employee-id').value.trim();
+    if (!employeeId) {
+      showProblem(form, { problem: { errors: { employeeId: ['Enter the employee id.'] } } });
+      return;
+    }
+    const button = form.querySelector('button[type="submit"]');
+    button.disabled = true;
+    try {
+      const name = $('#employee-name').value.trim();
+      const { status } = await request('PUT', `/api/employees/${encodeURIComponent(employeeId)}`, {
+        json: { phone: $('#employee-phone').value, name: name || null },
+      });
+      form.reset();
+      say(formResult, status === 201 ? `Added ${employeeId}.` : `Saved ${employeeId}.`);
+      await load();
+    } catch (error) {
+      // 409: the phone belongs to someone else, so the message belongs next to the phone.
+      if (error.status !== 401) showProblem(form, error, { field: error.status === 409 ? 'phone' : undefined });
+    } finally {
+      button.disabled = false;
+    }
+  });
+  form.addEventListener('reset', () => {
+    clearProblem(form);
+    say(formResult, '');
+  });
+
+  $('#import-file').addEventListener('change', async event => {
+    const file = event.currentTarget.files?.[0];
+    if (file) csv.value = await file.text();
+  });
+
+  importForm.addEventListener('submit', async event => {
+    event.preventDefault();
+    clearProblem(importForm);
+    const result = $('#import-result');
+    result.replaceChildren();
+    const text = csv.value;
+    if (!text.trim()) {
+      showProblem(importForm, { problem: { errors: { body: ['Choose a CSV file or paste rows first.'] } } });
+      return;
+    }
+    const button = importForm.querySelector('button[type="submit"]');
+    button.disabled = true;
+    try {
+      const { data } = await request('POST', '/api/employees/import', { text, contentType: 'text/csv' });
+      result.replaceChildren(...importResult(data, dataLines(text)));
+      pager.reset();
+      await load();
+    } catch (error) {
+      if (error.status !== 401) showProblem(importForm, error, { field: 'body' });
+    } finally {
+      button.disabled = false;
+    }
+  });
+
+  function importResult(data, lines) {
+    const summary = h('p', { class: `flash ${data.rejected.length ? 'is-warning' : ''}` },
+      `Imported: ${data.created} created, ${data.updated} updated, ${data.unchanged} unchanged, ${data.rejected.length} rejected.`);
+    if (data.rejected.length === 0) return [summary];
+    const table = h('div', { class: 'table-wrap' },
+      h('table', { class: 'cards' },
+        h('caption', {}, 'Rejected rows'),
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Row'), h('th', { scope: 'col' }, 'Line'), h('th', { scope: 'col' }, 'Why'))),
+        h('tbody', {}, data.rejected.map(r => h('tr', {},
+          h('td', { 'data-label': 'Row' }, r.row),
+          h('td', { 'data-label': 'Line', class: 'mono' }, lines[r.row - 1] ?? ''),
+          h('td', { 'data-label': 'Why' }, r.error))))));
+    return [summary, table];
+  }
+
+  return {
+    title: 'Employees',
+    section,
+    show() {
+      say(message, '');
+      return load();
+    },
+    hide() {},
+  };
+}
