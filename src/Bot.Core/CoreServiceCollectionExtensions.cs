@@ -16,6 +16,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<AnnouncementQueue>();
         services.TryAddSingleton<AnnouncementStore>();
         services.TryAddSingleton<DeliveryStore>();
+        services.TryAddSingleton<JoinCodeStore>();
         return services;
     }
 }

@@ -6,6 +6,7 @@ using Bot.Webhook.Employees;
 using Bot.Webhook.Employers;
 using Bot.Webhook.Health;
 using Bot.Webhook.Portal;
+using Bot.Webhook.Webhook;
 using Bot.WhatsAppClient;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -15,6 +16,7 @@ builder.Services.AddAnnouncementStores();
 builder.Services.AddWhatsAppClient();
 builder.Services.AddProblemDetails();
 builder.AddEmployerAuthentication();
+builder.AddWhatsAppWebhook();
 builder.AddHealthEndpoints();
 if (builder.Configuration.GetValue<bool>("Dispatcher:Enabled")) builder.AddDispatcher();
 
@@ -28,6 +30,7 @@ app.UseAuthorization();
 
 app.MapEmployees();
 app.MapAnnouncements();
+app.MapWebhook();
 app.MapHealthEndpoints();
 
 app.Run();

@@ -11,3 +11,5 @@ public static class EmployeeStatus
 public sealed record Employee(string EmployeeId, string Phone, string? Name, string Status, DateTimeOffset UpdatedAt);
 
 public enum UpsertResult { Created, Updated, Unchanged, PhoneConflict }
+
+public enum RelinkResult { Linked, Unchanged, PhoneConflict, NotFound }

@@ -13,14 +13,68 @@ public sealed class EmployeeStore(IConnectionMultiplexer redis, TimeProvider tim
         var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(LuaScripts.UpsertEmployee,
             [RedisKeys.Employee(employerId, employeeId), RedisKeys.Phones(employerId), RedisKeys.Employees(employerId)],
             [employeeId, phone, name ?? "", time.GetUtcNow().ToUnixMs()]))!;
-        return (string?)reply[0] switch
+        var result = (string?)reply[0] switch
         {
-            "created" => (UpsertResult.Created, null),
-            "updated" => (UpsertResult.Updated, null),
-            "unchanged" => (UpsertResult.Unchanged, null),
-            _ => (UpsertResult.PhoneConflict, (string?)reply[1]),
+            "created" => UpsertResult.Created,
+            "updated" => UpsertResult.Updated,
+            "unchanged" => UpsertResult.Unchanged,
+            _ => UpsertResult.PhoneConflict,
         };
+        if (result == UpsertResult.PhoneConflict) return (result, (string?)reply[1]);
+        // Also on "unchanged": a retried PUT repairs an index entry its first attempt died before writing.
+        await IndexPhoneAsync(employerId, employeeId, phone);
+        return (result, null);
     }
+
+    /// <summary>
+    /// Moves an existing employee to a new phone and keeps the name (WhatsApp <c>JOIN</c>): the old number is
+    /// unlinked in the same step, delivery history (keyed by employee id) is untouched.
+    /// </summary>
+    public async Task<RelinkResult> RelinkPhoneAsync(string employerId, string employeeId, string phone)
+    {
+        var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(LuaScripts.UpsertEmployee,
+            [RedisKeys.Employee(employerId, employeeId), RedisKeys.Phones(employerId), RedisKeys.Employees(employerId)],
+            [employeeId, phone, "", time.GetUtcNow().ToUnixMs(), "relink"]))!;
+        var result = (string?)reply[0] switch
+        {
+            "updated" => RelinkResult.Linked,
+            "unchanged" => RelinkResult.Unchanged,
+            "missing" => RelinkResult.NotFound,
+            _ => RelinkResult.PhoneConflict,
+        };
+        if (result is RelinkResult.Linked or RelinkResult.Unchanged) await IndexPhoneAsync(employerId, employeeId, phone);
+        return result;
+    }
+
+    /// <summary>
+    /// The employees (of any employer) whose current phone is <paramref name="phone"/> and who are not removed.
+    /// </summary>
+    public async Task<IReadOnlyList<(string EmployerId, Employee Employee)>> FindByPhoneAsync(string phone)
+    {
+        var members = await Db.SetMembersAsync(RedisKeys.PhoneOwners(phone));
+        var owners = members.Select(m => ((string)m!).Split(':', 2)).Where(p => p.Length == 2).ToArray();
+        var batch = Db.CreateBatch();
+        var reads = owners.Select(o => batch.HashGetAsync(RedisKeys.Employee(o[0], o[1]), EmployeeFields)).ToArray();
+        batch.Execute();
+        var values = await Task.WhenAll(reads);
+        var found = new List<(string, Employee)>();
+        for (var i = 0; i < owners.Length; i++)
+        {
+            // The employee hash is the truth; the global index may lag behind a phone change or a removal.
+            if (ToEmployee(owners[i][1], values[i]) is { } e && e.Phone == phone && e.Status != EmployeeStatus.Removed)
+                found.Add((owners[i][0], e));
+        }
+        return found;
+    }
+
+    /// <summary>
+    /// Adds the employee to the global phone index. Written after the upsert script rather than inside it: the
+    /// script's keys share the employer's hash slot and this key is the phone's, so one script cannot touch
+    /// both on a cluster. Members are only ever added here, never removed, so two racing phone changes can
+    /// leave a stale member (filtered out by <see cref="FindByPhoneAsync"/>) but never lose a current one.
+    /// </summary>
+    private Task IndexPhoneAsync(string employerId, string employeeId, string phone) =>
+        Db.SetAddAsync(RedisKeys.PhoneOwners(phone), $"{employerId}:{employeeId}");
 
     public async Task<Employee?> GetAsync(string employerId, string employeeId)
     {

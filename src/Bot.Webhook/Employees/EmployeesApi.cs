@@ -14,6 +14,8 @@ public sealed record EmployeeResponse(string EmployeeId, string Phone, string? N
     public static EmployeeResponse From(Employee e) => new(e.EmployeeId, e.Phone, e.Name, e.Status, e.UpdatedAt);
 }
 
+public sealed record JoinCodeResponse(string Code, DateTimeOffset ExpiresAt);
+
 public static class EmployeesApi
 {
     public const int MaxNameLength = 200;
@@ -26,6 +28,7 @@ public static class EmployeesApi
         group.MapGet("/", ListAsync);
         group.MapDelete("/{employeeId}", DeleteAsync);
         group.MapPost("/import", EmployeeImport.ImportAsync);
+        group.MapPost("/{employeeId}/join-code", CreateJoinCodeAsync);
         return group;
     }
 
@@ -63,6 +66,16 @@ public static class EmployeesApi
         Ids.IsValid(employeeId) && await employees.RemoveAsync(employer.Id, employeeId)
             ? TypedResults.NoContent()
             : TypedResults.NotFound();
+
+    /// <summary>A one-time code the employee sends as "JOIN &lt;code&gt;" from the number to link (e.g. a new phone).</summary>
+    private static async Task<Results<Created<JoinCodeResponse>, NotFound>> CreateJoinCodeAsync(
+        string employeeId, Employer employer, EmployeeStore employees, JoinCodeStore joinCodes)
+    {
+        if (!Ids.IsValid(employeeId) || await employees.GetAsync(employer.Id, employeeId) is not { Status: not EmployeeStatus.Removed })
+            return TypedResults.NotFound();
+        var code = await joinCodes.IssueAsync(employer.Id, employeeId);
+        return TypedResults.Created((string?)null, new JoinCodeResponse(code.Code, code.ExpiresAt));
+    }
 
     /// <summary>Checks an employee as given; on success <paramref name="phone"/> is the number in E.164.</summary>
     internal static bool TryValidate(string? employeeId, string? input, string? name, out string phone, out Dictionary<string, string[]> errors)

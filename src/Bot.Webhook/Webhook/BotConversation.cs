@@ -1,0 +1,175 @@
+using System.Text.RegularExpressions;
+using Bot.Core.Employees;
+using Bot.Core.Redis;
+using Bot.WhatsAppClient;
+using StackExchange.Redis;
+
+namespace Bot.Webhook.Webhook;
+
+/// <summary>
+/// What employees can say to the bot: <c>JOIN &lt;code&gt;</c>, <c>STOP</c>, <c>START</c>, and anything else gets
+/// the help text. An inbound message carries only the sender's number, so the sender is found through the
+/// global phone index; one number may belong to employees of several employers, and STOP/START apply to all.
+/// </summary>
+public sealed partial class BotConversation(
+    WebhookEventLog events,
+    EmployeeStore employees,
+    JoinCodeStore joinCodes,
+    IWhatsAppSender whatsApp,
+    IConnectionMultiplexer redis,
+    ILogger<BotConversation> logger)
+{
+    /// <summary>Meta batches at most 1,000 updates per POST; more is not a payload Meta sent.</summary>
+    public const int MaxMessagesPerPost = 1000;
+
+    /// <summary>A stranger gets the "not registered" reply at most once per this period.</summary>
+    public static readonly TimeSpan NotRegisteredReplyInterval = TimeSpan.FromHours(1);
+
+    /// <summary>Refused JOINs per number per hour before the bot stops answering them (codes cannot be guessed by brute force).</summary>
+    public const int MaxJoinFailuresPerHour = 10;
+
+    public const string HelpText =
+        "This number sends your employer's announcements. Reply STOP to stop receiving them, START to receive them again, " +
+        "or JOIN followed by the code from your employer to link this number to your employee profile.";
+    public const string StoppedText = "You will no longer receive announcements here. Reply START to receive them again.";
+    public const string StartedText = "You will receive announcements here again. Reply STOP to stop.";
+    public const string NotRegisteredText =
+        "Sorry, this number is not registered with any employer. If you are an employee, ask your employer for a join code and send JOIN followed by the code.";
+    public const string JoinedText = "This number is now linked to your employee profile: announcements will come here. Reply STOP to stop receiving them.";
+    public const string BadCodeText = "That join code is not valid: it may have expired or been used already. Ask your employer for a new code.";
+    public const string PhoneTakenText = "This number already belongs to another employee of your employer, so it was not linked. Please contact your employer.";
+
+    private IDatabase Db => redis.GetDatabase();
+
+    public async Task HandleAsync(IReadOnlyList<WebhookMessage> messages)
+    {
+        var candidates = messages.Take(MaxMessagesPerPost)
+            .Where(m => WebhookEventLog.IsValidId(m.Id) && m.From is not null && WaId().IsMatch(m.From))
+            .ToList();
+        if (candidates.Count == 0) return;
+        var fresh = await events.TryBeginAsync([.. candidates.Select(m => m.Id!)]);
+        var work = candidates.Where((_, i) => fresh[i]).ToList();
+
+        // One sender's messages in the order sent (STOP then START must end opted in); senders in parallel.
+        var bySender = work.GroupBy(m => m.From!).ToList();
+        var done = new HashSet<string>();
+        try
+        {
+            await Parallel.ForEachAsync(bySender, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (sender, _) =>
+            {
+                foreach (var message in sender)
+                {
+                    await HandleOneAsync(message);
+                    lock (done) done.Add(message.Id!);
+                }
+            });
+        }
+        catch
+        {
+            await events.ForgetAsync([.. work.Select(m => m.Id!).Where(id => !done.Contains(id))]);
+            throw;
+        }
+    }
+
+    private async Task HandleOneAsync(WebhookMessage message)
+    {
+        if (TextOf(message) is not { } text) return; // images, reactions, …: nothing to answer
+        var replyTo = "+" + message.From;
+        // The wa_id is the number without '+'; the employee index holds numbers as the employer API normalised them.
+        var phone = PhoneNormalizer.TryNormalize(replyTo, out var e164, out _) ? e164 : replyTo;
+
+        var reply = Parse(text) switch
+        {
+            (Command.Join, var code) => await JoinAsync(phone, code!),
+            (Command.Stop, _) => await SetStatusAsync(phone, EmployeeStatus.OptedOut, StoppedText),
+            (Command.Start, _) => await SetStatusAsync(phone, EmployeeStatus.Active, StartedText),
+            _ => await HelpAsync(phone),
+        };
+        if (reply is null) return;
+
+        var result = await whatsApp.SendAsync(new TextMessage(replyTo, reply));
+        if (result.Outcome != SendOutcome.Accepted) LogReplyFailed(PhoneMask.Mask(replyTo), result.Outcome, result.ErrorCode);
+    }
+
+    private async Task<string?> JoinAsync(string phone, string code)
+    {
+        var failures = RedisKeys.JoinFailures(phone);
+        if ((long?)await Db.StringGetAsync(failures) >= MaxJoinFailuresPerHour) return null;
+
+        var owner = await joinCodes.ConsumeAsync(code);
+        var result = owner is var (employerId, employeeId)
+            ? await employees.RelinkPhoneAsync(employerId, employeeId, phone)
+            : RelinkResult.NotFound;
+        switch (result)
+        {
+            case RelinkResult.Linked or RelinkResult.Unchanged:
+                LogJoined(owner!.Value.EmployerId, owner.Value.EmployeeId, PhoneMask.Mask(phone));
+                return JoinedText;
+            case RelinkResult.PhoneConflict:
+                return PhoneTakenText;
+            default:
+                if (await Db.StringIncrementAsync(failures) == 1) await Db.KeyExpireAsync(failures, TimeSpan.FromHours(1));
+                return BadCodeText;
+        }
+    }
+
+    private async Task<string?> SetStatusAsync(string phone, string status, string reply)
+    {
+        var owners = await employees.FindByPhoneAsync(phone);
+        if (owners.Count == 0) return await NotRegisteredAsync(phone);
+        foreach (var (employerId, employee) in owners) await employees.SetStatusAsync(employerId, employee.EmployeeId, status);
+        return reply;
+    }
+
+    private async Task<string?> HelpAsync(string phone) =>
+        (await employees.FindByPhoneAsync(phone)).Count == 0 ? await NotRegisteredAsync(phone) : HelpText;
+
+    /// <summary>Once per number per interval, so a stranger cannot make the bot send message after message.</summary>
+    private async Task<string?> NotRegisteredAsync(string phone) =>
+        await Db.StringSetAsync(RedisKeys.NotRegisteredReplied(phone), 1, NotRegisteredReplyInterval, When.NotExists)
+            ? NotRegisteredText
+            : null;
+
+    private enum Command { Help, Join, Stop, Start }
+
+    private static (Command, string?) Parse(string text)
+    {
+        var words = text.Split((char[]?)null, 3, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return words switch
+        {
+            [var w] when w.Equals("STOP", StringComparison.OrdinalIgnoreCase) => (Command.Stop, null),
+            [var w] when w.Equals("START", StringComparison.OrdinalIgnoreCase) => (Command.Start, null),
+            [var w, var code] when w.Equals("JOIN", StringComparison.OrdinalIgnoreCase) => (Command.Join, code),
+            _ => (Command.Help, null),
+        };
+    }
+
+    /// <summary>The text a message carries: typed text, or the payload/title of a tapped button or list row.</summary>
+    private static string? TextOf(WebhookMessage message)
+    {
+        var text = message.Type switch
+        {
+            "text" => message.Text?.Body,
+            "button" => FirstCommand(message.Button?.Payload, message.Button?.Text),
+            "interactive" => FirstCommand(message.Interactive?.ButtonReply?.Id, message.Interactive?.ButtonReply?.Title,
+                message.Interactive?.ListReply?.Id, message.Interactive?.ListReply?.Title),
+            _ => null,
+        };
+        // A 4,096-character WhatsApp message is no command; do not split megabytes of hostile text.
+        return text is { Length: > 200 } ? "" : text;
+    }
+
+    /// <summary>A button's payload is ours and its title is what the user saw: whichever is a command wins.</summary>
+    private static string? FirstCommand(params string?[] values) =>
+        values.FirstOrDefault(v => v is not null && Parse(v).Item1 != Command.Help) ?? values.FirstOrDefault(v => v is not null);
+
+    /// <summary>A WhatsApp id: the sender's number in international format without '+'.</summary>
+    [GeneratedRegex("^[1-9][0-9]{6,14}$")]
+    private static partial Regex WaId();
+
+    [LoggerMessage(LogLevel.Information, "Employee {EmployerId}/{EmployeeId} linked to {Phone} by a join code")]
+    private partial void LogJoined(string employerId, string employeeId, string phone);
+
+    [LoggerMessage(LogLevel.Warning, "Reply to {Phone} not accepted: {Outcome} {Code}")]
+    private partial void LogReplyFailed(string phone, SendOutcome outcome, int? code);
+}

@@ -1,0 +1,126 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Bot.Tests.Harness;
+using Bot.Tests.Infrastructure;
+
+namespace Bot.Tests.Webhook;
+
+/// <summary>Plays Meta's side of the webhook: payloads shaped exactly like WHATSAPP.md's samples, signed with the app secret.</summary>
+public static class Meta
+{
+    public const string AppSecret = "test-app-secret";
+    public const string VerifyToken = "test-verify-token";
+
+    public static string NewMessageId() => "wamid.HBgL" + Convert.ToBase64String(Guid.NewGuid().ToByteArray());
+
+    public static string WaId(string phone) => phone.TrimStart('+');
+
+    /// <summary>The inbound text message sample: <c>entry[].changes[].value.messages[]</c>.</summary>
+    public static byte[] InboundText(string fromPhone, string body, string? messageId = null) =>
+        Envelope(new Dictionary<string, object?>
+        {
+            ["contacts"] = new[] { new { profile = new { name = "Sheena Nelson" }, wa_id = WaId(fromPhone) } },
+            ["messages"] = new[]
+            {
+                new { from = WaId(fromPhone), id = messageId ?? NewMessageId(), timestamp = "1749416383", type = "text", text = new { body } },
+            },
+        });
+
+    /// <summary>The status update sample: <c>value.statuses[]</c>.</summary>
+    public static byte[] Statuses(params object[] statuses) => Envelope(new Dictionary<string, object?> { ["statuses"] = statuses });
+
+    public static object Status(string messageId, string status, string recipientPhone, string? callbackData, int? errorCode = null)
+    {
+        var s = new Dictionary<string, object?>
+        {
+            ["id"] = messageId,
+            ["status"] = status,
+            ["timestamp"] = "1751142888",
+            ["recipient_id"] = WaId(recipientPhone),
+        };
+        if (callbackData is not null) s["biz_opaque_callback_data"] = callbackData;
+        if (status == "sent")
+        {
+            s["conversation"] = new { id = "CONVERSATION_ID", expiration_timestamp = "1751229288", origin = new { type = "marketing" } };
+            s["pricing"] = new { billable = true, pricing_model = "PMP", category = "marketing" };
+        }
+        if (errorCode is { } code)
+        {
+            s["errors"] = new[]
+            {
+                new { code, title = "Message undeliverable.", message = "Message undeliverable.", error_data = new { details = "Message Undeliverable." } },
+            };
+        }
+        return s;
+    }
+
+    public static byte[] Envelope(Dictionary<string, object?> value)
+    {
+        var full = new Dictionary<string, object?>
+        {
+            ["messaging_product"] = "whatsapp",
+            ["metadata"] = new { display_phone_number = "15550783881", phone_number_id = WhatsAppStub.PhoneNumberId },
+        };
+        foreach (var (k, v) in value) full[k] = v;
+        return JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            @object = "whatsapp_business_account",
+            entry = new[] { new { id = "102290129340398", changes = new[] { new { field = "messages", value = full } } } },
+        });
+    }
+
+    public static string Sign(byte[] body, string secret = AppSecret, bool upperCase = false)
+    {
+        var hex = Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body));
+        return "sha256=" + (upperCase ? hex.ToUpperInvariant() : hex);
+    }
+
+    /// <summary>POSTs <paramref name="body"/> to /webhook with <paramref name="signature"/> (null: no header).</summary>
+    public static async Task<HttpResponseMessage> PostAsync(this Scenario scenario, byte[] body, string? signature)
+    {
+        using var client = scenario.ClientFor(null);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/webhook") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        if (signature is not null) request.Headers.Add("X-Hub-Signature-256", signature);
+        return await client.SendAsync(request);
+    }
+
+    /// <summary>POSTs a correctly signed body and expects 200.</summary>
+    public static async Task DeliverAsync(this Scenario scenario, byte[] body)
+    {
+        var response = await scenario.PostAsync(body, Sign(body));
+        Assert.True(response.IsSuccessStatusCode, $"POST /webhook: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    public static Task<IReadOnlyList<ObservedSend>> WaitForSendsToAsync(this Scenario scenario, string phone, int count) =>
+        Eventually.WaitAsync(() => Task.FromResult<IReadOnlyList<ObservedSend>>([.. scenario.Stub.Sends.Where(s => s.To == phone)]),
+            sends => sends.Count >= count, TimeSpan.FromSeconds(10), $"{count} message(s) to {phone}");
+
+    public static async Task<EmployeeView> GetEmployeeAsync(this Scenario scenario, string employeeId, HttpClient? api = null) =>
+        (await (api ?? scenario.Api).GetFromJsonAsync<EmployeeView>($"/api/employees/{employeeId}"))!;
+
+    public static async Task<List<DeliveryView>> GetDeliveriesAsync(this Scenario scenario, string announcementId, string? state = null)
+    {
+        var items = new List<DeliveryView>();
+        string? cursor = null;
+        do
+        {
+            var url = $"/api/announcements/{announcementId}/deliveries?limit=500" + (state is null ? "" : $"&state={state}") + (cursor is null ? "" : $"&cursor={cursor}");
+            var page = (await scenario.Api.GetFromJsonAsync<DeliveryPage>(url))!;
+            items.AddRange(page.Items);
+            cursor = page.NextCursor;
+        } while (cursor is not null);
+        return items;
+    }
+
+    public sealed record EmployeeView(string EmployeeId, string Phone, string? Name, string Status, DateTimeOffset UpdatedAt);
+
+    public sealed record DeliveryPage(List<DeliveryView> Items, string? NextCursor);
+
+    public sealed record DeliveryView(string EmployeeId, string State, string? MessageId, string? Error);
+
+    public sealed record JoinCodeView(string Code, DateTimeOffset ExpiresAt);
+}
