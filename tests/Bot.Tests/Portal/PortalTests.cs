@@ -86,7 +86,7 @@ public sealed class PortalTests(RedisServer redis, PortalBrowser browser) : ICla
 
         // Phone-sized screen: the same screens, one column, tables as cards.
         await page.SetViewportSizeAsync(390, 844);
-        await Screenshot(page, "04-announcement-phone", fullPage: false);
+        await Screenshot(page, "04-announcement-phone");
         await page.GetByRole(AriaRole.Link, new() { Name = "Compose", Exact = true }).ClickAsync();
         await Screenshot(page, "05-compose-phone");
 
@@ -115,6 +115,16 @@ public sealed class PortalTests(RedisServer redis, PortalBrowser browser) : ICla
         await Expect(page.GetByLabel("Employee ids")).ToHaveValueAsync("e00001, e00002\ne00003");
         await Expect(page.GetByLabel("Date and time")).ToHaveValueAsync(sendAt);
         await Screenshot(page, "06-compose-validation-error");
+
+        // A template's problems land next to the template's own fields (errors."template.name").
+        await page.GetByLabel("Approved template").CheckAsync();
+        await page.GetByLabel("Template name").FillAsync("Shift Notice");
+        await page.GetByLabel("Parameters").FillAsync("Saturday\nthe loading dock");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Schedule announcement" }).ClickAsync();
+        await Expect(page.Locator("#template-name-error")).ToContainTextAsync("lowercase letters");
+        await Expect(page.GetByLabel("Template name")).ToHaveAttributeAsync("aria-invalid", "true");
+        await Expect(page.GetByLabel("Parameters")).ToHaveValueAsync("Saturday\nthe loading dock");
+        await page.GetByLabel("Text message").CheckAsync();
 
         // Over the limit: the counter says so as the employer types.
         await page.GetByLabel("Message", new() { Exact = true }).FillAsync(new string('x', 4100));

@@ -106,7 +106,7 @@ export function announcementDetailView() {
   async function loadAnnouncement(forId) {
     const { data } = await request('GET', `/api/announcements/${encodeURIComponent(forId)}`);
     if (forId !== id) return;
-    $('#detail-title').textContent = `Announcement ${data.id}`;
+    $('#detail-id').textContent = data.id;
     const status = $('#detail-status');
     status.className = `status status-${data.status}`;
     status.textContent = data.status;
@@ -197,7 +197,7 @@ export function announcementDetailView() {
         stateFilter.value = '';
         $('#delivery-rows').replaceChildren();
         $('#detail-content').textContent = '';
-        $('#detail-title').textContent = `Announcement ${id}`;
+        $('#detail-id').textContent = id;
         for (const name of countNames) $(`[data-count="${name}"]`, section).textContent = '…';
       }
       say(message, '');
