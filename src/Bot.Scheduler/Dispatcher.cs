@@ -46,12 +46,12 @@ public sealed partial class Dispatcher(
                         continue;
                     }
                     using var held = await dispatcherLock.AcquireAsync(options.LockExpiry, options.PollInterval, stoppingToken);
-                    ReportLock(held.Status);
+                    ReportLock(held);
                     if (held.IsAcquired)
                     {
                         // A new holder owns everything in flight: the previous holder is dead or has lost the lock.
                         await DispatchWhileAsync(() => held.IsAcquired, takeOverAll: true, stoppingToken);
-                        ReportLock(held.Status);
+                        ReportLock(held);
                     }
                 }
                 catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -150,12 +150,12 @@ public sealed partial class Dispatcher(
         }
     }
 
-    private void ReportLock(RedLockStatus status)
+    private void ReportLock(IRedLock held)
     {
-        if (status == lastLockStatus) return;
-        lastLockStatus = status;
-        if (status is RedLockStatus.NoQuorum) LogNoQuorum();
-        else LogLockStatus(Owner, status);
+        if (held.Status == lastLockStatus) return;
+        lastLockStatus = held.Status;
+        if (held.Status is RedLockStatus.NoQuorum) LogNoQuorum(held.InstanceSummary.ToString());
+        else LogLockStatus(Owner, held.Status, held.LockId);
     }
 
     private async Task Sleep(TimeSpan delay, CancellationToken stoppingToken)
@@ -180,11 +180,11 @@ public sealed partial class Dispatcher(
     [LoggerMessage(LogLevel.Information, "Dispatcher {Owner} started (lock {UseLock})")]
     private partial void LogStarted(string owner, bool useLock);
 
-    [LoggerMessage(LogLevel.Information, "Dispatcher {Owner}: lock {Status}")]
-    private partial void LogLockStatus(string owner, RedLockStatus status);
+    [LoggerMessage(LogLevel.Information, "Dispatcher {Owner}: lock {Status} ({LockId})")]
+    private partial void LogLockStatus(string owner, RedLockStatus status, string lockId);
 
-    [LoggerMessage(LogLevel.Warning, "Dispatcher lock has no quorum: fewer than a majority of its Redis instances answer, so nothing is claimed")]
-    private partial void LogNoQuorum();
+    [LoggerMessage(LogLevel.Warning, "Dispatcher lock has no quorum ({Instances}): fewer than a majority of its Redis instances answer, so nothing is claimed")]
+    private partial void LogNoQuorum(string instances);
 
     [LoggerMessage(LogLevel.Error, "Dispatcher loop failed; retrying")]
     private partial void LogLoopFailed(Exception exception);

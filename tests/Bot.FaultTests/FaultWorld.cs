@@ -48,6 +48,14 @@ public sealed class FaultWorld : IAsyncDisposable
         return settings;
     }
 
+    /// <summary>The live process holding the dispatcher lock now, found through the lock key's value.</summary>
+    public Task<SchedulerProcess?> LockHolderAsync(TimeSpan timeout) =>
+        Eventually.WaitAsync(async () =>
+        {
+            var lockId = (string?)await Db.StringGetAsync("redlock:announcements:dispatcher:lock");
+            return lockId is null ? null : processes.SingleOrDefault(p => !p.HasExited && p.Acquired(lockId));
+        }, p => p is not null, timeout, "a live lock holder");
+
     public SchedulerProcess StartDispatcher(IDictionary<string, string>? overrides = null)
     {
         var process = SchedulerProcess.Start(Settings(overrides));

@@ -39,9 +39,8 @@ public sealed partial class SchedulerProcess : IAsyncDisposable
         return new SchedulerProcess(Process.Start(psi)!);
     }
 
-    /// <summary>Whether this process holds the dispatcher lock now, judged from its own last lock message.</summary>
-    public bool HoldsLock =>
-        Output.LastOrDefault(l => l.Contains(": lock ")) is { } line && line.EndsWith(": lock Acquired", StringComparison.Ordinal);
+    /// <summary>Whether this process acquired the lock with this id (the value of the lock key in Redis).</summary>
+    public bool Acquired(string lockId) => Output.Any(l => l.Contains($": lock Acquired ({lockId})", StringComparison.Ordinal));
 
     /// <summary>kill -9: no shutdown, no cleanup, requests in flight are cut.</summary>
     public void Kill() => process.Kill(entireProcessTree: true);

@@ -11,7 +11,7 @@ local from = string.sub(current, 1, 1)
 local to = string.sub(ARGV[1], 1, 1)
 -- c claimed, u unknown, s sent, d delivered, r read, f failed, k skipped
 local allowed = {
-  c = { u = true, s = true, f = true },
+  c = { u = true, s = true, d = true, r = true, f = true },
   u = { s = true, d = true, r = true, f = true },
   s = { d = true, r = true, f = true },
   d = { r = true },

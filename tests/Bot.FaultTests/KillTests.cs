@@ -1,0 +1,107 @@
+using Bot.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Bot.FaultTests;
+
+public sealed class KillTests(ITestOutputHelper output)
+{
+    private static readonly Dictionary<string, string> Paced = new()
+    {
+        ["WhatsApp:MessagesPerSecond"] = "250",
+        ["Dispatcher:BatchSize"] = "100",
+    };
+
+    [Fact]
+    public async Task KillingTheLockHolderThreeTimesMidFanOutLosesNothingAndSendsNothingTwice()
+    {
+        await using var world = await FaultWorld.StartAsync();
+        await world.SeedEmployeesAsync(4000);
+        world.StartDispatchers(3, Paced);
+        var id = await world.AnnounceAsync("Kill test");
+
+        var resumeTimes = new List<TimeSpan>();
+        foreach (var threshold in new[] { 600, 1600, 2600 })
+        {
+            await WaitForSendsAsync(world, threshold);
+            var holder = await world.LockHolderAsync(TimeSpan.FromSeconds(10));
+            holder!.Kill();
+            var killedAt = DateTime.UtcNow;
+            output.WriteLine($"killed {holder.Pid} at {killedAt:HH:mm:ss.fff}");
+            world.StartDispatcher(Paced); // keep two standbys
+            var resumed = await WaitForSendsAfterAsync(world, killedAt, 10);
+            resumeTimes.Add(resumed - killedAt);
+        }
+        await world.WaitForCompletedAsync(id, TimeSpan.FromMinutes(2));
+
+        var counts = await world.AssertExactlyOnceAsync(id, 4000);
+        foreach (var p in world.Processes)
+            foreach (var line in p.Output.Where(l => l.Contains("lock") || l.Contains("handed back") || l.Contains("completed"))) output.WriteLine($"{p.Pid}: {line}");
+        output.WriteLine($"counts {counts}; time to resume after each kill: {string.Join(", ", resumeTimes.Select(t => $"{t.TotalSeconds:F2} s"))}");
+        // Only requests in flight at a kill may be unknown: at most MaxConcurrentSends (32) per kill.
+        Assert.InRange(counts.Unknown, 0, 3 * 32);
+        // Lock expiry (3 s) + one poll (0.2 s), plus a second for process scheduling on a busy machine.
+        Assert.All(resumeTimes, t => Assert.True(t < TimeSpan.FromSeconds(4.2), $"resumed after {t.TotalSeconds:F2} s"));
+    }
+
+    [Fact]
+    public async Task SigtermMidFanOutFinishesInFlightSendsAndAnotherReplicaResumesWithNoUnknown()
+    {
+        await using var world = await FaultWorld.StartAsync();
+        await world.SeedEmployeesAsync(2000);
+        world.StartDispatchers(2, Paced);
+        var id = await world.AnnounceAsync("Graceful shutdown test");
+
+        await WaitForSendsAsync(world, 500);
+        var holder = (await world.LockHolderAsync(TimeSpan.FromSeconds(10)))!;
+        holder.Terminate();
+        var terminatedAt = DateTime.UtcNow;
+        await holder.WaitForExitAsync(TimeSpan.FromSeconds(15));
+        var exitedAfter = DateTime.UtcNow - terminatedAt;
+        var resumedAfter = await WaitForSendsAfterAsync(world, terminatedAt + exitedAfter, 10) - terminatedAt;
+        await world.WaitForCompletedAsync(id, TimeSpan.FromMinutes(1));
+
+        var counts = await world.AssertExactlyOnceAsync(id, 2000);
+        output.WriteLine($"counts {counts}; exited after {exitedAfter.TotalSeconds:F2} s; resumed {resumedAfter.TotalSeconds:F2} s after SIGTERM");
+        Assert.Equal(0, counts.Unknown);
+        Assert.Equal(2000, counts.Sent);
+        Assert.True(exitedAfter < TimeSpan.FromSeconds(5), $"took {exitedAfter.TotalSeconds:F2} s to exit");
+        // Handed back at once: no waiting for a lease or the lock to expire.
+        Assert.True(resumedAfter < exitedAfter + TimeSpan.FromSeconds(1.5), $"resumed {resumedAfter.TotalSeconds:F2} s after SIGTERM");
+    }
+
+    [Fact]
+    public async Task RedisKilledMidFanOutAndRestartedFromItsAofSendsNothingTwice()
+    {
+        await using var world = await FaultWorld.StartAsync();
+        await world.SeedEmployeesAsync(3000);
+        world.StartDispatchers(2, Paced);
+        var id = await world.AnnounceAsync("Redis restart test");
+
+        await WaitForSendsAsync(world, 800);
+        await world.Redis.KillAsync();
+        var sentWhileDown = world.Stub.Sends.Count;
+        await Task.Delay(TimeSpan.FromSeconds(1)); // the outage itself: dispatchers must cope with Redis being gone
+        await world.Redis.RestartAsync();
+        await world.WaitForCompletedAsync(id, TimeSpan.FromMinutes(2));
+
+        var counts = await world.AssertExactlyOnceAsync(id, 3000);
+        output.WriteLine($"counts {counts}; {sentWhileDown} sends before the kill");
+        // Sends whose result could not be recorded while Redis was down are unknown, never re-sent.
+        Assert.InRange(counts.Unknown, 0, 2 * 32);
+    }
+
+    /// <summary>
+    /// When sending resumed after <paramref name="since"/>: the first of <paramref name="count"/> requests arriving
+    /// later than 100 ms after it (requests a killed process had already written may still arrive just after).
+    /// </summary>
+    private static async Task<DateTime> WaitForSendsAfterAsync(FaultWorld world, DateTime since, int count)
+    {
+        var after = await Eventually.WaitAsync(
+            () => Task.FromResult(world.Stub.Server.LogEntries.Select(e => e.RequestMessage.DateTime).Where(t => t > since.AddMilliseconds(100)).ToList()),
+            times => times.Count >= count, TimeSpan.FromSeconds(30), $"{count} sends after {since:O}");
+        return after.Min();
+    }
+
+    private static Task WaitForSendsAsync(FaultWorld world, int count) =>
+        Eventually.WaitAsync(() => Task.FromResult(world.Stub.Sends.Count), n => n >= count, TimeSpan.FromSeconds(60), $"{count} sends");
+}
