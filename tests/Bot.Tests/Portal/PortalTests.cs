@@ -116,6 +116,13 @@ public sealed class PortalTests(RedisServer redis, PortalBrowser browser) : ICla
         await Expect(page.GetByLabel("Date and time")).ToHaveValueAsync(sendAt);
         await Screenshot(page, "06-compose-validation-error");
 
+        // A reload keeps the session and the draft.
+        await page.ReloadAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "New announcement" })).ToBeVisibleAsync();
+        await Expect(page.GetByLabel("Employee ids")).ToHaveValueAsync("e00001, e00002\ne00003");
+        await Expect(page.GetByLabel("Date and time")).ToHaveValueAsync(sendAt);
+        await Expect(page.Locator("#employee-ids-count")).ToHaveTextAsync("3 employees");
+
         // A template's problems land next to the template's own fields (errors."template.name").
         await page.GetByLabel("Approved template").CheckAsync();
         await page.GetByLabel("Template name").FillAsync("Shift Notice");

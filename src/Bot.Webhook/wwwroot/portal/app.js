@@ -2,7 +2,7 @@
 // ever names a screen; the API key lives in session storage and travels in the X-Api-Key header.
 import { onUnauthorized, request, session } from './api.js';
 import { announcementDetailView, announcementListView } from './announcements.js';
-import { composeView } from './compose.js';
+import { composeView, draftStorageKey } from './compose.js';
 import { $, $$, clearProblem, say, showProblem } from './dom.js';
 import { employeesView } from './employees.js';
 
@@ -97,7 +97,10 @@ function signOut(reason) {
   location.reload();
 }
 
-$('#sign-out').addEventListener('click', () => signOut());
+$('#sign-out').addEventListener('click', () => {
+  sessionStorage.removeItem(draftStorageKey); // signing out on purpose discards the draft; a refused key keeps it
+  signOut();
+});
 onUnauthorized(() => signOut('Your API key is no longer accepted. Sign in again.'));
 
 const reason = sessionStorage.getItem('announcements.signedOutBecause');

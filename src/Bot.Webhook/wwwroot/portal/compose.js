@@ -2,6 +2,9 @@ import { newIdempotencyKey, request } from './api.js';
 import { $, clearProblem, localInputToIso, showProblem, timeZoneDescription, toLocalInputValue } from './dom.js';
 
 const maxMessageLength = 4096;
+export const draftStorageKey = 'announcements.draft';
+const draftFields = ['message', 'template-name', 'template-language', 'template-parameters', 'employee-ids', 'send-at'];
+const draftChoices = ['kind', 'audience', 'when'];
 
 /** The compose form: text or template, everyone or a pasted list, now or at a local date and time. */
 export function composeView({ navigate, flash }) {
@@ -19,6 +22,27 @@ export function composeView({ navigate, flash }) {
   let posting = false;
 
   const choice = name => form.querySelector(`input[name="${name}"]:checked`).value;
+
+  // The draft, with its Idempotency-Key, survives a reload of the tab: a resend after a lost answer and a
+  // reload is still the same announcement, and nothing typed is lost.
+  function saveDraft() {
+    const draft = { idempotencyKey };
+    for (const name of draftChoices) draft[name] = choice(name);
+    for (const id of draftFields) draft[id] = $(`#${id}`).value;
+    sessionStorage.setItem(draftStorageKey, JSON.stringify(draft));
+  }
+
+  function restoreDraft() {
+    let draft;
+    try { draft = JSON.parse(sessionStorage.getItem(draftStorageKey) ?? 'null'); } catch { draft = null; }
+    if (!draft || typeof draft !== 'object') return;
+    if (typeof draft.idempotencyKey === 'string') idempotencyKey = draft.idempotencyKey;
+    for (const name of draftChoices) {
+      const radio = form.querySelector(`input[name="${name}"][value="${CSS.escape(String(draft[name]))}"]`);
+      if (radio) radio.checked = true;
+    }
+    for (const id of draftFields) if (typeof draft[id] === 'string') $(`#${id}`).value = draft[id];
+  }
 
   function sync() {
     const kind = choice('kind');
@@ -91,6 +115,7 @@ export function composeView({ navigate, flash }) {
       form.reset();
       sendAt.value = '';
       idempotencyKey = newIdempotencyKey();
+      sessionStorage.removeItem(draftStorageKey);
       sync();
       countMessage();
       countIds();
@@ -103,6 +128,7 @@ export function composeView({ navigate, flash }) {
         // The key was used before for a different body: an earlier attempt did get through before the
         // form changed. Say so, and give this draft its own key so sending it again is a new announcement.
         idempotencyKey = newIdempotencyKey();
+        saveDraft();
         showProblem(form, { problem: { detail:
           'An earlier attempt from this form was accepted before you changed it — check Announcements. ' +
           'Press Send again to send this version as a new announcement.' } });
@@ -117,11 +143,15 @@ export function composeView({ navigate, flash }) {
   }
 
   form.addEventListener('change', sync);
+  form.addEventListener('change', saveDraft);
+  form.addEventListener('input', saveDraft);
   form.addEventListener('submit', submit);
   message.addEventListener('input', countMessage);
   ids.addEventListener('input', countIds);
+  restoreDraft();
   sync();
   countMessage();
+  countIds();
 
   return {
     title: 'New announcement',
