@@ -23,6 +23,9 @@ public sealed class ScenarioResult(string id, string title)
     public string LoadAverageAfter { get; set; } = "";
     public double Seconds { get; set; }
 
+    /// <summary>Share of the machine's CPU (all cores) that processes other than the bench's used during the scenario.</summary>
+    public double OthersCpuPercent { get; set; }
+
     public void Add(string name, double value, string unit, string? target = null, bool? met = null) =>
         Metrics.Add(new Metric(name, value, unit, target, met));
 
@@ -67,6 +70,8 @@ public static class ReportWriter
             sb.AppendLine(string.Join("  ", row.Select((cell, i) => i == 2 ? cell.PadLeft(widths[i]) : cell.PadRight(widths[i]))).TrimEnd());
             if (index == 0) sb.AppendLine(string.Join("  ", widths.Select(w => new string('-', w))));
         }
+        foreach (var s in report.Scenarios)
+            sb.AppendLine($"load [{s.Id}] {s.Seconds:N1} s; other processes used {s.OthersCpuPercent:N0}% of the machine's CPU; load average {s.LoadAverageBefore} → {s.LoadAverageAfter}");
         foreach (var s in report.Scenarios)
         {
             foreach (var c in s.Checks) sb.AppendLine($"check [{s.Id}] {c.Name}: {(c.Passed ? "ok" : "FAILED")} ({c.Detail})");

@@ -18,6 +18,7 @@ public sealed class ChildProcess : IAsyncDisposable
     private ChildProcess(Process process, string name, bool stopsOnStdin)
     {
         this.stopsOnStdin = stopsOnStdin;
+        CpuMeter.Track(process.Id);
         this.process = process;
         Name = name;
         process.OutputDataReceived += (_, e) => OnLine(e.Data, stdout: true);
@@ -48,8 +49,10 @@ public sealed class ChildProcess : IAsyncDisposable
     /// <summary>The built Bot.Webhook (employer API + webhook) on a loopback port, configured through environment variables.</summary>
     public static ChildProcess StartWebhook(string url, IDictionary<string, string?> settings)
     {
-        var dll = typeof(ChildProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .First(a => a.Key == "WebhookAssembly").Value!;
+        // BENCH_WEBHOOK_DLL: a copy of the build, so a rebuild of src/ during a long run cannot swap it underneath.
+        var dll = Environment.GetEnvironmentVariable("BENCH_WEBHOOK_DLL") is { Length: > 0 } copy
+            ? copy
+            : typeof(ChildProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().First(a => a.Key == "WebhookAssembly").Value!;
         if (!File.Exists(dll)) throw new FileNotFoundException($"Bot.Webhook is not built at {dll}", dll);
         var psi = new ProcessStartInfo("dotnet") { ArgumentList = { dll, "--urls", url }, WorkingDirectory = Path.GetDirectoryName(dll)! };
         foreach (var (key, value) in settings) psi.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
@@ -128,6 +131,7 @@ public sealed class ChildProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        CpuMeter.Untrack(process.Id);
         try
         {
             if (!process.HasExited && !stopsOnStdin)

@@ -43,6 +43,7 @@ public sealed class RedisProcess : IAsyncDisposable
         var psi = new ProcessStartInfo(executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in args) psi.ArgumentList.Add(arg);
         var process = Process.Start(psi)!;
+        CpuMeter.Track(process.Id);
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
@@ -111,6 +112,7 @@ public sealed class RedisProcess : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Connection.DisposeAsync();
+        CpuMeter.Untrack(process.Id);
         if (!process.HasExited) process.Kill();
         await process.WaitForExitAsync();
         process.Dispose();

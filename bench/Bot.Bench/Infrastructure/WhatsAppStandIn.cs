@@ -105,8 +105,18 @@ public sealed class WhatsAppStandIn : IAsyncDisposable
         var id = Interlocked.Increment(ref nextMessageId);
         context.Response.StatusCode = 200;
         context.Response.ContentType = "application/json";
-        var body = $$"""{"messaging_product":"whatsapp","contacts":[{"input":"{{to}}","wa_id":"{{to.TrimStart('+')}}"}],"messages":[{"id":"wamid.BENCH{{id:D12}}","message_status":"accepted"}]}""";
+        var body = $$"""{"messaging_product":"whatsapp","contacts":[{"input":"{{to}}","wa_id":"{{to.TrimStart('+')}}"}],"messages":[{"id":"{{MessageId(to, id)}}","message_status":"accepted"}]}""";
         await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(body));
+    }
+
+    /// <summary>
+    /// A wamid as long as Meta's (58 characters: "wamid." + base64 of the recipient and a message key), so the delivery
+    /// records and the wamid index measured in Redis are the size they will be in production.
+    /// </summary>
+    private static string MessageId(string to, long id)
+    {
+        var raw = Encoding.ASCII.GetBytes($"{to.TrimStart('+'),-15}{id:X8}{id * 2654435761L:X16}");
+        return "wamid.HBgL" + Convert.ToBase64String(raw)[..48];
     }
 
     private static (string? To, string? Callback) Parse(ReadOnlySequence<byte> body)
