@@ -31,7 +31,7 @@ public sealed class PortalBrowser : IAsyncLifetime
                 Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
             });
         }
-        catch (Exception ex) when (ex is PlaywrightException or TimeoutException or System.ComponentModel.Win32Exception)
+        catch (Exception ex)
         {
             throw new InvalidOperationException(
                 $"Playwright could not start {ChromiumPath}: {ex.Message}. {Install} " +

@@ -98,7 +98,7 @@ export function announcementDetailView() {
   const cancelButton = $('#detail-cancel');
   const stateFilter = $('#delivery-state');
   const limitSelect = $('#delivery-limit');
-  const pager = new Pager($('#delivery-pager'), loadDeliveries);
+  const pager = new Pager($('#delivery-pager'), () => loadDeliveries().catch(showRefreshError));
   let id = null;
   let timer = null;
   let generation = 0; // answers for an announcement we already left are dropped
@@ -165,9 +165,13 @@ export function announcementDetailView() {
     }, pollInterval);
   }
 
+  function showRefreshError(error) {
+    if (error.status !== 401) say(message, `Could not load deliveries: ${error.message}`, { error: true });
+  }
+
   const reload = () => {
     pager.reset();
-    loadDeliveries().catch(() => {});
+    loadDeliveries().catch(showRefreshError);
   };
   stateFilter.addEventListener('change', reload);
   limitSelect.addEventListener('change', reload);
