@@ -49,8 +49,10 @@ public sealed partial class Dispatcher(
                     ReportLock(held);
                     if (held.IsAcquired)
                     {
+                        var validity = new LockValidity(held, options.LockExpiry, time);
                         // A new holder owns everything in flight: the previous holder is dead or has lost the lock.
-                        await DispatchWhileAsync(() => held.IsAcquired, takeOverAll: true, stoppingToken);
+                        await DispatchWhileAsync(validity.IsValid, takeOverAll: true, stoppingToken);
+                        if (!stoppingToken.IsCancellationRequested) LogLockLost(Owner);
                         ReportLock(held);
                     }
                 }
@@ -179,6 +181,9 @@ public sealed partial class Dispatcher(
 
     [LoggerMessage(LogLevel.Information, "Dispatcher {Owner} started (lock {UseLock})")]
     private partial void LogStarted(string owner, bool useLock);
+
+    [LoggerMessage(LogLevel.Warning, "Dispatcher {Owner}: the lock was lost or could not be extended in time; stopped claiming")]
+    private partial void LogLockLost(string owner);
 
     [LoggerMessage(LogLevel.Information, "Dispatcher {Owner}: lock {Status} ({LockId})")]
     private partial void LogLockStatus(string owner, RedLockStatus status, string lockId);

@@ -28,6 +28,9 @@ public sealed class DispatcherLock : IDisposable
         {
             var options = ConfigurationOptions.Parse(endpoint);
             options.AbortOnConnectFail = false;
+            // A dead instance must fail at once: queueing the lock command until it times out would make every
+            // attempt outlast the lock's validity, so one instance down would stop dispatching altogether.
+            options.BacklogPolicy = BacklogPolicy.FailFast;
             var connection = ConnectionMultiplexer.Connect(options);
             owned.Add(connection);
             multiplexers.Add(new RedLockMultiplexer(connection));

@@ -49,10 +49,10 @@ public sealed class FaultWorld : IAsyncDisposable
     }
 
     /// <summary>The live process holding the dispatcher lock now, found through the lock key's value.</summary>
-    public Task<SchedulerProcess?> LockHolderAsync(TimeSpan timeout) =>
+    public Task<SchedulerProcess?> LockHolderAsync(TimeSpan timeout, IDatabase? lockDb = null) =>
         Eventually.WaitAsync(async () =>
         {
-            var lockId = (string?)await Db.StringGetAsync("redlock:announcements:dispatcher:lock");
+            var lockId = (string?)await (lockDb ?? Db).StringGetAsync("redlock:announcements:dispatcher:lock");
             return lockId is null ? null : processes.SingleOrDefault(p => !p.HasExited && p.Acquired(lockId));
         }, p => p is not null, timeout, "a live lock holder");
 
@@ -102,14 +102,15 @@ public sealed class FaultWorld : IAsyncDisposable
     /// </summary>
     public async Task<DeliveryCounts> AssertExactlyOnceAsync(string id, int targeted)
     {
-        var accepted = Stub.Accepted.GroupBy(s => s.To).Where(g => g.Count() > 1).Select(g => $"{g.Key}×{g.Count()}").ToList();
-        Assert.True(accepted.Count == 0, $"duplicate accepted sends: {string.Join(", ", accepted.Take(20))}");
+        var accepted = Stub.Accepted.Where(s => s.CallbackData?.StartsWith($"{id}:", StringComparison.Ordinal) == true).ToList();
+        var duplicates = accepted.GroupBy(s => s.To).Where(g => g.Count() > 1).Select(g => $"{g.Key}×{g.Count()}").ToList();
+        Assert.True(duplicates.Count == 0, $"duplicate accepted sends: {string.Join(", ", duplicates.Take(20))}");
         var (status, counts) = await ReadAsync(id);
         Assert.Equal(AnnouncementStatus.Completed, status);
         Assert.Equal(targeted, counts.Targeted);
         Assert.Equal(counts.Targeted, counts.Settled);
         // Every accepted message is recorded as sent (or later), or — if its answer was lost — as unknown.
-        Assert.InRange(Stub.Accepted.Count, counts.Sent + counts.Delivered + counts.Read, counts.Sent + counts.Delivered + counts.Read + counts.Unknown);
+        Assert.InRange(accepted.Count, counts.Sent + counts.Delivered + counts.Read, counts.Sent + counts.Delivered + counts.Read + counts.Unknown);
         return counts;
     }
 
