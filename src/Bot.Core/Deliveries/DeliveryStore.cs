@@ -48,27 +48,27 @@ public sealed class DeliveryStore(IConnectionMultiplexer redis)
     {
         var batch = Db.CreateBatch();
         var applied = new Task<RedisResult>[transitions.Count];
-        var ttls = new Task<TimeSpan?>?[transitions.Count];
         for (var i = 0; i < transitions.Count; i++)
         {
             var (announcementId, employeeId, next, expected) = transitions[i];
-            var key = RedisKeys.Delivery(announcementId, employeeId);
             applied[i] = batch.ScriptEvaluateAsync(LuaScripts.TransitionDelivery,
-                [key, RedisKeys.Announcement(announcementId)], [next.ToString(), expected?.ToString() ?? ""]);
-            if (next is { State: DeliveryState.Sent, Reference: not null }) ttls[i] = batch.KeyTimeToLiveAsync(key);
+                [RedisKeys.Delivery(announcementId, employeeId), RedisKeys.Announcement(announcementId)],
+                [next.ToString(), expected?.ToString() ?? ""]);
         }
         batch.Execute();
         await Task.WhenAll(applied);
-        await Task.WhenAll(ttls.OfType<Task<TimeSpan?>>());
 
-        var results = applied.Select(a => (int)a.Result == 1).ToArray();
+        // The script answers with the record's remaining TTL (ms) when it applied the move: no PTTL of our own.
+        var replies = applied.Select(a => (long)a.Result).ToArray();
+        var results = replies.Select(r => r != 0).ToArray();
         var index = Db.CreateBatch();
         var writes = new List<Task>();
         for (var i = 0; i < transitions.Count; i++)
         {
-            if (!results[i] || ttls[i]?.Result is not { } ttl) continue;
             var t = transitions[i];
-            writes.Add(index.StringSetAsync(RedisKeys.MessageDelivery(t.Next.Reference!), $"{t.AnnouncementId}:{t.EmployeeId}", ttl));
+            if (replies[i] <= 0 || t.Next is not { State: DeliveryState.Sent, Reference: not null }) continue;
+            writes.Add(index.StringSetAsync(RedisKeys.MessageDelivery(t.Next.Reference), $"{t.AnnouncementId}:{t.EmployeeId}",
+                TimeSpan.FromMilliseconds(replies[i])));
         }
         if (writes.Count > 0)
         {

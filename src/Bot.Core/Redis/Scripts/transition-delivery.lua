@@ -3,7 +3,9 @@
 -- 'delivered'), and a late or redelivered status must change nothing.
 -- KEYS[1] delivery key, KEYS[2] announcement hash
 -- ARGV[1] new value (its first character is the state), ARGV[2] value the caller expects ('' = any)
--- Returns 1 when applied, 0 when not allowed or the value changed meanwhile.
+-- Returns 0 when not allowed or the value changed meanwhile; when applied, the record's remaining TTL in ms
+-- (at least 1; -1 if it has none), so the caller can give the wamid index the same lifetime without a PTTL
+-- round trip of its own.
 local current = redis.call('GET', KEYS[1])
 if not current then return 0 end
 if ARGV[2] ~= '' and current ~= ARGV[2] then return 0 end
@@ -21,4 +23,6 @@ local counters = { u = 'unknown', s = 'sent', d = 'delivered', r = 'read', f = '
 redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL')
 if counters[from] then redis.call('HINCRBY', KEYS[2], counters[from], -1) end
 redis.call('HINCRBY', KEYS[2], counters[to], 1)
-return 1
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl == 0 then return 1 end
+return ttl
