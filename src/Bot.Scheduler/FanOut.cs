@@ -132,8 +132,8 @@ public sealed partial class FanOut(
 
     /// <summary>
     /// Claims one delivery (SET NX) right before its send, sends it, and records how it ended; retries only what
-    /// provably was not accepted. Claiming per send keeps what a killed dispatcher leaves 'claimed' to the
-    /// requests it had in flight.
+    /// provably was not accepted. Claiming per send keeps what a killed dispatcher leaves 'claimed' to the sends
+    /// it had under way (at most MaxConcurrentSends).
     /// </summary>
     private async Task DeliverAsync(Announcement announcement, Employee employee, string owner, Func<bool> stillHeld, CancellationTokenSource lineStopped, CancellationToken token)
     {
@@ -141,31 +141,28 @@ public sealed partial class FanOut(
         OutgoingMessage message = announcement.Template is { } t
             ? new TemplateMessage(employee.Phone, t.Name, t.Language, t.Parameters, callbackData)
             : new TextMessage(employee.Phone, announcement.Message!, callbackData);
-        DeliveryRecord? claim = null;
+        var claim = DeliveryRecord.Claimed(owner, time.GetUtcNow());
+        if (await deliveries.TryClaimAsync(announcement.Id, employee.EmployeeId, claim, options.DeliveryRetention) is { } theirs)
+        {
+            metrics.DuplicatePrevented();
+            await SettleIfAbandonedAsync(announcement.Id, employee.EmployeeId, theirs, owner, stillHeld);
+            return;
+        }
 
         for (var attempt = 1; ; attempt++)
         {
-            if (pause.IsPaused)
-            {
-                // Another send hit a stop-the-line error: this one would fail the same way.
-                await GiveBackAsync();
-                await lineStopped.CancelAsync();
-                return;
-            }
             SendResult result;
             try
             {
+                // The permit is the last step before the request, so requests reach WhatsApp at the capped
+                // rate even when Redis or this process stalls for a moment.
                 using var permit = await rateLimiter.AcquireAsync(token);
-                if (claim is null)
+                if (pause.IsPaused)
                 {
-                    var mine = DeliveryRecord.Claimed(owner, time.GetUtcNow());
-                    if (await deliveries.TryClaimAsync(announcement.Id, employee.EmployeeId, mine, options.DeliveryRetention) is { } theirs)
-                    {
-                        metrics.DuplicatePrevented();
-                        await SettleIfAbandonedAsync(announcement.Id, employee.EmployeeId, theirs, owner, stillHeld);
-                        return;
-                    }
-                    claim = mine;
+                    // Another send hit a stop-the-line error: this one would fail the same way.
+                    await GiveBackAsync();
+                    await lineStopped.CancelAsync();
+                    return;
                 }
                 // Not cancellable: once a request may have left, its answer decides the delivery's state.
                 result = await whatsApp.SendAsync(message, CancellationToken.None);
@@ -217,7 +214,7 @@ public sealed partial class FanOut(
         Task Record(DeliveryRecord outcome) => deliveries.TransitionAsync(announcement.Id, employee.EmployeeId, outcome);
 
         // Only for a send known not to have gone out: the key goes, so a later run sends it.
-        Task GiveBackAsync() => claim is null ? Task.CompletedTask : deliveries.ReleaseAsync(announcement.Id, employee.EmployeeId, claim);
+        Task GiveBackAsync() => deliveries.ReleaseAsync(announcement.Id, employee.EmployeeId, claim);
     }
 
     private TimeSpan RetryDelay(SendResult result, int attempt)
