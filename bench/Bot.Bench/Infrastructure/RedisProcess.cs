@@ -67,7 +67,7 @@ public sealed class RedisProcess : IAsyncDisposable
             }
         }
         var connection = await ConnectionMultiplexer.ConnectAsync(options);
-        var description = string.Join(' ', args.Where(a => a != dataDir).Select(a => a.Length == 0 ? "\"\"" : a));
+        var description = string.Join(' ', args.Where(a => a != dataDir && a != "--dir").Select(a => a.Length == 0 ? "\"\"" : a));
         return new RedisProcess(process, dataDir, port, connection, description);
     }
 
