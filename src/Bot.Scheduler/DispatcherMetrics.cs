@@ -19,8 +19,12 @@ public sealed class DispatcherMetrics
         retries = meter.CreateCounter<long>("announcements.send_retries", description: "Sends retried after a definite non-delivery");
         duplicatesPrevented = meter.CreateCounter<long>("announcements.duplicates_prevented",
             description: "Deliveries whose SET NX was refused because another run had already claimed them");
-        claimLatency = meter.CreateHistogram<double>("announcements.claim_latency", "s", "Due time to claim");
-        fanOutDuration = meter.CreateHistogram<double>("announcements.fanout_duration", "s", "One dispatcher's pass over an announcement");
+        // Buckets in seconds: the exporters' defaults (0-10,000) are made for milliseconds and would put every
+        // claim in the first bucket.
+        claimLatency = meter.CreateHistogram<double>("announcements.claim_latency", "s", "Due time to claim",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] });
+        fanOutDuration = meter.CreateHistogram<double>("announcements.fanout_duration", "s", "One dispatcher's pass over an announcement",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800] });
     }
 
     public void Sent(string outcome) => sends.Add(1, new KeyValuePair<string, object?>("outcome", outcome));

@@ -1,6 +1,7 @@
 using Bot.Core.Redis;
 using Bot.Scheduler;
 using Bot.Scheduler.Health;
+using Bot.Scheduler.Observability;
 using Bot.WhatsAppClient;
 using Microsoft.Extensions.Options;
 
@@ -9,6 +10,7 @@ builder.AddRedis();
 builder.Services.AddWhatsAppClient();
 builder.AddDispatcher();
 builder.AddHealthProbe();
+builder.AddProbeMetrics();
 
 try
 {

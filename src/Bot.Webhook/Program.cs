@@ -2,9 +2,11 @@ using Bot.Core;
 using Bot.Core.Redis;
 using Bot.Scheduler;
 using Bot.Webhook.Announcements;
+using Bot.Webhook.Api;
 using Bot.Webhook.Employees;
 using Bot.Webhook.Employers;
 using Bot.Webhook.Health;
+using Bot.Webhook.Observability;
 using Bot.Webhook.Portal;
 using Bot.Webhook.Webhook;
 using Bot.WhatsAppClient;
@@ -18,6 +20,8 @@ builder.Services.AddProblemDetails();
 builder.AddEmployerAuthentication();
 builder.AddWhatsAppWebhook();
 builder.AddHealthEndpoints();
+builder.AddMetricsExport();
+builder.AddApiDocs();
 if (builder.Configuration.GetValue<bool>("Dispatcher:Enabled")) builder.AddDispatcher();
 
 var app = builder.Build();
@@ -32,6 +36,8 @@ app.MapEmployees();
 app.MapAnnouncements();
 app.MapWebhook();
 app.MapHealthEndpoints();
+app.MapMetrics();
+app.MapApiDocs();
 
 app.Run();
 

@@ -16,14 +16,22 @@ public static class AnnouncementsApi
     public static RouteGroupBuilder MapAnnouncements(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/announcements").RequireEmployer().WithTags("Announcements");
-        group.MapPost("/", CreateAsync);
-        group.MapGet("/{id}", GetAsync);
-        group.MapGet("/", ListAsync);
-        group.MapDelete("/{id}", CancelAsync);
-        group.MapGet("/{id}/deliveries", DeliveriesAsync);
+        group.MapPost("/", CreateAsync)
+            .WithSummary("Create an announcement")
+            .WithDescription("A text `message` or a `template`, to all employees or to `employeeIds`, now or at `sendAt` (ISO 8601 with offset). 202 when created; a retry with the same `Idempotency-Key` returns the same announcement with 200, and the key reused for a different announcement is 422.");
+        group.MapGet("/{id}", GetAsync)
+            .WithSummary("Get an announcement with its counts")
+            .WithDescription("Each delivery is counted once, in its latest state: once completed, sent + delivered + read + failed + unknown + skipped = targeted.");
+        group.MapGet("/", ListAsync).WithSummary("List announcements").WithDescription("Newest first, optionally filtered by `status`; paged like employees.");
+        group.MapDelete("/{id}", CancelAsync).WithSummary("Cancel a scheduled announcement").WithDescription("204 while scheduled, 409 once sending began.");
+        group.MapGet("/{id}/deliveries", DeliveriesAsync)
+            .WithSummary("List an announcement's deliveries")
+            .WithDescription("One row per targeted employee, optionally filtered by `state` (pending, claimed, sent, delivered, read, failed, unknown, skipped).");
 
         // The original proof of concept's route, kept working for its callers.
-        routes.MapPost("/send_announcement/", SendAnnouncementAsync).RequireEmployer().WithTags("Announcements");
+        routes.MapPost("/send_announcement/", SendAnnouncementAsync).RequireEmployer().WithTags("Announcements")
+            .WithSummary("Send a text announcement now (proof-of-concept route)")
+            .WithDescription("The original proof of concept's request; its `id` is the idempotency key. Always 202.");
         return group;
     }
 

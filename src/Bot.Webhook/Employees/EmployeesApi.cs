@@ -23,12 +23,21 @@ public static class EmployeesApi
     public static RouteGroupBuilder MapEmployees(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/employees").RequireEmployer().WithTags("Employees");
-        group.MapPut("/{employeeId}", PutAsync);
-        group.MapGet("/{employeeId}", GetAsync);
-        group.MapGet("/", ListAsync);
-        group.MapDelete("/{employeeId}", DeleteAsync);
-        group.MapPost("/import", EmployeeImport.ImportAsync);
-        group.MapPost("/{employeeId}/join-code", CreateJoinCodeAsync);
+        group.MapPut("/{employeeId}", PutAsync)
+            .WithSummary("Create or update an employee")
+            .WithDescription("Employees are known by the employer's stable id. The phone is given in international format and stored as E.164; 201 when created, 200 when updated, 409 when another employee has the number.");
+        group.MapGet("/{employeeId}", GetAsync).WithSummary("Get an employee");
+        group.MapGet("/", ListAsync)
+            .WithSummary("List employees")
+            .WithDescription("Pages of at most `limit` (1-500, default 50) in id order; pass `nextCursor` as `cursor` for the next page.");
+        group.MapDelete("/{employeeId}", DeleteAsync).WithSummary("Remove an employee");
+        group.MapPost("/import", EmployeeImport.ImportAsync)
+            .Accepts<List<ImportRow>>("application/json", "text/csv")
+            .WithSummary("Import employees (CSV or JSON)")
+            .WithDescription("Upserts every row of `employeeId,phone,name` CSV (header optional) or a JSON array of rows; rejected rows are listed with their row number and the others are applied.");
+        group.MapPost("/{employeeId}/join-code", CreateJoinCodeAsync)
+            .WithSummary("Issue a join code")
+            .WithDescription("A single-use code, valid 24 h, that the employee sends as `JOIN <code>` from the WhatsApp number to link.");
         return group;
     }
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Bot.Webhook.Observability;
 using Bot.WhatsAppClient;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -27,6 +28,8 @@ public static partial class WebhookApi
         builder.Services.AddSingleton<WebhookEventLog>();
         builder.Services.AddSingleton<StatusUpdates>();
         builder.Services.AddSingleton<BotConversation>();
+        builder.Services.AddMetrics();
+        builder.Services.AddSingleton<WebhookMetrics>();
         return builder;
     }
 
@@ -58,7 +61,7 @@ public static partial class WebhookApi
     /// events not yet processed have their dedupe claims released for that redelivery.
     /// </summary>
     private static async Task<Results<Ok, ProblemHttpResult>> ReceiveAsync(
-        HttpContext context, StatusUpdates statusUpdates, BotConversation conversation, ILoggerFactory loggers)
+        HttpContext context, StatusUpdates statusUpdates, BotConversation conversation, WebhookMetrics metrics, ILoggerFactory loggers)
     {
         WhatsAppWebhookPayload? payload;
         try
@@ -78,12 +81,18 @@ public static partial class WebhookApi
             .Select(c => c.Value).OfType<WebhookValue>()
             .ToList();
         var logger = loggers.CreateLogger(typeof(WebhookApi));
-        foreach (var error in values.SelectMany(v => (v.Errors ?? []).OfType<WebhookError>()))
-            LogWebhookError(logger, error.Code, error.Title);
+        var errors = values.SelectMany(v => (v.Errors ?? []).OfType<WebhookError>()).ToList();
+        foreach (var error in errors) LogWebhookError(logger, error.Code, error.Title);
+        List<WebhookStatus> statuses = [.. values.SelectMany(v => (v.Statuses ?? []).OfType<WebhookStatus>())];
+        List<WebhookMessage> messages = [.. values.SelectMany(v => (v.Messages ?? []).OfType<WebhookMessage>())];
+        // Counted as received (a redelivery counts again): the figure is what WhatsApp reports, not what changed.
+        metrics.Errors(errors.Count);
+        foreach (var status in statuses) metrics.Status(status.Status);
+        metrics.Messages(messages.Count);
 
         // Neither waits for the caller: once events are claimed, they are finished even if Meta hangs up.
-        await statusUpdates.ApplyAsync([.. values.SelectMany(v => (v.Statuses ?? []).OfType<WebhookStatus>())]);
-        await conversation.HandleAsync([.. values.SelectMany(v => (v.Messages ?? []).OfType<WebhookMessage>())]);
+        await statusUpdates.ApplyAsync(statuses);
+        await conversation.HandleAsync(messages);
         return TypedResults.Ok();
     }
 
