@@ -21,8 +21,14 @@ public sealed class WebhookHost(IDictionary<string, string?> settings, ILoggerPr
         foreach (var (key, value) in settings) builder.UseSetting(key, value);
         builder.ConfigureLogging(logging =>
         {
-            if (logs is null) logging.SetMinimumLevel(LogLevel.Warning);
-            else logging.AddProvider(logs);
+            if (logs is null)
+            {
+                logging.SetMinimumLevel(LogLevel.Warning);
+                return;
+            }
+            // Only the test's logger, at whatever levels the settings' Logging section asks for.
+            logging.ClearProviders();
+            logging.AddProvider(logs);
         });
     }
 
