@@ -140,10 +140,9 @@ public sealed class EmployeeStore(IConnectionMultiplexer redis, TimeProvider tim
 
     private async Task<string?[]> StatusesAsync(string employerId, RedisValue[] ids)
     {
-        var batch = Db.CreateBatch();
-        var reads = ids.Select(id => batch.HashGetAsync(RedisKeys.Employee(employerId, id!), "status")).ToArray();
-        batch.Execute();
-        return [.. (await Task.WhenAll(reads)).Select(v => (string?)v)];
+        var keys = ids.Select(id => RedisKeys.Employee(employerId, id!)).ToArray();
+        var statuses = (RedisResult[])(await Db.ScriptEvaluateAsync(LuaScripts.EmployeeStatuses, keys))!;
+        return [.. statuses.Select(s => (string?)s is { Length: > 0 } status ? status : null)];
     }
 
     private static readonly RedisValue[] EmployeeFields = ["phone", "name", "status", "updatedAt"];

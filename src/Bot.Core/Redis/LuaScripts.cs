@@ -19,6 +19,7 @@ public static class LuaScripts
     public static string CreateAnnouncement => Load("create-announcement.lua");
     public static string SetAnnouncementStatus => Load("set-announcement-status.lua");
     public static string ReleaseDelivery => Load("release-delivery.lua");
+    public static string EmployeeStatuses => Load("employee-statuses.lua");
 
     private static string Load(string name) => Cache.GetOrAdd(name, static n =>
     {
