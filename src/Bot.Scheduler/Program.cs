@@ -1,16 +1,8 @@
-using Bot.Core.Redis;
 using Bot.Scheduler;
-using Bot.Scheduler.Health;
-using Bot.Scheduler.Observability;
-using Bot.WhatsAppClient;
 using Microsoft.Extensions.Options;
 
 var builder = Host.CreateApplicationBuilder(args);
-builder.AddRedis();
-builder.Services.AddWhatsAppClient();
-builder.AddDispatcher();
-builder.AddHealthProbe();
-builder.AddProbeMetrics();
+builder.AddStandaloneDispatcher();
 
 try
 {

@@ -13,7 +13,7 @@ namespace Bot.Bench.Infrastructure;
 
 /// <summary>
 /// <c>Bot.Bench --role dispatcher key=value…</c>: one dispatcher replica in a process of its own, wired exactly like
-/// Bot.Scheduler's Program (AddRedis, AddWhatsAppClient, AddDispatcher) from in-memory settings. A process of its own
+/// Bot.Scheduler's Program (AddStandaloneDispatcher) from in-memory settings. A process of its own
 /// so its RSS and allocations are the dispatcher's alone. It speaks a line protocol with the bench: it prints
 /// <c>BENCH ready</c>, answers <c>stats</c> with <c>BENCH stats {json}</c>, and stops on <c>stop</c> or end of input.
 /// Logs go to stderr.
@@ -33,9 +33,7 @@ public static class DispatcherRole
         builder.Logging.ClearProviders();
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.AddRedis();
-        builder.Services.AddWhatsAppClient();
-        builder.AddDispatcher();
+        builder.AddStandaloneDispatcher();
         if (unlimited)
         {
             // The options validator caps MessagesPerSecond at 1,000 (Meta's ceiling per number); the limiter itself

@@ -1,6 +1,4 @@
-using Bot.Core.Redis;
 using Bot.Scheduler;
-using Bot.WhatsAppClient;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -16,9 +14,7 @@ public static class DispatcherHosts
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Testing" });
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.AddRedis();
-        builder.Services.AddWhatsAppClient();
-        builder.AddDispatcher();
+        builder.AddStandaloneDispatcher();
         return builder.Build();
     }
 

@@ -98,10 +98,7 @@ public sealed class HealthEndpointTests(RedisServer redis)
             ["Dispatcher:PollInterval"] = "00:00:01",
         });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.AddRedis();
-        builder.Services.AddWhatsAppClient();
-        builder.AddDispatcher();
-        builder.AddHealthProbe();
+        builder.AddStandaloneDispatcher();
         var host = builder.Build();
         await host.StartAsync();
         return host;

@@ -123,11 +123,7 @@ public sealed class LogRedactionTests(RedisServer redis)
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(logs);
-        builder.AddRedis();
-        builder.Services.AddWhatsAppClient();
-        builder.AddDispatcher();
-        builder.AddHealthProbe();
-        builder.AddProbeMetrics();
+        builder.AddStandaloneDispatcher();
         return builder.Build();
     }
 

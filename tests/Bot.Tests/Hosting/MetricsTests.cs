@@ -105,11 +105,7 @@ public sealed class MetricsTests(RedisServer redis)
             ["Dispatcher:HealthPort"] = port.ToString(CultureInfo.InvariantCulture),
         });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.AddRedis();
-        builder.Services.AddWhatsAppClient();
-        builder.AddDispatcher();
-        builder.AddHealthProbe();
-        builder.AddProbeMetrics();
+        builder.AddStandaloneDispatcher();
         return builder.Build();
     }
 
