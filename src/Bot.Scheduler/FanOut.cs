@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Bot.Core;
 using Bot.Core.Announcements;
 using Bot.Core.Deliveries;
@@ -29,6 +30,7 @@ public sealed partial class FanOut(
 {
     private readonly DispatcherOptions options = options.Value;
     private int passes;
+    private volatile bool warmedUp;
 
     /// <param name="id">The announcement, already claimed into the in-flight set.</param>
     /// <param name="dispatcher">The dispatcher running this pass; each pass claims deliveries under its own name.</param>
@@ -47,27 +49,54 @@ public sealed partial class FanOut(
         }
 
         var total = await announcements.EnsureTargetsAsync(announcement, employees.AudienceAsync(announcement.EmployerId), owner);
-        for (long offset = 0; offset < total; offset += options.BatchSize)
+        var progress = new Progress();
+        using var lineStopped = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        try
         {
-            if (stopping.IsCancellationRequested || !stillHeld())
+            await using var toSend = ToSendAsync(announcement, total, owner, stillHeld, progress, lineStopped.Token).GetAsyncEnumerator(lineStopped.Token);
+            if (!warmedUp && await toSend.MoveNextAsync())
             {
-                // Let another replica resume now rather than when the lease runs out.
-                await queue.HandBackAsync(id);
-                LogHandedBack(id, offset, total);
-                return;
+                // A process's first request pays for connection set-up and JIT. Sent alone, it cannot hold up
+                // the requests permitted after it until they all leave at once, over the rate cap.
+                await DeliverAsync(announcement, toSend.Current, owner, stillHeld, lineStopped, lineStopped.Token);
+                warmedUp = true;
             }
-            await queue.RenewAsync(id, time.GetUtcNow() + options.LeaseDuration);
-            var batch = await announcements.TargetsAsync(id, offset, offset + options.BatchSize - 1);
-            await SendBatchAsync(announcement, batch, owner, stillHeld, stopping);
-            if (pause.IsPaused)
-            {
-                // Stays 'dispatching' and resumes after the pause; delivered ones are skipped by SET NX then.
-                await queue.RequeueAsync(id, pause.PausedUntil);
-                return;
-            }
+            // One stream across batches: workers never wait for a batch to drain before the next one starts.
+            await Parallel.ForEachAsync(Rest(toSend),
+                new ParallelOptions { MaxDegreeOfParallelism = options.MaxConcurrentSends, CancellationToken = lineStopped.Token },
+                (employee, token) => new ValueTask(DeliverAsync(announcement, employee, owner, stillHeld, lineStopped, token)));
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutdown or a stop-the-line error. Deliveries not started were never claimed, so a resume sends them.
+        }
+
+        if (pause.IsPaused)
+        {
+            // Stays 'dispatching' and resumes after the pause; delivered ones are skipped by SET NX then.
+            await queue.RequeueAsync(id, pause.PausedUntil);
+            return;
+        }
+        if (progress.Offset < total)
+        {
+            // Let another replica resume now rather than when the lease runs out.
+            await queue.HandBackAsync(id);
+            LogHandedBack(id, progress.Offset, total);
+            return;
         }
         await FinishAsync(announcement);
         metrics.FanOutFinished(Stopwatch.GetElapsedTime(started));
+    }
+
+    /// <summary>How far the stream of deliveries got: the first target of the batch it was on, or the total.</summary>
+    private sealed class Progress
+    {
+        public long Offset { get; set; }
+    }
+
+    private static async IAsyncEnumerable<T> Rest<T>(IAsyncEnumerator<T> items)
+    {
+        while (await items.MoveNextAsync()) yield return items.Current;
     }
 
     /// <summary>Moves a scheduled announcement to dispatching; false when it was cancelled or finished meanwhile.</summary>
@@ -81,39 +110,39 @@ public sealed partial class FanOut(
         return before is AnnouncementStatus.Scheduled or AnnouncementStatus.Dispatching;
     }
 
-    private async Task SendBatchAsync(Announcement announcement, string[] employeeIds, string owner, Func<bool> stillHeld, CancellationToken stopping)
+    /// <summary>
+    /// The employees to send to, batch by batch. Before every batch the lock is checked (a dispatcher that lost it
+    /// stops here) and the lease renewed. Deliveries that need no send (opted out, removed) are settled here.
+    /// </summary>
+    private async IAsyncEnumerable<Employee> ToSendAsync(Announcement announcement, long total, string owner, Func<bool> stillHeld,
+        Progress progress, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        // The phone is read now, just before the send: an employee whose number changed gets it on the new one.
-        var people = await employees.GetManyAsync(announcement.EmployerId, employeeIds);
-        // A cheap look first, so a resumed announcement does not spend send permits on deliveries that exist.
-        // It decides nothing: the SET NX right before each send does.
-        var existing = await deliveries.GetManyAsync(announcement.Id, employeeIds);
-        var now = time.GetUtcNow();
-        var skipped = new List<DeliveryClaim>();
-        var toSend = new List<Employee>();
-        for (var i = 0; i < employeeIds.Length; i++)
+        for (long offset = 0; offset < total; offset += options.BatchSize)
         {
-            if (existing[i] is { } record)
+            progress.Offset = offset;
+            if (cancellationToken.IsCancellationRequested || !stillHeld()) yield break;
+            await queue.RenewAsync(announcement.Id, time.GetUtcNow() + options.LeaseDuration);
+            var employeeIds = await announcements.TargetsAsync(announcement.Id, offset, offset + options.BatchSize - 1);
+            // The phone is read now, just before the send: an employee whose number changed gets it on the new one.
+            var people = await employees.GetManyAsync(announcement.EmployerId, employeeIds);
+            // A cheap look first, so a resumed announcement does not spend send permits on deliveries that exist.
+            // It decides nothing: the SET NX right before each send does.
+            var existing = await deliveries.GetManyAsync(announcement.Id, employeeIds);
+            var now = time.GetUtcNow();
+            var skipped = new List<DeliveryClaim>();
+            for (var i = 0; i < employeeIds.Length; i++)
             {
-                metrics.DuplicatePrevented();
-                await SettleIfAbandonedAsync(announcement.Id, employeeIds[i], record, owner, stillHeld);
+                if (existing[i] is { } record)
+                {
+                    metrics.DuplicatePrevented();
+                    await SettleIfAbandonedAsync(announcement.Id, employeeIds[i], record, owner, stillHeld);
+                }
+                else if (people[i] is { Status: EmployeeStatus.Active } employee) yield return employee;
+                else skipped.Add(new DeliveryClaim(employeeIds[i], new DeliveryRecord(DeliveryState.Skipped, now, Error: people[i]?.Status ?? "not_found")));
             }
-            else if (people[i] is { Status: EmployeeStatus.Active } employee) toSend.Add(employee);
-            else skipped.Add(new DeliveryClaim(employeeIds[i], new DeliveryRecord(DeliveryState.Skipped, now, Error: people[i]?.Status ?? "not_found")));
+            if (skipped.Count > 0) await deliveries.ClaimAsync(announcement.Id, skipped, options.DeliveryRetention);
         }
-        if (skipped.Count > 0) await deliveries.ClaimAsync(announcement.Id, skipped, options.DeliveryRetention);
-
-        using var lineStopped = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        try
-        {
-            await Parallel.ForEachAsync(toSend,
-                new ParallelOptions { MaxDegreeOfParallelism = options.MaxConcurrentSends, CancellationToken = lineStopped.Token },
-                (employee, token) => new ValueTask(DeliverAsync(announcement, employee, owner, stillHeld, lineStopped, token)));
-        }
-        catch (OperationCanceledException)
-        {
-            // Shutdown or a stop-the-line error. Deliveries not started were never claimed, so a resume sends them.
-        }
+        progress.Offset = total;
     }
 
     /// <summary>

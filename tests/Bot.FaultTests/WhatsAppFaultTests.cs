@@ -29,6 +29,9 @@ public sealed class WhatsAppFaultTests(ITestOutputHelper output)
 
         var id = await world.AnnounceAsync("Faults test");
         await world.WaitForCompletedAsync(id, TimeSpan.FromMinutes(2));
+        // WireMock logs a delayed request only once its answer is written, after the client gave up on it.
+        await Eventually.WaitAsync(() => Task.FromResult(world.Stub.Sends.Select(s => s.To).Distinct().Count()), n => n == 2000,
+            TimeSpan.FromSeconds(10), "a request to every phone in WireMock's log");
 
         var counts = await world.AssertExactlyOnceAsync(id, 2000);
         var throttled = world.Stub.Server.LogEntries.Count(e => e.ResponseMessage.StatusCode is 429 or "429");
@@ -39,8 +42,6 @@ public sealed class WhatsAppFaultTests(ITestOutputHelper output)
         Assert.Equal(5, counts.Failed);
         // 429s are retried until accepted; 500s, timeouts and cut connections are unknown, never re-sent.
         Assert.True(counts.Unknown > 0, "no unknown outcome: the 500/timeout/reset faults did not bite");
-        var requestsPerPhone = world.Stub.Sends.GroupBy(s => s.To).ToDictionary(g => g.Key, g => g.Count());
-        Assert.Equal(2000, requestsPerPhone.Count);
     }
 
     [Fact]
@@ -76,6 +77,10 @@ public sealed class WhatsAppFaultTests(ITestOutputHelper output)
     {
         await using var world = await FaultWorld.StartAsync();
         await world.SeedEmployeesAsync(500);
+        // What earlier tests left behind is collected now, not in a pause while WireMock timestamps requests.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
         world.StartDispatchers(1, new Dictionary<string, string> { ["WhatsApp:MessagesPerSecond"] = "50" });
 
         var id = await world.AnnounceAsync("Rate test");
@@ -90,6 +95,8 @@ public sealed class WhatsAppFaultTests(ITestOutputHelper output)
             busiest = Math.Max(busiest, last - first + 1);
         }
         var duration = times[^1] - times[0];
+        var gaps = times.Zip(times.Skip(1), (a, b) => (b - a).TotalMilliseconds).ToArray();
+        output.WriteLine($"gaps: min {gaps.Min():F1} ms, max {gaps.Max():F1} ms; under 10 ms: {gaps.Count(g => g < 10)}");
         output.WriteLine($"busiest one-second window: {busiest} sends; 500 sends took {duration.TotalSeconds:F2} s (target 10 s)");
         Assert.InRange(busiest, 1, 51);
         Assert.InRange(duration.TotalSeconds, 9.5, 10.5);

@@ -25,8 +25,9 @@ public sealed class IdempotencyTests(RedisServer redis)
         var id = (await first.Content.ReadFromJsonAsync<Scenario.AcceptedBody>())!.Id;
         Assert.Equal(id, (await second.Content.ReadFromJsonAsync<Scenario.AcceptedBody>())!.Id);
         await scenario.WaitForStatusAsync(id, "completed", TimeSpan.FromSeconds(10));
-        Assert.Equal(25, scenario.Stub.Sends.Count);
-        Assert.Equal(25, scenario.Stub.Sends.Select(s => s.To).Distinct().Count());
+        var sends = await scenario.Stub.WhenSentAsync(25);
+        Assert.Equal(25, sends.Count);
+        Assert.Equal(25, sends.Select(s => s.To).Distinct().Count());
         Assert.Equal(1, await scenario.Redis.SortedSetLengthAsync(RedisKeys.Announcements(scenario.EmployerId)));
     }
 
@@ -46,8 +47,9 @@ public sealed class IdempotencyTests(RedisServer redis)
         var id = (await first.Content.ReadFromJsonAsync<Scenario.AcceptedBody>())!.Id;
         Assert.Equal(id, (await second.Content.ReadFromJsonAsync<Scenario.AcceptedBody>())!.Id);
         await scenario.WaitForStatusAsync(id, "completed", TimeSpan.FromSeconds(10));
-        Assert.Equal(25, scenario.Stub.Sends.Count);
-        Assert.Equal(25, scenario.Stub.Sends.Select(s => s.To).Distinct().Count());
+        var sends = await scenario.Stub.WhenSentAsync(25);
+        Assert.Equal(25, sends.Count);
+        Assert.Equal(25, sends.Select(s => s.To).Distinct().Count());
     }
 
     [Fact]

@@ -22,7 +22,7 @@ public sealed class ExactlyOnceTests(RedisServer redis)
         var id = await scenario.CreateAnnouncementAsync(new { message = Text });
         var done = await scenario.WaitForStatusAsync(id, "completed", TimeSpan.FromSeconds(60));
 
-        var sends = scenario.Stub.Sends;
+        var sends = await scenario.Stub.WhenSentAsync(1000);
         Assert.Equal(1000, sends.Count);
         Assert.Equal(employees.Select(e => e.Phone).Order(), sends.Select(s => s.To).Order());
         Assert.All(sends, s => Assert.Equal(Text, s.Text));
@@ -50,7 +50,7 @@ public sealed class ExactlyOnceTests(RedisServer redis)
         var id = await scenario.CreateAnnouncementAsync(new { message = Text });
         var done = await scenario.WaitForStatusAsync(id, "completed", TimeSpan.FromSeconds(90));
 
-        var sends = scenario.Stub.Sends;
+        var sends = await scenario.Stub.WhenSentAsync(1000);
         Assert.Equal(1000, sends.Count);
         Assert.Equal(1000, sends.Select(s => s.To).Distinct().Count());
         Assert.Equal(1000, done.Counts.Sent);
@@ -68,8 +68,9 @@ public sealed class ExactlyOnceTests(RedisServer redis)
         // The worst case the claim protocol is there to prevent, forced: five dispatchers run the same announcement.
         await Task.WhenAll(hosts.Select((h, i) => Task.Run(() => h.FanOut().RunAsync(id, $"racer{i}", () => true, CancellationToken.None))));
 
-        Assert.Equal(500, scenario.Stub.Sends.Count);
-        Assert.Equal(500, scenario.Stub.Sends.Select(s => s.To).Distinct().Count());
+        var sends = await scenario.Stub.WhenSentAsync(500);
+        Assert.Equal(500, sends.Count);
+        Assert.Equal(500, sends.Select(s => s.To).Distinct().Count());
         var view = await scenario.GetAnnouncementAsync(id);
         Assert.Equal("completed", view.Status);
         Assert.Equal(500, view.Counts.Sent);
@@ -92,8 +93,9 @@ public sealed class ExactlyOnceTests(RedisServer redis)
         await scenario.StartDispatchersAsync(1, slow);
         var done = await scenario.WaitForStatusAsync(id, "completed", TimeSpan.FromSeconds(30));
 
-        Assert.Equal(1000, scenario.Stub.Sends.Count);
-        Assert.Equal(1000, scenario.Stub.Sends.Select(s => s.To).Distinct().Count());
+        var sends = await scenario.Stub.WhenSentAsync(1000);
+        Assert.Equal(1000, sends.Count);
+        Assert.Equal(1000, sends.Select(s => s.To).Distinct().Count());
         Assert.Equal(new Scenario.CountsView(1000, 1000, 0, 0, 0, 0, 0), done.Counts);
     }
 
@@ -121,7 +123,8 @@ public sealed class ExactlyOnceTests(RedisServer redis)
         await scenario.WaitForStatusAsync(second, "completed", TimeSpan.FromSeconds(10));
         Assert.Equal(1, scenario.Stub.CountTo("+16505559999"));
         Assert.Equal(1, scenario.Stub.CountTo("+16505550001"));
-        Assert.Equal(6, scenario.Stub.Sends.Count);
+        var sends = await scenario.Stub.WhenSentAsync(6);
+        Assert.Equal(6, sends.Count);
     }
 
     /// <summary>Counts SET NX refusals reported by every dispatcher in this process.</summary>

@@ -81,7 +81,8 @@ public sealed class SchedulingTests(RedisServer redis)
         Assert.Equal("application/problem+json", cancel.Content.Headers.ContentType?.MediaType);
         var done = await scenario.WaitForStatusAsync(id, "completed", TimeSpan.FromSeconds(20));
         Assert.Equal(200, done.Counts.Sent);
-        Assert.Equal(200, scenario.Stub.Sends.Count);
+        var sends = await scenario.Stub.WhenSentAsync(200);
+        Assert.Equal(200, sends.Count);
     }
 
     [Fact]
@@ -106,6 +107,7 @@ public sealed class SchedulingTests(RedisServer redis)
         Assert.Equal(new Scenario.CountsView(2, 1, 0, 0, 0, 0, 1), list.Counts);
         Assert.Equal(0, scenario.Stub.CountTo("+16505550002"));
         Assert.Equal(0, scenario.Stub.CountTo("+16505550003"));
-        Assert.Equal(4, scenario.Stub.Sends.Count);
+        var sends = await scenario.Stub.WhenSentAsync(4);
+        Assert.Equal(4, sends.Count);
     }
 }

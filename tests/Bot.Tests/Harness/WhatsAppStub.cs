@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Bot.Tests.Infrastructure;
 using WireMock;
 using WireMock.Matchers;
 using WireMock.RequestBuilders;
@@ -49,6 +50,13 @@ public sealed class WhatsAppStub : IDisposable
             .Select(e => Parse(e.RequestMessage.Body!))];
 
     public int CountTo(string phone) => Sends.Count(s => s.To == phone);
+
+    /// <summary>
+    /// The sends, once at least <paramref name="count"/> are logged. WireMock logs a request only after its answer
+    /// is written, so the last sends of a completed announcement can show up a moment later.
+    /// </summary>
+    public Task<IReadOnlyList<ObservedSend>> WhenSentAsync(int count) =>
+        Eventually.WaitAsync(() => Task.FromResult(Sends), s => s.Count >= count, TimeSpan.FromSeconds(5), $"{count} sends logged");
 
     /// <summary>Answers sends to <paramref name="to"/> with a Graph error (and optional headers) instead of accepting them.</summary>
     public IRespondWithAProvider ForRecipient(string to, int priority = 1) =>

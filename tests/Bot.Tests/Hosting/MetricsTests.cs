@@ -56,7 +56,8 @@ public sealed class MetricsTests(RedisServer redis)
         var afterReRun = await Scrape.WaitAsync(prometheus, "/metrics", s => s.Delta(before, Duplicates) >= 4);
         Assert.Equal(4, afterReRun.Delta(before, Duplicates));
         Assert.Equal(4, afterReRun.Delta(before, Sends));
-        Assert.Equal(4, scenario.Stub.Sends.Count);
+        var sends = await scenario.Stub.WhenSentAsync(4);
+        Assert.Equal(4, sends.Count);
 
         // Signed webhook POSTs: a status per send and one employee message.
         var deliveries = await scenario.GetDeliveriesAsync(id);

@@ -66,8 +66,9 @@ public sealed class PortalTests(RedisServer redis, PortalBrowser browser) : ICla
         await Expect(page.Locator("#detail-status")).ToHaveTextAsync("completed", Slow);
         await Expect(page.Locator("[data-count='sent']")).ToHaveTextAsync("20", Slow);
         await Expect(page.Locator("#detail-progress-label")).ToHaveTextAsync("Settled 20 of 20");
-        Assert.Equal(20, scenario.Stub.Sends.Count);
-        Assert.Equal(20, scenario.Stub.Sends.Select(s => s.To).Distinct().Count());
+        var sends = await scenario.Stub.WhenSentAsync(20);
+        Assert.Equal(20, sends.Count);
+        Assert.Equal(20, sends.Select(s => s.To).Distinct().Count());
         Assert.Equal(dueAt, (await scenario.GetAnnouncementAsync(CurrentAnnouncementId(page))).SendAt);
         await Screenshot(page, "03-announcement-completed");
 
