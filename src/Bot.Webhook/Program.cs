@@ -10,6 +10,7 @@ using Bot.Webhook.Observability;
 using Bot.Webhook.Portal;
 using Bot.Webhook.Webhook;
 using Bot.WhatsAppClient;
+using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -39,6 +40,16 @@ app.MapHealthEndpoints();
 app.MapMetrics();
 app.MapApiDocs();
 
-app.Run();
+try
+{
+    app.Run();
+    return 0;
+}
+catch (OptionsValidationException ex)
+{
+    // One line naming the setting, not a stack trace.
+    Console.Error.WriteLine($"Configuration error: {ex.Message}");
+    return 2;
+}
 
 public partial class Program;
