@@ -70,8 +70,7 @@ public sealed class AnnouncementStore(IConnectionMultiplexer redis, Announcement
 
     public async Task<Announcement?> GetAsync(string id)
     {
-        var entries = await Db.HashGetAllAsync(RedisKeys.Announcement(id));
-        return entries.Length == 0 ? null : ToAnnouncement(id, entries.ToDictionary(e => (string)e.Name!, e => e.Value));
+        return ToAnnouncement(id, await Db.HashGetAllAsync(RedisKeys.Announcement(id)));
     }
 
     /// <summary>A page of an employer's announcements, newest first.</summary>
@@ -86,12 +85,15 @@ public sealed class AnnouncementStore(IConnectionMultiplexer redis, Announcement
                 min: default, max: after is null ? default : after, exclude: after is null ? Exclude.None : Exclude.Stop,
                 skip: 0, take: limit, order: Order.Descending);
             if (members.Length == 0) return (items, null);
-            foreach (var member in members)
+            var batch = Db.CreateBatch();
+            var reads = members.Select(m => batch.HashGetAllAsync(RedisKeys.Announcement(IdOf(m!)))).ToArray();
+            batch.Execute();
+            var found = await Task.WhenAll(reads);
+            for (var i = 0; i < members.Length && items.Count < limit; i++)
             {
-                after = member;
-                var announcement = await GetAsync(employerId, IdOf(member!));
-                if (announcement is not null && (status is null || announcement.Status == status)) items.Add(announcement);
-                if (items.Count == limit) break;
+                after = members[i];
+                var announcement = ToAnnouncement(IdOf(members[i]!), found[i]);
+                if (announcement?.EmployerId == employerId && (status is null || announcement.Status == status)) items.Add(announcement);
             }
         }
         return (items, after);
@@ -151,8 +153,10 @@ public sealed class AnnouncementStore(IConnectionMultiplexer redis, Announcement
     private static DeliveryCounts ToCounts(RedisValue[] v) =>
         new((long)v[0], (long)v[1], (long)v[2], (long)v[3], (long)v[4], (long)v[5], (long)v[6]);
 
-    private static Announcement ToAnnouncement(string id, Dictionary<string, RedisValue> f)
+    private static Announcement? ToAnnouncement(string id, HashEntry[] entries)
     {
+        if (entries.Length == 0) return null;
+        var f = entries.ToDictionary(e => (string)e.Name!, e => e.Value);
         RedisValue Get(string name) => f.TryGetValue(name, out var v) ? v : RedisValue.Null;
         var template = Get("template");
         return new Announcement(
