@@ -38,23 +38,31 @@ public static class EmployeeImport
 
         int created = 0, updated = 0, unchanged = 0;
         var rejected = new List<ImportRejection>();
+        var valid = new List<(int Row, string EmployeeId, string Phone, string? Name)>(rows.Count);
         for (var i = 0; i < rows.Count; i++)
         {
             var row = rows[i];
-            if (!EmployeesApi.TryValidate(row.EmployeeId, row.Phone, row.Name, out var phone, out var errors))
+            if (EmployeesApi.TryValidate(row.EmployeeId, row.Phone, row.Name, out var phone, out var errors))
+                valid.Add((i + 1, row.EmployeeId!, phone, row.Name));
+            else rejected.Add(new ImportRejection(i + 1, string.Join(" ", errors.Values.SelectMany(v => v))));
+        }
+        // Upserts of a chunk are issued together and so pipelined; Redis runs them in row order, so two rows with
+        // one phone end the same way as one after the other.
+        foreach (var chunk in valid.Chunk(500))
+        {
+            var results = await Task.WhenAll(chunk.Select(r => employees.UpsertAsync(employer.Id, r.EmployeeId, r.Phone, r.Name)));
+            for (var i = 0; i < chunk.Length; i++)
             {
-                rejected.Add(new ImportRejection(i + 1, string.Join(" ", errors.Values.SelectMany(v => v))));
-                continue;
-            }
-            var (result, holder) = await employees.UpsertAsync(employer.Id, row.EmployeeId!, phone, row.Name);
-            switch (result)
-            {
-                case UpsertResult.Created: created++; break;
-                case UpsertResult.Updated: updated++; break;
-                case UpsertResult.Unchanged: unchanged++; break;
-                default: rejected.Add(new ImportRejection(i + 1, $"Phone number already belongs to employee '{holder}'.")); break;
+                switch (results[i].Result)
+                {
+                    case UpsertResult.Created: created++; break;
+                    case UpsertResult.Updated: updated++; break;
+                    case UpsertResult.Unchanged: unchanged++; break;
+                    default: rejected.Add(new ImportRejection(chunk[i].Row, $"Phone number already belongs to employee '{results[i].ConflictingEmployeeId}'.")); break;
+                }
             }
         }
+        rejected.Sort((a, b) => a.Row.CompareTo(b.Row));
         return TypedResults.Ok(new ImportResult(created, updated, unchanged, rejected));
     }
 
