@@ -52,7 +52,8 @@ public sealed class PortalTests(RedisServer redis, PortalBrowser browser) : ICla
         await page.GetByLabel("Message", new() { Exact = true }).FillAsync("Our end of year party is on Saturday evening!");
         await page.GetByLabel("Schedule", new() { Exact = true }).CheckAsync();
         var target = await page.EvaluateAsync<JsonElement>(
-            "() => { const d = new Date(Date.now() + 3000); d.setMilliseconds(0); const p = n => String(n).padStart(2, '0'); " +
+            // Chromium shows ":00" seconds as HH:mm, which Playwright's fill reports as a malformed value: skip that second.
+            "() => { const d = new Date(Date.now() + 3000); d.setMilliseconds(0); if (d.getSeconds() === 0) d.setSeconds(1); const p = n => String(n).padStart(2, '0'); " +
             "return { value: `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`, ms: d.getTime() }; }");
         await page.GetByLabel("Date and time").FillAsync(target.GetProperty("value").GetString()!);
         var post = page.WaitForRequestAsync(r => r.Method == "POST" && r.Url.EndsWith("/api/announcements"));
