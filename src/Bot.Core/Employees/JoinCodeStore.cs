@@ -8,8 +8,9 @@ namespace Bot.Core.Employees;
 public sealed record JoinCode(string Code, DateTimeOffset ExpiresAt);
 
 /// <summary>
-/// One-time codes that link a (new) WhatsApp number to an employee. A code is a key with a TTL, taken with
-/// GETDEL: of two JOINs with the same code exactly one gets it, and an expired code is simply gone.
+/// One-time codes that link a (new) WhatsApp number to an employee. A code is a key with a TTL; taking it marks it
+/// used by one inbound message (atomically, in Lua): of two JOINs with the same code exactly one gets it, the same
+/// JOIN processed again (the webhook inbox is at-least-once) gets it again, and an expired code is simply gone.
 /// </summary>
 public sealed class JoinCodeStore(IConnectionMultiplexer redis, TimeProvider time)
 {
@@ -17,6 +18,19 @@ public sealed class JoinCodeStore(IConnectionMultiplexer redis, TimeProvider tim
     public const string Alphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
     public const int Length = 8;
     public static readonly TimeSpan Lifetime = TimeSpan.FromHours(24);
+
+    /// <summary>A code's value is "employerId:employeeId", and "used|messageId|employerId:employeeId" once taken.</summary>
+    private static readonly LuaScript Consume = LuaScript.Prepare("""
+        local value = redis.call('GET', @code)
+        if not value then return false end
+        if string.sub(value, 1, 5) == 'used|' then
+          local bar = string.find(value, '|', 6, true)
+          if string.sub(value, 6, bar - 1) == @message then return string.sub(value, bar + 1) end
+          return false
+        end
+        redis.call('SET', @code, 'used|' .. @message .. '|' .. value, 'KEEPTTL')
+        return value
+        """);
 
     private IDatabase Db => redis.GetDatabase();
 
@@ -31,12 +45,15 @@ public sealed class JoinCodeStore(IConnectionMultiplexer redis, TimeProvider tim
         }
     }
 
-    /// <summary>Takes a code (single use); null when it is malformed, expired, already used or never existed.</summary>
-    public async Task<(string EmployerId, string EmployeeId)?> ConsumeAsync(string code)
+    /// <summary>
+    /// Takes a code (single use) for one inbound message; null when it is malformed, expired, used by another message
+    /// or never existed.
+    /// </summary>
+    public async Task<(string EmployerId, string EmployeeId)?> ConsumeAsync(string code, string messageId)
     {
         var normalized = code.Trim().ToUpperInvariant();
         if (normalized.Length != Length || normalized.Any(c => !Alphabet.Contains(c))) return null;
-        var value = (string?)await Db.StringGetDeleteAsync(RedisKeys.JoinCode(normalized));
+        var value = (string?)await Db.ScriptEvaluateAsync(Consume, new { code = RedisKeys.JoinCode(normalized), message = messageId });
         var parts = value?.Split(':', 2);
         return parts is [var employerId, var employeeId] ? (employerId, employeeId) : null;
     }

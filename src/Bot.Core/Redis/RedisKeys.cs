@@ -56,9 +56,20 @@ public static class RedisKeys
     /// <summary>Counter of refused JOIN attempts from this number in the current hour (brute-force brake).</summary>
     public static RedisKey JoinFailures(string phone) => $"wa:{{{phone}}}:joinfail";
 
-    /// <summary>STRING "employerId:employeeId" of a one-time join code, with its expiry as TTL; taken with GETDEL.</summary>
+    /// <summary>STRING "employerId:employeeId" of a one-time join code, with its expiry as TTL; marked used by one message.</summary>
     public static RedisKey JoinCode(string code) => $"join:{{{code}}}";
 
-    /// <summary>STRING set NX when a webhook event (message id, or message id + status) is first processed.</summary>
+    /// <summary>STRING set when an inbound message has been processed (after its effect and its reply are stored).</summary>
     public static RedisKey WebhookEvent(string eventId) => $"wh:{{{eventId}}}";
+
+    /// <summary>STREAM: signed webhook bodies, appended before the 200 and processed by the inbox workers
+    /// (consumer group <c>workers</c>), deleted once processed.</summary>
+    public static readonly RedisKey WebhookInbox = "webhook:{inbox}";
+
+    /// <summary>STREAM: bot replies waiting to be sent (consumer group <c>senders</c>).</summary>
+    public static readonly RedisKey ReplyOutbox = "webhook:{outbox}";
+
+    /// <summary>STRING: the one reply to an inbound message (queued → sending → sent/failed/unknown), created with
+    /// SET NX together with its outbox entry. Same hash tag as the outbox so one script writes both.</summary>
+    public static RedisKey Reply(string inboundMessageId) => $"webhook:{{outbox}}:reply:{inboundMessageId}";
 }

@@ -10,12 +10,14 @@ namespace Bot.Webhook.Webhook;
 /// What employees can say to the bot: <c>JOIN &lt;code&gt;</c>, <c>STOP</c>, <c>START</c>, and anything else gets
 /// the help text. An inbound message carries only the sender's number, so the sender is found through the
 /// global phone index; one number may belong to employees of several employers, and STOP/START apply to all.
+/// Runs from the inbox, at least once per message: each message's effect is idempotent, its reply is queued once
+/// (<see cref="ReplyOutbox"/>), and the message is marked done only after both.
 /// </summary>
 public sealed partial class BotConversation(
     WebhookEventLog events,
     EmployeeStore employees,
     JoinCodeStore joinCodes,
-    IWhatsAppSender whatsApp,
+    ReplyOutbox outbox,
     IConnectionMultiplexer redis,
     ILogger<BotConversation> logger)
 {
@@ -47,28 +49,18 @@ public sealed partial class BotConversation(
             .Where(m => WebhookEventLog.IsValidId(m.Id) && m.From is not null && WaId().IsMatch(m.From))
             .ToList();
         if (candidates.Count == 0) return;
-        var fresh = await events.TryBeginAsync([.. candidates.Select(m => m.Id!)]);
-        var work = candidates.Where((_, i) => fresh[i]).ToList();
+        var done = await events.AreDoneAsync([.. candidates.Select(m => m.Id!)]);
+        var work = candidates.Where((_, i) => !done[i]);
 
         // One sender's messages in the order sent (STOP then START must end opted in); senders in parallel.
-        var bySender = work.GroupBy(m => m.From!).ToList();
-        var done = new HashSet<string>();
-        try
+        await Parallel.ForEachAsync(work.GroupBy(m => m.From!), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (sender, _) =>
         {
-            await Parallel.ForEachAsync(bySender, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (sender, _) =>
+            foreach (var message in sender)
             {
-                foreach (var message in sender)
-                {
-                    await HandleOneAsync(message);
-                    lock (done) done.Add(message.Id!);
-                }
-            });
-        }
-        catch
-        {
-            await events.ForgetAsync([.. work.Select(m => m.Id!).Where(id => !done.Contains(id))]);
-            throw;
-        }
+                await HandleOneAsync(message);
+                await events.MarkDoneAsync(message.Id!);
+            }
+        });
     }
 
     private async Task HandleOneAsync(WebhookMessage message)
@@ -80,23 +72,21 @@ public sealed partial class BotConversation(
 
         var reply = Parse(text) switch
         {
-            (Command.Join, var code) => await JoinAsync(phone, code!),
-            (Command.Stop, _) => await SetStatusAsync(phone, EmployeeStatus.OptedOut, StoppedText),
-            (Command.Start, _) => await SetStatusAsync(phone, EmployeeStatus.Active, StartedText),
-            _ => await HelpAsync(phone),
+            (Command.Join, var code) => await JoinAsync(phone, code!, message.Id!),
+            (Command.Stop, _) => await SetStatusAsync(phone, EmployeeStatus.OptedOut, StoppedText, message.Id!),
+            (Command.Start, _) => await SetStatusAsync(phone, EmployeeStatus.Active, StartedText, message.Id!),
+            _ => await HelpAsync(phone, message.Id!),
         };
-        if (reply is null) return;
-
-        var result = await whatsApp.SendAsync(new TextMessage(replyTo, reply));
-        if (result.Outcome != SendOutcome.Accepted) LogReplyFailed(PhoneMask.Mask(replyTo), result.Outcome, result.ErrorCode);
+        if (reply is not null) await outbox.EnqueueAsync(message.Id!, replyTo, reply);
     }
 
-    private async Task<string?> JoinAsync(string phone, string code)
+    private async Task<string?> JoinAsync(string phone, string code, string messageId)
     {
         var failures = RedisKeys.JoinFailures(phone);
         if ((long?)await Db.StringGetAsync(failures) >= MaxJoinFailuresPerHour) return null;
 
-        var owner = await joinCodes.ConsumeAsync(code);
+        // Consumed on behalf of this message: processing it again finds the same owner, not a used code.
+        var owner = await joinCodes.ConsumeAsync(code, messageId);
         var result = owner is var (employerId, employeeId)
             ? await employees.RelinkPhoneAsync(employerId, employeeId, phone)
             : RelinkResult.NotFound;
@@ -113,22 +103,28 @@ public sealed partial class BotConversation(
         }
     }
 
-    private async Task<string?> SetStatusAsync(string phone, string status, string reply)
+    private async Task<string?> SetStatusAsync(string phone, string status, string reply, string messageId)
     {
         var owners = await employees.FindByPhoneAsync(phone);
-        if (owners.Count == 0) return await NotRegisteredAsync(phone);
+        if (owners.Count == 0) return await NotRegisteredAsync(phone, messageId);
         foreach (var (employerId, employee) in owners) await employees.SetStatusAsync(employerId, employee.EmployeeId, status);
         return reply;
     }
 
-    private async Task<string?> HelpAsync(string phone) =>
-        (await employees.FindByPhoneAsync(phone)).Count == 0 ? await NotRegisteredAsync(phone) : HelpText;
+    private async Task<string?> HelpAsync(string phone, string messageId) =>
+        (await employees.FindByPhoneAsync(phone)).Count == 0 ? await NotRegisteredAsync(phone, messageId) : HelpText;
 
-    /// <summary>Once per number per interval, so a stranger cannot make the bot send message after message.</summary>
-    private async Task<string?> NotRegisteredAsync(string phone) =>
-        await Db.StringSetAsync(RedisKeys.NotRegisteredReplied(phone), 1, NotRegisteredReplyInterval, When.NotExists)
+    /// <summary>
+    /// Once per number per interval, so a stranger cannot make the bot send message after message. The mark names the
+    /// message it answered, so processing that same message again still answers it.
+    /// </summary>
+    private async Task<string?> NotRegisteredAsync(string phone, string messageId)
+    {
+        var key = RedisKeys.NotRegisteredReplied(phone);
+        return await Db.StringSetAsync(key, messageId, NotRegisteredReplyInterval, When.NotExists) || await Db.StringGetAsync(key) == messageId
             ? NotRegisteredText
             : null;
+    }
 
     private enum Command { Help, Join, Stop, Start }
 
@@ -169,7 +165,4 @@ public sealed partial class BotConversation(
 
     [LoggerMessage(LogLevel.Information, "Employee {EmployerId}/{EmployeeId} linked to {Phone} by a join code")]
     private partial void LogJoined(string employerId, string employeeId, string phone);
-
-    [LoggerMessage(LogLevel.Warning, "Reply to {Phone} not accepted: {Outcome} {Code}")]
-    private partial void LogReplyFailed(string phone, SendOutcome outcome, int? code);
 }

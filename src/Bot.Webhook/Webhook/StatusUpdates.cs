@@ -1,44 +1,26 @@
 using Bot.Core;
 using Bot.Core.Deliveries;
-using Bot.WhatsAppClient;
 
 namespace Bot.Webhook.Webhook;
 
 /// <summary>
 /// Applies WhatsApp status updates to deliveries. Statuses come duplicated, reordered (a 'read' may come
 /// before its 'delivered', or alone) and up to 1,000 in one POST; the transition script only ever moves a
-/// delivery forward, so applying them in any order ends in the furthest state. The Redis work for a whole POST
-/// is three pipelines: claim the event ids, look up message ids that came without callback data, transition.
+/// delivery forward, so applying them in any order, and any number of times, ends in the furthest state: no
+/// dedupe is needed, and the inbox may process a POST again after a crash. The Redis work for a whole POST is
+/// two pipelines: look up message ids that came without callback data, transition.
 /// </summary>
-public sealed partial class StatusUpdates(WebhookEventLog events, DeliveryStore deliveries, TimeProvider time, ILogger<StatusUpdates> logger)
+public sealed partial class StatusUpdates(DeliveryStore deliveries, TimeProvider time, ILogger<StatusUpdates> logger)
 {
     public async Task ApplyAsync(IReadOnlyList<WebhookStatus> statuses)
     {
-        var candidates = new List<(WebhookStatus Status, DeliveryState State, string EventId)>();
+        var work = new List<(WebhookStatus Status, DeliveryState State)>();
         foreach (var status in statuses)
         {
-            if (ToState(status.Status) is not { } state || !WebhookEventLog.IsValidId(status.Id)) continue;
-            // One message legitimately gets sent, delivered and read under the same id: the event is id + status.
-            candidates.Add((status, state, $"{status.Id}:{status.Status}"));
+            if (ToState(status.Status) is { } state && WebhookEventLog.IsValidId(status.Id)) work.Add((status, state));
         }
-        if (candidates.Count == 0) return;
-
-        var fresh = await events.TryBeginAsync([.. candidates.Select(c => c.EventId)]);
-        var work = candidates.Where((_, i) => fresh[i]).ToList();
         if (work.Count == 0) return;
-        try
-        {
-            await ApplyFreshAsync(work);
-        }
-        catch
-        {
-            await events.ForgetAsync([.. work.Select(w => w.EventId)]);
-            throw;
-        }
-    }
 
-    private async Task ApplyFreshAsync(List<(WebhookStatus Status, DeliveryState State, string EventId)> work)
-    {
         var targets = work.Select(w => ParseCallbackData(w.Status.BizOpaqueCallbackData)).ToArray();
         var lookups = Enumerable.Range(0, work.Count).Where(i => targets[i] is null).ToArray();
         var found = await deliveries.FindByMessageIdsAsync([.. lookups.Select(i => work[i].Status.Id!)]);
@@ -50,14 +32,13 @@ public sealed partial class StatusUpdates(WebhookEventLog events, DeliveryStore 
         {
             if (targets[i] is not { } target) continue;
             var (announcementId, employeeId) = target;
-            var (status, state, _) = work[i];
+            var (status, state) = work[i];
             var error = state == DeliveryState.Failed ? ErrorCode(status) : null;
             transitions.Add(new DeliveryTransition(announcementId, employeeId, new DeliveryRecord(state, now, status.Id, error)));
         }
         var applied = await deliveries.TransitionManyAsync(transitions);
         LogApplied(work.Count, transitions.Count, applied.Count(a => a));
     }
-
     private static DeliveryState? ToState(string? status) => status switch
     {
         "sent" => DeliveryState.Sent,
@@ -76,6 +57,6 @@ public sealed partial class StatusUpdates(WebhookEventLog events, DeliveryStore 
     private static string ErrorCode(WebhookStatus status) =>
         status.Errors?.FirstOrDefault(e => e?.Code is not null)?.Code?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown";
 
-    [LoggerMessage(LogLevel.Debug, "Status updates: {Fresh} new, {Matched} matched a delivery, {Applied} moved one forward")]
-    private partial void LogApplied(int fresh, int matched, int applied);
+    [LoggerMessage(LogLevel.Debug, "Status updates: {Received} received, {Matched} matched a delivery, {Applied} moved one forward")]
+    private partial void LogApplied(int received, int matched, int applied);
 }

@@ -1,23 +1,24 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Bot.Scheduler;
+using Bot.Scheduler.Health;
 using Bot.Webhook.Observability;
 using Bot.WhatsAppClient;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace Bot.Webhook.Webhook;
 
-/// <summary>Where WhatsApp calls in: the verification handshake and the signed event POSTs.</summary>
+/// <summary>
+/// Where WhatsApp calls in: the verification handshake and the signed event POSTs. A POST is answered as soon as
+/// its body is in the inbox (one XADD); <see cref="InboxWorker"/> applies it and <see cref="ReplySender"/> answers.
+/// </summary>
 public static partial class WebhookApi
 {
-    /// <summary>
-    /// Deeper than any Meta payload (about 8 levels) and far below what could exhaust the stack: a signed but
-    /// absurdly nested body is a 400, not a 500.
-    /// </summary>
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { MaxDepth = 64 };
-
     public static IHostApplicationBuilder AddWhatsAppWebhook(this IHostApplicationBuilder builder)
     {
         // The client validates the sender settings; the webhook also needs these two, checked at start-up.
@@ -25,11 +26,19 @@ public static partial class WebhookApi
             .Validate(o => !string.IsNullOrWhiteSpace(o.AppSecret), "WhatsApp:AppSecret is required: the app secret that signs webhook POSTs (X-Hub-Signature-256).")
             .Validate(o => !string.IsNullOrWhiteSpace(o.VerifyToken), "WhatsApp:VerifyToken is required: the token Meta sends in the webhook verification request.")
             .ValidateOnStart();
+        builder.Services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<WebhookInbox>();
+        builder.Services.AddSingleton<ReplyOutbox>();
         builder.Services.AddSingleton<WebhookEventLog>();
         builder.Services.AddSingleton<StatusUpdates>();
         builder.Services.AddSingleton<BotConversation>();
         builder.Services.AddMetrics();
         builder.Services.AddSingleton<WebhookMetrics>();
+        builder.Services.AddHealthChecks().AddCheck<InboxHealthCheck>("inbox", tags: [ReadinessChecks.ReadyTag]);
+        // Replies count against the sender's cap: with the dispatcher in this process, it is the same limiter.
+        builder.Services.TryAddSingleton<SendRateLimiter>();
+        builder.Services.AddHostedService<InboxWorker>();
+        builder.Services.AddHostedService<ReplySender>();
         return builder;
     }
 
@@ -57,16 +66,19 @@ public static partial class WebhookApi
     }
 
     /// <summary>
-    /// Answers 200 once every event is recorded; a failure (Redis down) is a 500 so that Meta redelivers, and
-    /// events not yet processed have their dedupe claims released for that redelivery.
+    /// Answers 200 once the body is durably in the inbox — within milliseconds whatever it holds (up to 1,000 messages
+    /// and statuses) and however slow WhatsApp is; Meta retries a POST it does not get a quick 200 for. When Redis
+    /// cannot take it, 503, so that Meta delivers it again.
     /// </summary>
     private static async Task<Results<Ok, ProblemHttpResult>> ReceiveAsync(
-        HttpContext context, StatusUpdates statusUpdates, BotConversation conversation, WebhookMetrics metrics, ILoggerFactory loggers)
+        HttpContext context, WebhookInbox inbox, WebhookMetrics metrics, ILoggerFactory loggers)
     {
-        WhatsAppWebhookPayload? payload;
+        var body = context.VerifiedBody();
+        WebhookPayload payload;
         try
         {
-            payload = JsonSerializer.Deserialize<WhatsAppWebhookPayload>(context.VerifiedBody().Span, Json);
+            // Parsed here too: a body the workers could not read is refused now, not retried for days.
+            payload = WebhookPayload.Parse(body.Span);
         }
         catch (JsonException)
         {
@@ -75,26 +87,33 @@ public static partial class WebhookApi
                 statusCode: StatusCodes.Status400BadRequest);
         }
 
-        var values = (payload?.Entry ?? []).OfType<WebhookEntry>()
-            .SelectMany(e => (e.Changes ?? []).OfType<WebhookChange>())
-            .Where(c => c.Field == "messages")
-            .Select(c => c.Value).OfType<WebhookValue>()
-            .ToList();
         var logger = loggers.CreateLogger(typeof(WebhookApi));
-        var errors = values.SelectMany(v => (v.Errors ?? []).OfType<WebhookError>()).ToList();
+        var errors = payload.Errors.ToList();
         foreach (var error in errors) LogWebhookError(logger, error.Code, error.Title);
-        List<WebhookStatus> statuses = [.. values.SelectMany(v => (v.Statuses ?? []).OfType<WebhookStatus>())];
-        List<WebhookMessage> messages = [.. values.SelectMany(v => (v.Messages ?? []).OfType<WebhookMessage>())];
+        var statuses = payload.Statuses.ToList();
+        var messages = payload.Messages.Count();
         // Counted as received (a redelivery counts again): the figure is what WhatsApp reports, not what changed.
         metrics.Errors(errors.Count);
         foreach (var status in statuses) metrics.Status(status.Status);
-        metrics.Messages(messages.Count);
+        metrics.Messages(messages);
+        if (statuses.Count == 0 && messages == 0) return TypedResults.Ok();
 
-        // Neither waits for the caller: once events are claimed, they are finished even if Meta hangs up.
-        await statusUpdates.ApplyAsync(statuses);
-        await conversation.HandleAsync(messages);
+        try
+        {
+            await inbox.AppendAsync(body);
+        }
+        catch (RedisException ex)
+        {
+            LogInboxUnavailable(logger, ex);
+            return TypedResults.Problem(title: "Inbox unavailable",
+                detail: "The event could not be stored; WhatsApp will deliver it again.",
+                statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
         return TypedResults.Ok();
     }
+
+    [LoggerMessage(LogLevel.Error, "Webhook POST not stored: the inbox (Redis) is unavailable")]
+    private static partial void LogInboxUnavailable(ILogger logger, Exception ex);
 
     [LoggerMessage(LogLevel.Warning, "WhatsApp reported error {Code}: {Title}")]
     private static partial void LogWebhookError(ILogger logger, int? code, string? title);

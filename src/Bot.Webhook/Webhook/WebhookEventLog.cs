@@ -4,8 +4,10 @@ using StackExchange.Redis;
 namespace Bot.Webhook.Webhook;
 
 /// <summary>
-/// Remembers which webhook events were processed. Meta redelivers an event until it gets a 200 (for up to 7
-/// days) and says duplicates happen even then, so each event id is claimed with SET NX before it is acted on.
+/// Remembers which inbound messages were processed. Meta redelivers an event until it gets a 200 (for up to 7 days)
+/// and says duplicates happen even then; and the inbox itself processes an entry again after a crash. A message is
+/// marked done only after its effect and its reply are stored, so a crash in between is repaired by processing it
+/// again (at least once), and a message marked done is skipped (a STOP redelivered after a START changes nothing).
 /// </summary>
 public sealed class WebhookEventLog(IConnectionMultiplexer redis)
 {
@@ -23,24 +25,15 @@ public sealed class WebhookEventLog(IConnectionMultiplexer redis)
     public static bool IsValidId(string? id) =>
         id is { Length: > 0 and <= MaxIdLength } && id.All(c => c is > ' ' and < '\x7f' and not '{' and not '}' and not '|');
 
-    /// <summary>Claims each event id (pipelined); true where this caller is the first to see it.</summary>
-    public async Task<bool[]> TryBeginAsync(IReadOnlyList<string> eventIds)
+    /// <summary>Which of these events were processed before (pipelined; the keys live in different slots).</summary>
+    public async Task<bool[]> AreDoneAsync(IReadOnlyList<string> eventIds)
     {
         if (eventIds.Count == 0) return [];
         var batch = Db.CreateBatch();
-        var claims = eventIds.Select(id => batch.StringSetAsync(RedisKeys.WebhookEvent(id), 1, Retention, When.NotExists)).ToArray();
+        var checks = eventIds.Select(id => batch.KeyExistsAsync(RedisKeys.WebhookEvent(id))).ToArray();
         batch.Execute();
-        return await Task.WhenAll(claims);
+        return await Task.WhenAll(checks);
     }
 
-    /// <summary>Gives claims back when processing failed, so Meta's redelivery is processed instead of skipped.</summary>
-    public async Task ForgetAsync(IReadOnlyList<string> eventIds)
-    {
-        if (eventIds.Count == 0) return;
-        // One DEL per key: the keys live in different hash slots.
-        var batch = Db.CreateBatch();
-        var deletes = eventIds.Select(id => batch.KeyDeleteAsync(RedisKeys.WebhookEvent(id))).ToArray();
-        batch.Execute();
-        await Task.WhenAll(deletes);
-    }
+    public Task MarkDoneAsync(string eventId) => Db.StringSetAsync(RedisKeys.WebhookEvent(eventId), 1, Retention);
 }

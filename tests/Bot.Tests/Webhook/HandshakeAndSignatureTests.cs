@@ -62,11 +62,13 @@ public sealed class HandshakeAndSignatureTests(RedisServer redis)
 
         var lowercase = await scenario.PostAsync(stop, signature);
         Assert.Equal(HttpStatusCode.OK, lowercase.StatusCode);
+        await scenario.WaitForInboxProcessedAsync();
         Assert.Equal("opted_out", (await scenario.GetEmployeeAsync(employee.Id)).Status);
 
         var start = Meta.InboundText(employee.Phone, "START");
         var uppercase = await scenario.PostAsync(start, Meta.Sign(start, upperCase: true));
         Assert.Equal(HttpStatusCode.OK, uppercase.StatusCode);
+        await scenario.WaitForInboxProcessedAsync();
         Assert.Equal("active", (await scenario.GetEmployeeAsync(employee.Id)).Status);
         var replies = await scenario.WaitForSendsToAsync(employee.Phone, 2);
         Assert.Equal([BotConversation.StoppedText, BotConversation.StartedText], replies.Select(r => r.Text));

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Bot.Core.Redis;
 using Bot.Tests.Harness;
 using Bot.Tests.Infrastructure;
 
@@ -20,13 +21,14 @@ public static class Meta
 
     /// <summary>The inbound text message sample: <c>entry[].changes[].value.messages[]</c>.</summary>
     public static byte[] InboundText(string fromPhone, string body, string? messageId = null) =>
+        InboundTexts([(fromPhone, body, messageId ?? NewMessageId())]);
+
+    /// <summary>Several inbound text messages in one POST, as Meta batches them (up to 1,000).</summary>
+    public static byte[] InboundTexts(IReadOnlyList<(string FromPhone, string Body, string MessageId)> messages) =>
         Envelope(new Dictionary<string, object?>
         {
-            ["contacts"] = new[] { new { profile = new { name = "Sheena Nelson" }, wa_id = WaId(fromPhone) } },
-            ["messages"] = new[]
-            {
-                new { from = WaId(fromPhone), id = messageId ?? NewMessageId(), timestamp = "1749416383", type = "text", text = new { body } },
-            },
+            ["contacts"] = messages.Select(m => new { profile = new { name = "Sheena Nelson" }, wa_id = WaId(m.FromPhone) }).ToArray(),
+            ["messages"] = messages.Select(m => new { from = WaId(m.FromPhone), id = m.MessageId, timestamp = "1749416383", type = "text", text = new { body = m.Body } }).ToArray(),
         });
 
     /// <summary>The status update sample: <c>value.statuses[]</c>.</summary>
@@ -88,12 +90,25 @@ public static class Meta
         return await client.SendAsync(request);
     }
 
-    /// <summary>POSTs a correctly signed body and expects 200.</summary>
+    /// <summary>POSTs a correctly signed body, expects 200, and waits until the inbox has processed it (replies may
+    /// still be on their way out).</summary>
     public static async Task DeliverAsync(this Scenario scenario, byte[] body)
+    {
+        await scenario.DeliverWithoutWaitingAsync(body);
+        await scenario.WaitForInboxProcessedAsync();
+    }
+
+    /// <summary>POSTs a correctly signed body and expects 200, without waiting for it to be processed.</summary>
+    public static async Task DeliverWithoutWaitingAsync(this Scenario scenario, byte[] body)
     {
         var response = await scenario.PostAsync(body, Sign(body));
         Assert.True(response.IsSuccessStatusCode, $"POST /webhook: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
+
+    /// <summary>Processed entries are deleted from the inbox stream: empty means every POST so far was applied.</summary>
+    public static Task WaitForInboxProcessedAsync(this Scenario scenario) =>
+        Eventually.WaitAsync(async () => await scenario.Redis.StreamLengthAsync(RedisKeys.WebhookInbox) == 0,
+            TimeSpan.FromSeconds(20), "the webhook inbox processed");
 
     public static Task<IReadOnlyList<ObservedSend>> WaitForSendsToAsync(this Scenario scenario, string phone, int count) =>
         Eventually.WaitAsync(() => Task.FromResult<IReadOnlyList<ObservedSend>>([.. scenario.Stub.Sends.Where(s => s.To == phone)]),

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using Bot.Tests.Harness;
 using Bot.Tests.Infrastructure;
@@ -11,7 +10,7 @@ public sealed class StatusUpdateTests(RedisServer redis)
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
     [Fact]
-    public async Task AThousandStatusesInOnePostAreAllAppliedInWellUnderASecond()
+    public async Task AThousandStatusesInOnePostAreAllApplied()
     {
         await using var scenario = new Scenario(redis);
         var employees = await scenario.AddEmployeesAsync(1000);
@@ -27,12 +26,11 @@ public sealed class StatusUpdateTests(RedisServer redis)
         // Half carry our callback data; the other half are found through their message id alone.
         var body = Meta.Statuses([.. sent.Select((d, i) =>
             Meta.Status(d.MessageId!, "delivered", phoneOf[d.EmployeeId], i % 2 == 0 ? $"{id}:{d.EmployeeId}" : null))]);
-        var stopwatch = Stopwatch.StartNew();
         var response = await scenario.PostAsync(body, Meta.Sign(body));
-        stopwatch.Stop();
+        await scenario.WaitForInboxProcessedAsync();
 
+        // How fast: bench/Bot.Bench's webhook scenario; here, that every status lands.
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(1), $"1,000 statuses took {stopwatch.ElapsedMilliseconds} ms");
         var view = await scenario.GetAnnouncementAsync(id);
         Assert.Equal(new Scenario.CountsView(1000, 0, 1000, 0, 0, 0, 0), view.Counts);
         Assert.All(await scenario.GetDeliveriesAsync(id), d => Assert.Equal("delivered", d.State));

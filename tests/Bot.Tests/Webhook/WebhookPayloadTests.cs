@@ -1,9 +1,9 @@
-using System.Text.Json;
-using Bot.WhatsAppClient;
+using System.Text;
+using Bot.Webhook.Webhook;
 
-namespace Bot.Tests.WhatsApp;
+namespace Bot.Tests.Webhook;
 
-public sealed class WhatsAppWebhookPayloadTests
+public sealed class WebhookPayloadTests
 {
     [Fact]
     public void InboundTextMessageParses()
@@ -17,13 +17,13 @@ public sealed class WhatsAppWebhookPayloadTests
                "timestamp":"1749416383","type":"text","text":{"body":"STOP"}}]}}]}]}
             """;
 
-        var payload = JsonSerializer.Deserialize<WhatsAppWebhookPayload>(json)!;
+        var payload = WebhookPayload.Parse(Encoding.UTF8.GetBytes(json));
 
-        var value = payload.Entry![0].Changes![0].Value!;
+        var value = payload.Entry![0]!.Changes![0]!.Value!;
         Assert.Equal("whatsapp_business_account", payload.Object);
         Assert.Equal("106540352242922", value.Metadata!.PhoneNumberId);
-        Assert.Equal("Sheena Nelson", value.Contacts![0].Profile!.Name);
-        var message = value.Messages![0];
+        Assert.Equal("Sheena Nelson", value.Contacts![0]!.Profile!.Name);
+        var message = value.Messages![0]!;
         Assert.Equal(("16505551234", "1749416383", "text", "STOP"), (message.From, message.Timestamp, message.Type, message.Text!.Body));
     }
 
@@ -37,11 +37,11 @@ public sealed class WhatsAppWebhookPayloadTests
               {"from":"1","id":"c","timestamp":"1","type":"button","button":{"payload":"STOP","text":"Stop"},"context":{"id":"x"}}]}}]}]}
             """;
 
-        var messages = JsonSerializer.Deserialize<WhatsAppWebhookPayload>(json)!.Entry![0].Changes![0].Value!.Messages!;
+        var messages = WebhookPayload.Parse(Encoding.UTF8.GetBytes(json)).Entry![0]!.Changes![0]!.Value!.Messages!;
 
-        Assert.Equal("ack", messages[0].Interactive!.ButtonReply!.Id);
-        Assert.Equal("14-22", messages[1].Interactive!.ListReply!.Description);
-        Assert.Equal("STOP", messages[2].Button!.Payload);
+        Assert.Equal("ack", messages[0]!.Interactive!.ButtonReply!.Id);
+        Assert.Equal("14-22", messages[1]!.Interactive!.ListReply!.Description);
+        Assert.Equal("STOP", messages[2]!.Button!.Payload);
     }
 
     [Fact]
@@ -55,10 +55,10 @@ public sealed class WhatsAppWebhookPayloadTests
                 "message":"...","error_data":{"details":"..."}}]}]}}]}]}
             """;
 
-        var status = JsonSerializer.Deserialize<WhatsAppWebhookPayload>(json)!.Entry![0].Changes![0].Value!.Statuses![0];
+        var status = WebhookPayload.Parse(Encoding.UTF8.GetBytes(json)).Entry![0]!.Changes![0]!.Value!.Statuses![0]!;
 
         Assert.Equal(("failed", "1751142888", "ann-42:emp-7"), (status.Status, status.Timestamp, status.BizOpaqueCallbackData));
-        Assert.Equal(131049, status.Errors![0].Code);
-        Assert.Equal("...", status.Errors[0].ErrorData!.Details);
+        Assert.Equal(131049, status.Errors![0]!.Code);
+        Assert.Equal("...", status.Errors[0]!.ErrorData!.Details);
     }
 }

@@ -1,0 +1,114 @@
+using Bot.Webhook.Observability;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Bot.Webhook.Webhook;
+
+/// <summary>
+/// Works off the inbox: statuses are applied, employees' messages answered (through the outbox). At least once:
+/// an entry is completed only after its effects are stored, and every effect is idempotent (statuses only move
+/// forward, a message is marked done after its effect, a reply is queued once per inbound message), so an entry
+/// processed twice — its consumer died, or Meta posted the same events again — changes nothing the second time.
+/// Any number of replicas run this; the consumer group hands each entry to one of them.
+/// </summary>
+public sealed partial class InboxWorker(
+    WebhookInbox inbox,
+    ReplyOutbox outbox,
+    StatusUpdates statusUpdates,
+    BotConversation conversation,
+    WebhookMetrics metrics,
+    IOptions<WebhookOptions> options,
+    TimeProvider time,
+    ILogger<InboxWorker> logger) : BackgroundService
+{
+    private const int BatchSize = 16;
+    private static readonly TimeSpan StatsInterval = TimeSpan.FromSeconds(5);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        if (!settings.ProcessInbox) return;
+        var queue = inbox.Queue;
+        var nextClaim = DateTimeOffset.MinValue;
+        var nextStats = DateTimeOffset.MinValue;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var now = time.GetUtcNow();
+                if (now >= nextStats)
+                {
+                    nextStats = now + StatsInterval;
+                    metrics.ObserveQueues(await queue.StatsAsync(), await outbox.Queue.StatsAsync());
+                }
+                var entries = await queue.ReadAsync(BatchSize);
+                if (now >= nextClaim)
+                {
+                    nextClaim = now + settings.ClaimAfter / 2;
+                    entries = [.. await ClaimStaleAsync(settings), .. entries];
+                }
+                if (entries.Length == 0)
+                {
+                    await queue.WaitAsync(settings.PollInterval, stoppingToken);
+                    continue;
+                }
+                // One entry after another, in arrival order: a STOP and the START after it come in separate POSTs.
+                foreach (var entry in entries) await ProcessAsync(entry);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                LogLoopFailed(ex);
+                await Task.Delay(settings.PollInterval, time, stoppingToken);
+            }
+        }
+    }
+
+    /// <summary>Entries a dead (or stuck) consumer left pending; one that keeps failing is set aside, not retried forever.</summary>
+    private async Task<StreamEntry[]> ClaimStaleAsync(WebhookOptions settings)
+    {
+        var claimed = await inbox.Queue.ClaimStaleAsync(settings.ClaimAfter, BatchSize);
+        var work = new List<StreamEntry>(claimed.Length);
+        foreach (var entry in claimed)
+        {
+            if (await inbox.Queue.DeliveryCountAsync(entry.Id) > settings.MaxAttempts)
+            {
+                await inbox.DeadLetterAsync(entry);
+                LogDeadLettered(entry.Id.ToString(), settings.MaxAttempts);
+            }
+            else
+            {
+                work.Add(entry);
+            }
+        }
+        return [.. work];
+    }
+
+    private async Task ProcessAsync(StreamEntry entry)
+    {
+        try
+        {
+            var payload = WebhookPayload.Parse(WebhookInbox.BodyOf(entry).Span);
+            await statusUpdates.ApplyAsync([.. payload.Statuses]);
+            await conversation.HandleAsync([.. payload.Messages]);
+            await inbox.Queue.CompleteAsync(entry.Id);
+        }
+        catch (Exception ex)
+        {
+            // Left pending: it is claimed again after ClaimAfter (by this replica or another) and processed again.
+            LogEntryFailed(ex, entry.Id.ToString());
+        }
+    }
+
+    [LoggerMessage(LogLevel.Error, "Inbox worker loop failed; retrying")]
+    private partial void LogLoopFailed(Exception ex);
+
+    [LoggerMessage(LogLevel.Warning, "Inbox entry {EntryId} failed; it will be retried")]
+    private partial void LogEntryFailed(Exception ex, string entryId);
+
+    [LoggerMessage(LogLevel.Error, "Inbox entry {EntryId} failed {Attempts} times; moved to webhook:{{inbox}}:dead")]
+    private partial void LogDeadLettered(string entryId, int attempts);
+}

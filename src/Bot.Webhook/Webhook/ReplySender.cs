@@ -1,0 +1,122 @@
+using System.Runtime.CompilerServices;
+using Bot.Scheduler;
+using Bot.Webhook.Observability;
+using Bot.WhatsAppClient;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Bot.Webhook.Webhook;
+
+/// <summary>
+/// Sends the outbox's replies, <see cref="WebhookOptions.ReplyConcurrency"/> at a time, each through the sender's
+/// rate limiter (replies count against the number's cap like announcements do). A reply WhatsApp provably did not
+/// accept is retried with back-off; an unknown outcome is recorded, never re-sent.
+/// </summary>
+public sealed partial class ReplySender(
+    ReplyOutbox outbox,
+    IWhatsAppSender whatsApp,
+    SendRateLimiter rateLimiter,
+    WebhookMetrics metrics,
+    IOptions<WebhookOptions> options,
+    TimeProvider time,
+    ILogger<ReplySender> logger) : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        if (!settings.ProcessInbox) return Task.CompletedTask;
+        // Replies already taken from the outbox are finished on shutdown (their records say 'sending'); the
+        // enumeration stops handing out new ones.
+        return Parallel.ForEachAsync(Pending(settings, stoppingToken),
+            new ParallelOptions { MaxDegreeOfParallelism = settings.ReplyConcurrency },
+            async (entry, _) => await SendAsync(ReplyOutbox.Parse(entry), settings));
+    }
+
+    private async IAsyncEnumerable<StreamEntry> Pending(WebhookOptions settings, [EnumeratorCancellation] CancellationToken stoppingToken)
+    {
+        var queue = outbox.Queue;
+        var nextClaim = DateTimeOffset.MinValue;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            StreamEntry[] entries;
+            try
+            {
+                // Small reads: an entry read is pending on this process, and should not wait long for a free sender.
+                entries = await queue.ReadAsync(8);
+                if (time.GetUtcNow() >= nextClaim)
+                {
+                    nextClaim = time.GetUtcNow() + settings.ClaimAfter / 2;
+                    entries = [.. await queue.ClaimStaleAsync(settings.ClaimAfter, 64), .. entries];
+                }
+            }
+            catch (RedisException ex)
+            {
+                LogReadFailed(ex);
+                entries = [];
+            }
+            if (entries.Length == 0)
+            {
+                try
+                {
+                    await queue.WaitAsync(settings.PollInterval, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    yield break;
+                }
+                continue;
+            }
+            foreach (var entry in entries) yield return entry;
+        }
+    }
+
+    private async Task SendAsync(Reply reply, WebhookOptions settings)
+    {
+        try
+        {
+            // The permit comes first and the claim right before the request: a crash while waiting for a permit
+            // leaves the reply 'queued' for another sender, instead of 'sending' and so never sent.
+            for (var attempt = 1; ; attempt++)
+            {
+                using var lease = await rateLimiter.AcquireAsync(CancellationToken.None);
+                if (attempt == 1 && !await outbox.TryClaimAsync(reply))
+                {
+                    // Taken before by a sender that died (or is still retrying): it may have been sent.
+                    await outbox.SettleAsync(reply, "unknown");
+                    metrics.Reply("unknown");
+                    return;
+                }
+                var result = await whatsApp.SendAsync(new TextMessage(reply.To, reply.Body));
+                if (result.Outcome == SendOutcome.Retryable && attempt < settings.ReplyAttempts)
+                {
+                    await Task.Delay(result.RetryAfter ?? TimeSpan.FromSeconds(Math.Pow(2, attempt - 1)), time);
+                    continue;
+                }
+                var (label, record) = result.Outcome switch
+                {
+                    SendOutcome.Accepted => ("sent", $"sent|{result.MessageId}"),
+                    SendOutcome.Unknown => ("unknown", "unknown"),
+                    _ => ("failed", $"failed|{result.ErrorCode}"),
+                };
+                await outbox.SettleAsync(reply, record);
+                metrics.Reply(label);
+                if (result.Outcome != SendOutcome.Accepted) LogReplyFailed(PhoneMask.Mask(reply.To), result.Outcome, result.ErrorCode);
+                return;
+            }
+        }
+        catch (Exception ex)
+        {
+            // Redis failed around the send: the entry stays pending and is settled 'unknown' when claimed again.
+            LogSendFailed(ex, reply.EntryId.ToString());
+        }
+    }
+
+    [LoggerMessage(LogLevel.Warning, "Reading the reply outbox failed")]
+    private partial void LogReadFailed(Exception ex);
+
+    [LoggerMessage(LogLevel.Warning, "Reply to {Phone} not accepted: {Outcome} {Code}")]
+    private partial void LogReplyFailed(string phone, SendOutcome outcome, int? code);
+
+    [LoggerMessage(LogLevel.Error, "Reply {EntryId} could not be settled; it will be taken over")]
+    private partial void LogSendFailed(Exception ex, string entryId);
+}
