@@ -13,6 +13,9 @@ using Bot.WhatsAppClient;
 using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateBuilder(args);
+// The portal's files: a published app has them in wwwroot; a built one (dotnet bin/…/Bot.Webhook.dll, run.sh) finds
+// them through the static web assets manifest, which ASP.NET Core reads by itself only in Development.
+builder.WebHost.UseStaticWebAssets();
 
 builder.AddRedis();
 builder.Services.AddAnnouncementStores();

@@ -1,4 +1,8 @@
+using System.Buffers;
 using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using Bot.Core;
 using Bot.Core.Announcements;
@@ -10,8 +14,24 @@ public sealed record TemplateRequest(string? Name, string? Language, List<string
 /// <summary><c>sendAt</c> is kept as text so an ISO 8601 time without an offset can be refused, not guessed.</summary>
 public sealed record CreateAnnouncementRequest(string? Message, TemplateRequest? Template, string? SendAt, List<string>? EmployeeIds);
 
-/// <summary>The original proof of concept's request: send <c>message</c> to everyone now; <c>id</c> is the idempotency key.</summary>
-public sealed record SendAnnouncementRequest(string? Id, string? Message);
+/// <summary>
+/// The original proof of concept's request: send <c>message</c> to everyone now; <c>id</c> is the idempotency key,
+/// a JSON number as the PoC's README sends it (<c>{"id": 1, …}</c>) or a string.
+/// </summary>
+public sealed record SendAnnouncementRequest([property: JsonConverter(typeof(NumberOrStringConverter))] string? Id, string? Message);
+
+/// <summary>Reads a JSON number (as written, so <c>1</c> and <c>1.0</c> stay different keys) or a string as text.</summary>
+public sealed class NumberOrStringConverter : JsonConverter<string>
+{
+    public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.TokenType switch
+    {
+        JsonTokenType.String => reader.GetString(),
+        JsonTokenType.Number => Encoding.UTF8.GetString(reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan),
+        _ => throw new JsonException("Expected a number or a string."),
+    };
+
+    public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
+}
 
 public sealed record AnnouncementAccepted(string Id, string Status, DateTimeOffset SendAt);
 

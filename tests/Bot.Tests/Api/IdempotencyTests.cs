@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text;
 using Bot.Core.Redis;
 using Bot.Tests.Harness;
 using Bot.Tests.Infrastructure;
@@ -29,6 +30,26 @@ public sealed class IdempotencyTests(RedisServer redis)
         Assert.Equal(25, sends.Count);
         Assert.Equal(25, sends.Select(s => s.To).Distinct().Count());
         Assert.Equal(1, await scenario.Redis.SortedSetLengthAsync(RedisKeys.Announcements(scenario.EmployerId)));
+    }
+
+    [Fact]
+    public async Task ThePocRequestExactlyAsItsReadmeSendsItWithANumericIdIsAccepted()
+    {
+        await using var scenario = new Scenario(redis);
+        await scenario.AddEmployeesAsync(3);
+        await scenario.StartDispatchersAsync(1);
+
+        var numeric = await scenario.Api.PostAsync("/send_announcement/",
+            new StringContent("""{"id": 1, "message": "Our end of year party is on Saturday evening!"}""", Encoding.UTF8, "application/json"));
+        var again = await scenario.Api.PostAsync("/send_announcement/",
+            new StringContent("""{"id": 1, "message": "Our end of year party is on Saturday evening!"}""", Encoding.UTF8, "application/json"));
+        var asString = await scenario.Api.PostAsJsonAsync("/send_announcement/", new { id = "2", message = "A second one" });
+
+        Assert.Equal([HttpStatusCode.Accepted, HttpStatusCode.Accepted, HttpStatusCode.Accepted], [numeric.StatusCode, again.StatusCode, asString.StatusCode]);
+        var id = (await numeric.Content.ReadFromJsonAsync<Scenario.AcceptedBody>())!.Id;
+        Assert.Equal(id, (await again.Content.ReadFromJsonAsync<Scenario.AcceptedBody>())!.Id);
+        await scenario.WaitForStatusAsync(id, "completed", TimeSpan.FromSeconds(20));
+        Assert.Equal(2, await scenario.Redis.SortedSetLengthAsync(RedisKeys.Announcements(scenario.EmployerId)));
     }
 
     [Fact]
