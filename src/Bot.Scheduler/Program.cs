@@ -1,12 +1,12 @@
-using Bot.Scheduler;
+using Bot.Dispatch;
 using Microsoft.Extensions.Options;
 
-var builder = Host.CreateApplicationBuilder(args);
-builder.AddStandaloneDispatcher();
+// A slim web host: the dispatcher works in the background; Kestrel serves only health and metrics.
+var app = WebApplication.CreateSlimBuilder(args).BuildDispatcherReplica();
 
 try
 {
-    builder.Build().Run();
+    app.Run();
     return 0;
 }
 catch (OptionsValidationException ex)

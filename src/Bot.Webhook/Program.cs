@@ -1,11 +1,11 @@
 using Bot.Core;
 using Bot.Core.Redis;
-using Bot.Scheduler;
+using Bot.Dispatch;
+using Bot.Hosting;
 using Bot.Webhook.Announcements;
 using Bot.Webhook.Api;
 using Bot.Webhook.Employees;
 using Bot.Webhook.Employers;
-using Bot.Webhook.Health;
 using Bot.Webhook.Observability;
 using Bot.Webhook.Portal;
 using Bot.Webhook.Webhook;
@@ -17,11 +17,11 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddRedis();
 builder.Services.AddAnnouncementStores();
 builder.Services.AddWhatsAppClient();
-builder.Services.AddProblemDetails();
 builder.AddEmployerAuthentication();
 builder.AddWhatsAppWebhook();
-builder.AddHealthEndpoints();
-builder.AddMetricsExport();
+builder.AddServiceDefaults("Bot.Webhook", WebhookMetrics.MeterName,
+    // Always listed: with the dispatcher in another process the meter simply has no instruments here.
+    DispatcherMetrics.MeterName);
 builder.AddApiDocs();
 if (builder.Configuration.GetValue<bool>("Dispatcher:Enabled")) builder.AddDispatcher();
 
@@ -36,8 +36,7 @@ app.UseAuthorization();
 app.MapEmployees();
 app.MapAnnouncements();
 app.MapWebhook();
-app.MapHealthEndpoints();
-app.MapMetrics();
+app.MapDefaultEndpoints();
 app.MapApiDocs();
 
 try

@@ -8,7 +8,7 @@ using Bot.WhatsAppClient;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Bot.Scheduler;
+namespace Bot.Dispatch;
 
 /// <summary>
 /// One dispatcher's pass over one claimed announcement: for each target employee, SET NX the delivery key,
