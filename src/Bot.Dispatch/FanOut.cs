@@ -166,7 +166,7 @@ public sealed partial class FanOut(
     /// </summary>
     private async Task DeliverAsync(Announcement announcement, Employee employee, string owner, Func<bool> stillHeld, CancellationTokenSource lineStopped, CancellationToken token)
     {
-        var callbackData = $"{announcement.Id}:{employee.EmployeeId}";
+        var callbackData = new DeliveryRef(announcement.Id, employee.EmployeeId).Format();
         OutgoingMessage message = announcement.Template is { } t
             ? new TemplateMessage(employee.Phone, t.Name, t.Language, t.Parameters, callbackData)
             : new TextMessage(employee.Phone, announcement.Message!, callbackData);

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace Bot.Hosting;
 
@@ -27,5 +28,23 @@ public static class HostingDefaults
         routes.MapHealthEndpoints();
         routes.MapMetrics();
         return routes;
+    }
+
+    /// <summary>
+    /// Runs the host until it stops. Invalid settings (options validated on start) end it with exit code 2 and one
+    /// line naming the setting, not a stack trace.
+    /// </summary>
+    public static int RunOrReportConfigurationError(this IHost host)
+    {
+        try
+        {
+            host.Run();
+            return 0;
+        }
+        catch (OptionsValidationException ex)
+        {
+            Console.Error.WriteLine($"Configuration error: {ex.Message}");
+            return 2;
+        }
     }
 }

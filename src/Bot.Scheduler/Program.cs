@@ -1,17 +1,5 @@
 using Bot.Dispatch;
-using Microsoft.Extensions.Options;
+using Bot.Hosting;
 
 // A slim web host: the dispatcher works in the background; Kestrel serves only health and metrics.
-var app = WebApplication.CreateSlimBuilder(args).BuildDispatcherReplica();
-
-try
-{
-    app.Run();
-    return 0;
-}
-catch (OptionsValidationException ex)
-{
-    // One line naming the setting, not a stack trace.
-    Console.Error.WriteLine($"Configuration error: {ex.Message}");
-    return 2;
-}
+return WebApplication.CreateSlimBuilder(args).BuildDispatcherReplica().RunOrReportConfigurationError();

@@ -10,7 +10,6 @@ using Bot.Webhook.Observability;
 using Bot.Webhook.Portal;
 using Bot.Webhook.Webhook;
 using Bot.WhatsAppClient;
-using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -39,16 +38,6 @@ app.MapWebhook();
 app.MapDefaultEndpoints();
 app.MapApiDocs();
 
-try
-{
-    app.Run();
-    return 0;
-}
-catch (OptionsValidationException ex)
-{
-    // One line naming the setting, not a stack trace.
-    Console.Error.WriteLine($"Configuration error: {ex.Message}");
-    return 2;
-}
+return app.RunOrReportConfigurationError();
 
 public partial class Program;
