@@ -1,17 +1,5 @@
-using Bot.Scheduler;
-using Microsoft.Extensions.Options;
+using Bot.Dispatch;
+using Bot.Hosting;
 
-var builder = Host.CreateApplicationBuilder(args);
-builder.AddStandaloneDispatcher();
-
-try
-{
-    builder.Build().Run();
-    return 0;
-}
-catch (OptionsValidationException ex)
-{
-    // One line naming the setting, not a stack trace.
-    Console.Error.WriteLine($"Configuration error: {ex.Message}");
-    return 2;
-}
+// A slim web host: the dispatcher works in the background; Kestrel serves only health and metrics.
+return WebApplication.CreateSlimBuilder(args).BuildDispatcherReplica().RunOrReportConfigurationError();

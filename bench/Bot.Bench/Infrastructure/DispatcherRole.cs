@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Bot.Core.Redis;
-using Bot.Scheduler;
+using Bot.Dispatch;
 using Bot.WhatsAppClient;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

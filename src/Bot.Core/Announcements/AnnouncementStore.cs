@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Bot.Core.Deliveries;
 using Bot.Core.Redis;
 using StackExchange.Redis;
 
@@ -148,7 +149,7 @@ public sealed class AnnouncementStore(IConnectionMultiplexer redis, Announcement
         return ToCounts(v);
     }
 
-    private static readonly RedisValue[] CountFields = ["targeted", "sent", "delivered", "read", "failed", "unknown", "skipped"];
+    private static readonly RedisValue[] CountFields = [.. DeliveryStates.CountFields.Select(f => (RedisValue)f)];
 
     private static DeliveryCounts ToCounts(RedisValue[] v) =>
         new((long)v[0], (long)v[1], (long)v[2], (long)v[3], (long)v[4], (long)v[5], (long)v[6]);

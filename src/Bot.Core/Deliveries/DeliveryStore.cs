@@ -29,7 +29,7 @@ public sealed class DeliveryStore(IConnectionMultiplexer redis)
     private static Task<RedisResult> Claim(IDatabaseAsync db, string announcementId, DeliveryClaim claim, TimeSpan retention) =>
         db.ScriptEvaluateAsync(LuaScripts.ClaimDelivery,
             [RedisKeys.Delivery(announcementId, claim.EmployeeId), RedisKeys.Announcement(announcementId)],
-            [claim.Record.ToString(), (long)retention.TotalSeconds, DeliveryRecord.Counter(claim.Record.State) ?? ""]);
+            [claim.Record.ToString(), (long)retention.TotalSeconds, claim.Record.State.Counter() ?? ""]);
 
     private static DeliveryRecord? ToRecord(RedisResult result) => result.IsNull ? null : DeliveryRecord.Parse((string)result!);
 
@@ -67,7 +67,7 @@ public sealed class DeliveryStore(IConnectionMultiplexer redis)
         {
             var t = transitions[i];
             if (replies[i] <= 0 || t.Next is not { State: DeliveryState.Sent, Reference: not null }) continue;
-            writes.Add(index.StringSetAsync(RedisKeys.MessageDelivery(t.Next.Reference), $"{t.AnnouncementId}:{t.EmployeeId}",
+            writes.Add(index.StringSetAsync(RedisKeys.MessageDelivery(t.Next.Reference), new DeliveryRef(t.AnnouncementId, t.EmployeeId).Format(),
                 TimeSpan.FromMilliseconds(replies[i])));
         }
         if (writes.Count > 0)
@@ -79,14 +79,14 @@ public sealed class DeliveryStore(IConnectionMultiplexer redis)
     }
 
     /// <summary>The (announcement, employee) each message id was sent for; null where it is not indexed.</summary>
-    public async Task<(string AnnouncementId, string EmployeeId)?[]> FindByMessageIdsAsync(IReadOnlyList<string> messageIds)
+    public async Task<DeliveryRef?[]> FindByMessageIdsAsync(IReadOnlyList<string> messageIds)
     {
         if (messageIds.Count == 0) return [];
         var batch = Db.CreateBatch();
         var reads = messageIds.Select(id => batch.StringGetAsync(RedisKeys.MessageDelivery(id))).ToArray();
         batch.Execute();
         var values = await Task.WhenAll(reads);
-        return [.. values.Select(v => ((string?)v)?.Split(':', 2) is [var a, var e] ? ((string, string)?)(a, e) : null)];
+        return [.. values.Select(v => DeliveryRef.ParseOrNull(v))];
     }
 
     /// <summary>Deletes this caller's own claim, for a send known not to have gone out.</summary>

@@ -13,6 +13,9 @@ public static class AnnouncementsApi
 {
     public const string IdempotencyKeyHeader = "Idempotency-Key";
 
+    /// <summary>The values of <c>?state=</c>: "pending" (no delivery record yet) and every delivery state.</summary>
+    private static readonly string[] DeliveryStateFilter = ["pending", .. DeliveryStates.All.Select(s => s.Name())];
+
     public static RouteGroupBuilder MapAnnouncements(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/announcements").RequireEmployer().WithTags("Announcements");
@@ -21,12 +24,12 @@ public static class AnnouncementsApi
             .WithDescription("A text `message` or a `template`, to all employees or to `employeeIds`, now or at `sendAt` (ISO 8601 with offset). 202 when created; a retry with the same `Idempotency-Key` returns the same announcement with 200, and the key reused for a different announcement is 422.");
         group.MapGet("/{id}", GetAsync)
             .WithSummary("Get an announcement with its counts")
-            .WithDescription("Each delivery is counted once, in its latest state: once completed, sent + delivered + read + failed + unknown + skipped = targeted.");
+            .WithDescription($"Each delivery is counted once, in its latest state: once completed, {string.Join(" + ", DeliveryStates.CountFields.Skip(1))} = targeted.");
         group.MapGet("/", ListAsync).WithSummary("List announcements").WithDescription("Newest first, optionally filtered by `status`; paged like employees.");
         group.MapDelete("/{id}", CancelAsync).WithSummary("Cancel a scheduled announcement").WithDescription("204 while scheduled, 409 once sending began.");
         group.MapGet("/{id}/deliveries", DeliveriesAsync)
             .WithSummary("List an announcement's deliveries")
-            .WithDescription("One row per targeted employee, optionally filtered by `state` (pending, claimed, sent, delivered, read, failed, unknown, skipped).");
+            .WithDescription($"One row per targeted employee, optionally filtered by `state` ({string.Join(", ", DeliveryStateFilter)}).");
 
         // The original proof of concept's route, kept working for its callers.
         routes.MapPost("/send_announcement/", SendAnnouncementAsync).RequireEmployer().WithTags("Announcements")
@@ -114,9 +117,8 @@ public static class AnnouncementsApi
     {
         if (!Ids.IsValid(id) || await announcements.GetAsync(employer.Id, id) is null) return TypedResults.NotFound();
         if (!Paging.TryLimit(limit, out var take, out var errors)) return TypedResults.ValidationProblem(errors);
-        string[] states = ["pending", .. Enum.GetValues<DeliveryState>().Select(DeliveryRecord.Name)];
-        if (state is not null && !states.Contains(state))
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["state"] = [$"state is one of {string.Join(", ", states)}."] });
+        if (state is not null && !DeliveryStateFilter.Contains(state))
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["state"] = [$"state is one of {string.Join(", ", DeliveryStateFilter)}."] });
         if (!long.TryParse(cursor ?? "0", out var offset) || offset < 0)
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["cursor"] = ["cursor is the nextCursor of a previous page."] });
 
@@ -131,7 +133,7 @@ public static class AnnouncementsApi
             {
                 offset++;
                 var item = records[i] is { } r
-                    ? new DeliveryResponse(ids[i], DeliveryRecord.Name(r.State), r.MessageId, r.Error, r.UpdatedAt)
+                    ? new DeliveryResponse(ids[i], r.State.Name(), r.MessageId, r.Error, r.UpdatedAt)
                     : new DeliveryResponse(ids[i], "pending", null, null, null);
                 if (state is null || item.State == state) items.Add(item);
             }

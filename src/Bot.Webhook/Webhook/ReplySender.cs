@@ -1,5 +1,5 @@
 using System.Runtime.CompilerServices;
-using Bot.Scheduler;
+using Bot.Dispatch;
 using Bot.Webhook.Observability;
 using Bot.WhatsAppClient;
 using Microsoft.Extensions.Options;

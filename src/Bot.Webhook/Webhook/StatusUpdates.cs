@@ -21,7 +21,7 @@ public sealed partial class StatusUpdates(DeliveryStore deliveries, TimeProvider
         }
         if (work.Count == 0) return;
 
-        var targets = work.Select(w => ParseCallbackData(w.Status.BizOpaqueCallbackData)).ToArray();
+        var targets = work.Select(w => DeliveryRef.ParseOrNull(w.Status.BizOpaqueCallbackData)).ToArray();
         var lookups = Enumerable.Range(0, work.Count).Where(i => targets[i] is null).ToArray();
         var found = await deliveries.FindByMessageIdsAsync([.. lookups.Select(i => work[i].Status.Id!)]);
         for (var j = 0; j < lookups.Length; j++) targets[lookups[j]] = found[j];
@@ -39,6 +39,7 @@ public sealed partial class StatusUpdates(DeliveryStore deliveries, TimeProvider
         var applied = await deliveries.TransitionManyAsync(transitions);
         LogApplied(work.Count, transitions.Count, applied.Count(a => a));
     }
+
     private static DeliveryState? ToState(string? status) => status switch
     {
         "sent" => DeliveryState.Sent,
@@ -47,12 +48,6 @@ public sealed partial class StatusUpdates(DeliveryStore deliveries, TimeProvider
         "failed" => DeliveryState.Failed,
         _ => null, // 'played' (voice) and anything Meta adds later
     };
-
-    /// <summary>"&lt;announcementId&gt;:&lt;employeeId&gt;", as the dispatcher sets it on every send.</summary>
-    private static (string, string)? ParseCallbackData(string? data) =>
-        data?.Split(':') is [var announcementId, var employeeId] && Ids.IsValid(announcementId) && Ids.IsValid(employeeId)
-            ? (announcementId, employeeId)
-            : null;
 
     private static string ErrorCode(WebhookStatus status) =>
         status.Errors?.FirstOrDefault(e => e?.Code is not null)?.Code?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown";

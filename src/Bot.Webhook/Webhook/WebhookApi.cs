@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Bot.Scheduler;
-using Bot.Scheduler.Health;
+using Bot.Dispatch;
+using Bot.Hosting;
 using Bot.Webhook.Observability;
 using Bot.WhatsAppClient;
 using Microsoft.AspNetCore.Http.HttpResults;

@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 using Bot.Core.Redis;
-using Bot.Scheduler;
+using Bot.Dispatch;
 using Bot.Tests.Harness;
 using Bot.Tests.Infrastructure;
 using System.Net.Http.Json;

@@ -1,4 +1,5 @@
-using Bot.Scheduler;
+using Bot.Dispatch;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -9,13 +10,14 @@ namespace Bot.Tests.Harness;
 /// <summary>Builds dispatcher hosts exactly as Bot.Scheduler's Program does, from in-memory configuration.</summary>
 public static class DispatcherHosts
 {
-    public static IHost Build(IDictionary<string, string?> settings)
+    /// <param name="logging">Replaces the default (console at Warning), e.g. to capture every entry.</param>
+    public static IHost Build(IDictionary<string, string?> settings, Action<ILoggingBuilder>? logging = null)
     {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Testing" });
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.Configuration.AddInMemoryCollection(settings);
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.AddStandaloneDispatcher();
-        return builder.Build();
+        if (logging is null) builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        else logging(builder.Logging);
+        return builder.BuildDispatcherReplica();
     }
 
     public static FanOut FanOut(this IHost host) => host.Services.GetRequiredService<FanOut>();

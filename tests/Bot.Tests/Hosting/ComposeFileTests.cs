@@ -3,7 +3,7 @@ using System.Reflection;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using Bot.Core.Redis;
-using Bot.Scheduler;
+using Bot.Dispatch;
 using Bot.WhatsAppClient;
 using Microsoft.Extensions.Configuration;
 using YamlDotNet.RepresentationModel;

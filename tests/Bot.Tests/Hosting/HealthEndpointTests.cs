@@ -2,8 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Bot.Core.Redis;
-using Bot.Scheduler;
-using Bot.Scheduler.Health;
+using Bot.Hosting;
 using Bot.Tests.Harness;
 using Bot.Tests.Infrastructure;
 using Bot.WhatsAppClient;
@@ -58,8 +57,8 @@ public sealed class HealthEndpointTests(RedisServer redis)
         using var host = await StartDispatcherAsync(redis.ConnectionString, port);
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
 
-        var live = await client.GetAsync(HealthProbeListener.LivePath);
-        var ready = await client.GetAsync(HealthProbeListener.ReadyPath);
+        var live = await client.GetAsync(HealthEndpoints.LivePath);
+        var ready = await client.GetAsync(HealthEndpoints.ReadyPath);
         var unknown = await client.GetAsync("/nothing-here");
 
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
@@ -75,8 +74,8 @@ public sealed class HealthEndpointTests(RedisServer redis)
         using var host = await StartDispatcherAsync(UnreachableRedis(), port);
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
 
-        var live = await client.GetAsync(HealthProbeListener.LivePath);
-        var ready = await client.GetAsync(HealthProbeListener.ReadyPath);
+        var live = await client.GetAsync(HealthEndpoints.LivePath);
+        var ready = await client.GetAsync(HealthEndpoints.ReadyPath);
 
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
@@ -86,8 +85,7 @@ public sealed class HealthEndpointTests(RedisServer redis)
     /// <summary>Bot.Scheduler's Program, with <c>Dispatcher:HealthPort</c> set.</summary>
     private static async Task<IHost> StartDispatcherAsync(string redisConnection, int healthPort)
     {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Testing" });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        var host = DispatcherHosts.Build(new Dictionary<string, string?>
         {
             ["ConnectionStrings:Redis"] = redisConnection,
             ["WhatsApp:BaseUrl"] = "http://127.0.0.1:9",
@@ -97,9 +95,6 @@ public sealed class HealthEndpointTests(RedisServer redis)
             // Nothing is scheduled; keep the loop quiet while the probe is asked.
             ["Dispatcher:PollInterval"] = "00:00:01",
         });
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.AddStandaloneDispatcher();
-        var host = builder.Build();
         await host.StartAsync();
         return host;
     }

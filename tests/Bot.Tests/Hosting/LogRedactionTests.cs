@@ -4,9 +4,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using Bot.Core.Redis;
-using Bot.Scheduler;
-using Bot.Scheduler.Health;
-using Bot.Scheduler.Observability;
 using Bot.Tests.Harness;
 using Bot.Tests.Infrastructure;
 using Bot.Tests.Webhook;
@@ -113,18 +110,13 @@ public sealed class LogRedactionTests(RedisServer redis)
     /// <summary>Bot.Scheduler's Program with the test's logger at Debug.</summary>
     private static IHost StandaloneDispatcher(IDictionary<string, string?> scenarioSettings, ILoggerProvider logs)
     {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Testing" });
         var settings = new Dictionary<string, string?>(scenarioSettings)
         {
             ["Dispatcher:Enabled"] = "true",
             ["Dispatcher:HealthPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
         };
         foreach (var (key, value) in DebugEverywhere) settings[key] = value;
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.Logging.ClearProviders();
-        builder.Logging.AddProvider(logs);
-        builder.AddStandaloneDispatcher();
-        return builder.Build();
+        return DispatcherHosts.Build(settings, logging => logging.ClearProviders().AddProvider(logs));
     }
 
     private static int FreePort()

@@ -3,9 +3,8 @@ using System.Net;
 using System.Net.Sockets;
 using Bot.Core.Announcements;
 using Bot.Core.Redis;
-using Bot.Scheduler;
-using Bot.Scheduler.Health;
-using Bot.Scheduler.Observability;
+using Bot.Dispatch;
+using Bot.Hosting;
 using Bot.Tests.Harness;
 using Bot.Tests.Infrastructure;
 using Bot.Tests.Webhook;
@@ -82,33 +81,27 @@ public sealed class MetricsTests(RedisServer redis)
         using var host = StandaloneDispatcher(scenario, port);
         await host.StartAsync();
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-        var before = await Scrape.GetAsync(client, ProbeMetricsExtensions.ScrapePath);
+        var before = await Scrape.GetAsync(client, MetricsExtensions.ScrapePath);
 
         var id = await scenario.CreateAnnouncementAsync(new { message = "Scrape me" });
         await scenario.WaitForStatusAsync(id, AnnouncementStatus.Completed, Timeout);
 
-        var after = await Scrape.WaitAsync(client, ProbeMetricsExtensions.ScrapePath, s => s.Delta(before, Sends, ("outcome", "Accepted")) >= 3);
+        var after = await Scrape.WaitAsync(client, MetricsExtensions.ScrapePath, s => s.Delta(before, Sends, ("outcome", "Accepted")) >= 3);
         Assert.Equal(3, after.Delta(before, Sends, ("outcome", "Accepted")));
         Assert.Contains(after.Samples, s => s.Name.StartsWith("dotnet_", StringComparison.Ordinal));
         // The probe still answers on the same port.
-        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(HealthProbeListener.ReadyPath)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(HealthEndpoints.ReadyPath)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/nothing-here")).StatusCode);
         await host.StopAsync();
     }
 
     /// <summary>Bot.Scheduler's Program: dispatcher, probe and its metrics on <c>Dispatcher:HealthPort</c>.</summary>
-    private static IHost StandaloneDispatcher(Scenario scenario, int port)
-    {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Testing" });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(scenario.Settings)
+    private static IHost StandaloneDispatcher(Scenario scenario, int port) =>
+        DispatcherHosts.Build(new Dictionary<string, string?>(scenario.Settings)
         {
             ["Dispatcher:Enabled"] = "true",
             ["Dispatcher:HealthPort"] = port.ToString(CultureInfo.InvariantCulture),
         });
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.AddStandaloneDispatcher();
-        return builder.Build();
-    }
 
     private static int FreePort()
     {

@@ -2,6 +2,7 @@ import { query, request } from './api.js';
 import { $, formatDateTime, formatNumber, formatTime, h, Pager, say } from './dom.js';
 
 const pollInterval = 2000;
+// DeliveryStates.CountFields (C#); DeliveryStateDefinitionTests fails when this list drifts from it.
 const countNames = ['targeted', 'sent', 'delivered', 'read', 'failed', 'unknown', 'skipped'];
 
 const statusBadge = status => h('span', { class: `status status-${status}` }, status);
@@ -118,7 +119,7 @@ export function announcementDetailView() {
 
     const counts = data.counts;
     for (const name of countNames) $(`[data-count="${name}"]`, section).textContent = formatNumber(counts[name]);
-    const settled = counts.sent + counts.delivered + counts.read + counts.failed + counts.unknown + counts.skipped;
+    const settled = countNames.filter(name => name !== 'targeted').reduce((sum, name) => sum + counts[name], 0);
     const progress = $('#detail-progress');
     progress.max = Math.max(counts.targeted, 1);
     progress.value = Math.min(settled, progress.max);

@@ -2,7 +2,7 @@ using Bot.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
-namespace Bot.Scheduler;
+namespace Bot.Dispatch;
 
 public static class DispatcherHostingExtensions
 {

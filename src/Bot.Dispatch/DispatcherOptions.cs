@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Bot.Scheduler;
+namespace Bot.Dispatch;
 
 public sealed class DispatcherOptions
 {
@@ -10,8 +10,8 @@ public sealed class DispatcherOptions
     public bool Enabled { get; set; } = true;
 
     /// <summary>
-    /// Bot.Scheduler only: serve <c>/health/live</c> and <c>/health/ready</c> on this port for compose and
-    /// orchestrators; 0 (the default) listens on nothing.
+    /// Bot.Scheduler only: serve <c>/health/live</c>, <c>/health/ready</c> and <c>/metrics</c> on this port (Kestrel)
+    /// for compose, orchestrators and Prometheus; 0 (the default) listens on nothing.
     /// </summary>
     [Range(0, 65535)]
     public int HealthPort { get; set; }

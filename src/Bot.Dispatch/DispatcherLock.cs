@@ -6,7 +6,7 @@ using RedLockNet.SERedis;
 using RedLockNet.SERedis.Configuration;
 using StackExchange.Redis;
 
-namespace Bot.Scheduler;
+namespace Bot.Dispatch;
 
 /// <summary>
 /// The RedLock that lets one replica dispatch while the others stand by. Its Redis instances are

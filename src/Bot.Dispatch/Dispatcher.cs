@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 using RedLockNet;
 using StackExchange.Redis;
 
-namespace Bot.Scheduler;
+namespace Bot.Dispatch;
 
 /// <summary>
 /// The dispatcher loop: take the lock (unless switched off), claim due announcements, fan each out, and

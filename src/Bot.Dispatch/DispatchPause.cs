@@ -1,4 +1,4 @@
-namespace Bot.Scheduler;
+namespace Bot.Dispatch;
 
 /// <summary>
 /// Stop-the-line state shared by all fan-outs of a process: after WhatsApp answers with an error that every

@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 
-namespace Bot.Scheduler;
+namespace Bot.Dispatch;
 
 public sealed class DispatcherMetrics
 {

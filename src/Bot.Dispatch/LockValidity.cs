@@ -1,6 +1,6 @@
 using RedLockNet;
 
-namespace Bot.Scheduler;
+namespace Bot.Dispatch;
 
 /// <summary>
 /// Whether a held RedLock can still be trusted. <see cref="IRedLock.IsAcquired"/> turns false only once an

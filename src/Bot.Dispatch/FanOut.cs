@@ -8,7 +8,7 @@ using Bot.WhatsAppClient;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Bot.Scheduler;
+namespace Bot.Dispatch;
 
 /// <summary>
 /// One dispatcher's pass over one claimed announcement: for each target employee, SET NX the delivery key,
@@ -166,7 +166,7 @@ public sealed partial class FanOut(
     /// </summary>
     private async Task DeliverAsync(Announcement announcement, Employee employee, string owner, Func<bool> stillHeld, CancellationTokenSource lineStopped, CancellationToken token)
     {
-        var callbackData = $"{announcement.Id}:{employee.EmployeeId}";
+        var callbackData = new DeliveryRef(announcement.Id, employee.EmployeeId).Format();
         OutgoingMessage message = announcement.Template is { } t
             ? new TemplateMessage(employee.Phone, t.Name, t.Language, t.Parameters, callbackData)
             : new TextMessage(employee.Phone, announcement.Message!, callbackData);

@@ -3,7 +3,7 @@ using System.Threading.RateLimiting;
 using Bot.WhatsAppClient;
 using Microsoft.Extensions.Options;
 
-namespace Bot.Scheduler;
+namespace Bot.Dispatch;
 
 /// <summary>
 /// Caps sends at <c>WhatsApp:MessagesPerSecond</c> for the whole process (the limit is per business number) by

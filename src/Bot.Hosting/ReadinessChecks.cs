@@ -4,11 +4,11 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
-namespace Bot.Scheduler.Health;
+namespace Bot.Hosting;
 
 /// <summary>
-/// The readiness checks shared by the webhook host (ASP.NET Core health endpoints) and a standalone dispatcher
-/// (<see cref="HealthProbeListener"/>): both are useless without Redis and a configured WhatsApp sender.
+/// The readiness checks of every host: the webhook and a standalone dispatcher are both useless without Redis and a
+/// configured WhatsApp sender.
 /// </summary>
 public static class ReadinessChecks
 {

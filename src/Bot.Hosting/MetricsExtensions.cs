@@ -1,24 +1,27 @@
-using Bot.Scheduler;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 
-namespace Bot.Webhook.Observability;
+namespace Bot.Hosting;
 
 /// <summary>
-/// OpenTelemetry metrics, scraped by Prometheus at <c>/metrics</c>: the dispatcher's meter (when it is embedded,
-/// <c>Dispatcher:Enabled=true</c>), the webhook's, ASP.NET Core's and the .NET runtime's.
+/// OpenTelemetry metrics, scraped by Prometheus at <c>/metrics</c>: the host's own meters, ASP.NET Core's and the
+/// .NET runtime's.
 /// </summary>
 public static class MetricsExtensions
 {
     public const string ScrapePath = "/metrics";
 
-    public static IHostApplicationBuilder AddMetricsExport(this IHostApplicationBuilder builder)
+    public static IHostApplicationBuilder AddMetricsExport(this IHostApplicationBuilder builder, string serviceName, params string[] meters)
     {
         builder.Services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService("Bot.Webhook"))
+            .ConfigureResource(resource => resource.AddService(serviceName))
             .WithMetrics(metrics => metrics
-                // Always listed: with the dispatcher in another process the meter simply has no instruments here.
-                .AddMeter(DispatcherMetrics.MeterName, WebhookMetrics.MeterName)
+                .AddMeter(meters)
                 .AddAspNetCoreInstrumentation()
                 .AddRuntimeInstrumentation()
                 .AddPrometheusExporter());
