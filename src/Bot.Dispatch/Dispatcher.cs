@@ -32,7 +32,11 @@ public sealed partial class Dispatcher(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var subscriber = redis.GetSubscriber();
-        await subscriber.SubscribeAsync(RedisKeys.WakeUp, (_, _) => WakeUp());
+        await subscriber.SubscribeAsync(RedisKeys.WakeUp, (_, message) =>
+        {
+            if (message == AnnouncementQueue.ResumeMessage) pause.Clear();
+            WakeUp();
+        });
         LogStarted(Owner, options.UseLock);
         try
         {
@@ -74,29 +78,32 @@ public sealed partial class Dispatcher(
 
     private async Task DispatchWhileAsync(Func<bool> held, bool takeOverAll, CancellationToken stoppingToken)
     {
-        var running = new List<Task>();
+        // By announcement id: this process never runs two passes of one announcement. Its own lease can come back
+        // from a claim (it lapsed while the process stalled, or a new lock holder takes over everything in flight);
+        // the pass already running keeps it.
+        var running = new Dictionary<string, Task>();
         try
         {
             while (!stoppingToken.IsCancellationRequested && held())
             {
-                running.RemoveAll(t => t.IsCompleted);
+                foreach (var done in running.Where(r => r.Value.IsCompleted).Select(r => r.Key).ToList()) running.Remove(done);
                 var room = options.MaxParallelAnnouncements - running.Count;
                 if (room > 0 && !pause.IsPaused)
                 {
                     var now = time.GetUtcNow();
-                    var ids = await queue.ClaimAsync(options.LeaseDuration, takeOverAll ? DateTimeOffset.MaxValue : now, room);
+                    var ids = await queue.ClaimAsync(Owner, options.LeaseDuration, takeOverAll ? DateTimeOffset.MaxValue : now, room);
                     takeOverAll = false;
-                    running.AddRange(ids.Select(id => RunFanOutAsync(id, held, stoppingToken)));
+                    foreach (var id in ids) running.TryAdd(id, RunFanOutAsync(id, held, stoppingToken));
                     if (ids.Length == room) continue;
                 }
-                await WaitForWorkAsync(running, stoppingToken);
+                await WaitForWorkAsync(running.Count, stoppingToken);
             }
         }
         finally
         {
             // Fan-outs stop at their next batch once the lock is lost or the host stops; wait for them so
             // in-flight sends are recorded before the lock is released.
-            await Task.WhenAll(running);
+            await Task.WhenAll(running.Values);
         }
     }
 
@@ -118,12 +125,12 @@ public sealed partial class Dispatcher(
         }
     }
 
-    private async Task WaitForWorkAsync(List<Task> running, CancellationToken stoppingToken)
+    private async Task WaitForWorkAsync(int running, CancellationToken stoppingToken)
     {
         var now = time.GetUtcNow();
         var wait = options.PollInterval;
         if (pause.IsPaused) wait = Min(wait, pause.PausedUntil - now);
-        else if (running.Count < options.MaxParallelAnnouncements)
+        else if (running < options.MaxParallelAnnouncements)
         {
             foreach (var next in new[] { await queue.NextDueAsync(), await queue.NextLeaseExpiryAsync() })
             {

@@ -14,6 +14,8 @@ public static class DispatcherHostingExtensions
         builder.Services.AddOptions<DispatcherOptions>()
             .BindConfiguration(DispatcherOptions.SectionName)
             .ValidateDataAnnotations()
+            .Validate(o => o.MaxDispatchAge < o.DeliveryRetention,
+                "Dispatcher:MaxDispatchAge must be shorter than Dispatcher:DeliveryRetention: delivery records must outlive every pass over their announcement.")
             .ValidateOnStart();
         builder.Services.AddAnnouncementStores();
         builder.Services.AddMetrics();

@@ -30,7 +30,10 @@ public sealed class DispatcherOptions
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00", ErrorMessage = "Dispatcher:{0} must be between {1} and {2}.")]
     public TimeSpan LockExpiry { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Lease on a claimed announcement, renewed every batch; once it lapses another replica resumes it.</summary>
+    /// <summary>
+    /// Lease on a claimed announcement, renewed by its owner every third of it on a timer (however slow sending is);
+    /// once it lapses (the owner died or stalled) another replica resumes the announcement.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Dispatcher:{0} must be between {1} and {2}.")]
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -65,7 +68,18 @@ public sealed class DispatcherOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "1.00:00:00", ErrorMessage = "Dispatcher:{0} must be between {1} and {2}.")]
     public TimeSpan StopTheLinePause { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>How long delivery records are kept; WhatsApp sends status updates for up to 7 days.</summary>
-    [Range(typeof(TimeSpan), "7.00:00:00", "3650.00:00:00", ErrorMessage = "Dispatcher:{0} must be between {1} and {2}.")]
+    /// <summary>
+    /// How long delivery records are kept; WhatsApp sends status updates for up to 7 days. Only its relation to
+    /// <see cref="MaxDispatchAge"/> is checked, so tests and demos can shorten both.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "3650.00:00:00", ErrorMessage = "Dispatcher:{0} must be between {1} and {2}.")]
     public TimeSpan DeliveryRetention { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>
+    /// An announcement still not finished this long after it started (pauses that keep coming back) ends
+    /// <c>expired</c>: its delivery records, which only live <see cref="DeliveryRetention"/> from their claim, must
+    /// outlive every pass that could look at them, or a late pass would send again to employees already sent to.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "365.00:00:00", ErrorMessage = "Dispatcher:{0} must be between {1} and {2}.")]
+    public TimeSpan MaxDispatchAge { get; set; } = TimeSpan.FromDays(3);
 }

@@ -7,6 +7,7 @@ using Bot.Core.Employees;
 using Bot.WhatsAppClient;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace Bot.Dispatch;
 
@@ -33,7 +34,7 @@ public sealed partial class FanOut(
     private volatile bool warmedUp;
 
     /// <param name="id">The announcement, already claimed into the in-flight set.</param>
-    /// <param name="dispatcher">The dispatcher running this pass; each pass claims deliveries under its own name.</param>
+    /// <param name="dispatcher">The dispatcher running this pass (the lease owner); each pass claims deliveries under its own name.</param>
     /// <param name="stillHeld">Whether this dispatcher may go on (it still holds the lock); checked before every batch.</param>
     /// <param name="stopping">Host shutdown: in-flight sends finish, nothing new starts.</param>
     public async Task RunAsync(string id, string dispatcher, Func<bool> stillHeld, CancellationToken stopping)
@@ -42,50 +43,150 @@ public sealed partial class FanOut(
         // A claim of an earlier pass (this process's included) is never mistaken for one of this pass.
         var owner = $"{dispatcher}#{Interlocked.Increment(ref passes)}";
         var announcement = await announcements.GetAsync(id);
+        if (announcement is { Status: AnnouncementStatus.Dispatching or AnnouncementStatus.Paused } &&
+            time.GetUtcNow() - announcement.StartedAt > options.MaxDispatchAge)
+        {
+            await ExpireAsync(announcement, dispatcher);
+            return;
+        }
         if (announcement is null || !await StartAsync(announcement))
         {
-            await queue.RemoveAsync(id);
+            await queue.RemoveAsync(id, dispatcher);
             return;
         }
 
         var total = await announcements.EnsureTargetsAsync(announcement, employees.AudienceAsync(announcement.EmployerId), owner);
         var progress = new Progress();
         using var lineStopped = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        var lease = new LeaseKeeper(id, dispatcher, lineStopped);
+        var keeping = KeepLeaseAsync(lease);
+        bool MayGoOn() => stillHeld() && !lease.Lost;
         try
         {
-            await using var toSend = ToSendAsync(announcement, total, owner, stillHeld, progress, lineStopped.Token).GetAsyncEnumerator(lineStopped.Token);
+            await using var toSend = ToSendAsync(announcement, total, owner, MayGoOn, progress, lineStopped.Token).GetAsyncEnumerator(lineStopped.Token);
             if (!warmedUp && await toSend.MoveNextAsync())
             {
                 // A process's first request pays for connection set-up and JIT. Sent alone, it cannot hold up
                 // the requests permitted after it until they all leave at once, over the rate cap.
-                await DeliverAsync(announcement, toSend.Current, owner, stillHeld, lineStopped, lineStopped.Token);
+                await DeliverAsync(announcement, toSend.Current, owner, MayGoOn, lineStopped, lineStopped.Token);
                 warmedUp = true;
             }
             // One stream across batches: workers never wait for a batch to drain before the next one starts.
             await Parallel.ForEachAsync(Rest(toSend),
                 new ParallelOptions { MaxDegreeOfParallelism = options.MaxConcurrentSends, CancellationToken = lineStopped.Token },
-                (employee, token) => new ValueTask(DeliverAsync(announcement, employee, owner, stillHeld, lineStopped, token)));
+                (employee, token) => new ValueTask(DeliverAsync(announcement, employee, owner, MayGoOn, lineStopped, token)));
         }
         catch (OperationCanceledException)
         {
-            // Shutdown or a stop-the-line error. Deliveries not started were never claimed, so a resume sends them.
+            // Shutdown, a stop-the-line error or a lost lease. Deliveries not started were never claimed, so a resume sends them.
+        }
+        finally
+        {
+            await lease.StopAsync(keeping);
         }
 
+        if (lease.Lost)
+        {
+            // Another dispatcher owns the announcement now and goes on with it: nothing here may touch its lease.
+            LogLeaseLost(id, progress.Offset, total);
+            return;
+        }
         if (pause.IsPaused)
         {
-            // Stays 'dispatching' and resumes after the pause; delivered ones are skipped by SET NX then.
-            await queue.RequeueAsync(id, pause.PausedUntil);
+            // Resumes after the pause (or when an operator resumes it); delivered ones are skipped by SET NX then.
+            // Nothing was recorded failed: the error was about the sender, not about any employee.
+            if (await queue.RequeueAsync(id, dispatcher, pause.PausedUntil) == LeaseUpdate.Done)
+                await announcements.PauseAsync(id, pause.Reason, pause.PausedUntil);
             return;
         }
         if (progress.Offset < total)
         {
             // Let another replica resume now rather than when the lease runs out.
-            await queue.HandBackAsync(id);
+            await queue.HandBackAsync(id, dispatcher);
             LogHandedBack(id, progress.Offset, total);
             return;
         }
-        await FinishAsync(announcement);
+        await FinishAsync(announcement, dispatcher);
         metrics.FanOutFinished(Stopwatch.GetElapsedTime(started));
+    }
+
+    /// <summary>The lease of one pass: renewed on a timer while the pass runs; lost when another dispatcher owns it.</summary>
+    private sealed class LeaseKeeper(string id, string dispatcher, CancellationTokenSource lineStopped)
+    {
+        private readonly CancellationTokenSource done = new();
+
+        public string Id => id;
+        public string Dispatcher => dispatcher;
+        public CancellationToken Done => done.Token;
+        public bool Lost { get; private set; }
+
+        public Task LoseAsync()
+        {
+            Lost = true;
+            return lineStopped.CancelAsync();
+        }
+
+        public async Task StopAsync(Task keeping)
+        {
+            await done.CancelAsync();
+            await keeping;
+            done.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Renews the lease every third of its duration, however long sends take (a 60 s Retry-After, a slow WhatsApp, a
+    /// low rate cap): a live owner never lets it lapse, so no other pass starts beside this one. A Redis error is
+    /// retried at the next tick; only an answer that another dispatcher owns the lease stops the pass.
+    /// </summary>
+    private async Task KeepLeaseAsync(LeaseKeeper lease)
+    {
+        while (!lease.Done.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(options.LeaseDuration / 3, time, lease.Done);
+                if (await queue.RenewAsync(lease.Id, lease.Dispatcher, time.GetUtcNow() + options.LeaseDuration) == LeaseUpdate.OwnedByOther)
+                {
+                    await lease.LoseAsync();
+                    return;
+                }
+            }
+            catch (OperationCanceledException) when (lease.Done.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                LogRenewFailed(ex, lease.Id);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Ends an announcement that ran past <see cref="DispatcherOptions.MaxDispatchAge"/>: every target without a
+    /// delivery record gets <c>failed(expired)</c> (SET NX, so a send that got there first keeps its record) and a
+    /// claim left by a dead dispatcher becomes <c>unknown</c>; no pass looks at it again.
+    /// </summary>
+    private async Task ExpireAsync(Announcement announcement, string dispatcher)
+    {
+        var total = await announcements.EnsureTargetsAsync(announcement, employees.AudienceAsync(announcement.EmployerId), $"{dispatcher}#expire");
+        var now = time.GetUtcNow();
+        for (long offset = 0; offset < total; offset += options.BatchSize)
+        {
+            var employeeIds = await announcements.TargetsAsync(announcement.Id, offset, offset + options.BatchSize - 1);
+            var expired = employeeIds.Select(e => new DeliveryClaim(e, new DeliveryRecord(DeliveryState.Failed, now, Error: "expired"))).ToList();
+            var existing = await deliveries.ClaimAsync(announcement.Id, expired, options.DeliveryRetention);
+            for (var i = 0; i < employeeIds.Length; i++)
+            {
+                if (existing[i] is { State: DeliveryState.Claimed } claimed)
+                    await deliveries.TransitionAsync(announcement.Id, employeeIds[i], new DeliveryRecord(DeliveryState.Unknown, now, Error: "expired"), claimed);
+            }
+        }
+        if (await announcements.SetStatusAsync(announcement.Id, announcement.Status, AnnouncementStatus.Expired, "expiredAt",
+                new HashEntry("reason", ""), new HashEntry("resumesAt", "")) == announcement.Status)
+            LogExpired(announcement.Id, options.MaxDispatchAge, await announcements.CountsAsync(announcement.Id));
+        await queue.RemoveAsync(announcement.Id, dispatcher);
     }
 
     /// <summary>How far the stream of deliveries got: the first target of the batch it was on, or the total.</summary>
@@ -99,20 +200,33 @@ public sealed partial class FanOut(
         while (await items.MoveNextAsync()) yield return items.Current;
     }
 
-    /// <summary>Moves a scheduled announcement to dispatching; false when it was cancelled or finished meanwhile.</summary>
+    /// <summary>
+    /// Moves a scheduled announcement to dispatching, or a paused one back to it; false when it was cancelled or
+    /// finished meanwhile.
+    /// </summary>
     private async Task<bool> StartAsync(Announcement announcement)
     {
-        if (announcement.Status == AnnouncementStatus.Dispatching) return true;
-        if (announcement.Status != AnnouncementStatus.Scheduled) return false;
-        var before = await announcements.SetStatusAsync(announcement.Id,
-            AnnouncementStatus.Scheduled, AnnouncementStatus.Dispatching, "startedAt");
-        if (before == AnnouncementStatus.Scheduled) metrics.Claimed(time.GetUtcNow() - announcement.SendAt);
-        return before is AnnouncementStatus.Scheduled or AnnouncementStatus.Dispatching;
+        switch (announcement.Status)
+        {
+            case AnnouncementStatus.Dispatching:
+                return true;
+            case AnnouncementStatus.Paused:
+                var resumed = await announcements.SetStatusAsync(announcement.Id, AnnouncementStatus.Paused, AnnouncementStatus.Dispatching,
+                    "resumedAt", new HashEntry("reason", ""), new HashEntry("resumesAt", ""));
+                return resumed is AnnouncementStatus.Paused or AnnouncementStatus.Dispatching;
+            case AnnouncementStatus.Scheduled:
+                var before = await announcements.SetStatusAsync(announcement.Id,
+                    AnnouncementStatus.Scheduled, AnnouncementStatus.Dispatching, "startedAt");
+                if (before == AnnouncementStatus.Scheduled) metrics.Claimed(time.GetUtcNow() - announcement.SendAt);
+                return before is AnnouncementStatus.Scheduled or AnnouncementStatus.Dispatching;
+            default:
+                return false;
+        }
     }
 
     /// <summary>
-    /// The employees to send to, batch by batch. Before every batch the lock is checked (a dispatcher that lost it
-    /// stops here) and the lease renewed. Deliveries that need no send (opted out, removed) are settled here.
+    /// The employees to send to, batch by batch. Before every batch the lock and the lease are checked (a dispatcher
+    /// that lost either stops here). Deliveries that need no send (opted out, removed) are settled here.
     /// </summary>
     private async IAsyncEnumerable<Employee> ToSendAsync(Announcement announcement, long total, string owner, Func<bool> stillHeld,
         Progress progress, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -121,7 +235,6 @@ public sealed partial class FanOut(
         {
             progress.Offset = offset;
             if (cancellationToken.IsCancellationRequested || !stillHeld()) yield break;
-            await queue.RenewAsync(announcement.Id, time.GetUtcNow() + options.LeaseDuration);
             var employeeIds = await announcements.TargetsAsync(announcement.Id, offset, offset + options.BatchSize - 1);
             // The phone is read now, just before the send: an employee whose number changed gets it on the new one.
             var people = await employees.GetManyAsync(announcement.EmployerId, employeeIds);
@@ -151,11 +264,15 @@ public sealed partial class FanOut(
     /// </summary>
     private async Task SettleIfAbandonedAsync(string announcementId, string employeeId, DeliveryRecord record, string owner, Func<bool> stillHeld)
     {
+        if (record.State != DeliveryState.Claimed || record.Reference == owner) return;
+        // A claim whose dispatcher holds the announcement's lease is live, however old: its send may be waiting on a
+        // long Retry-After. (This pass's own dispatcher never runs a second pass beside it.)
+        var leaseOwner = await queue.LeaseOwnerAsync(announcementId);
+        if (leaseOwner is not null && record.Reference?.StartsWith(leaseOwner + "#", StringComparison.Ordinal) == true &&
+            !owner.StartsWith(leaseOwner + "#", StringComparison.Ordinal)) return;
         var now = time.GetUtcNow();
-        var abandoned = record.State == DeliveryState.Claimed && record.Reference != owner &&
-            // Under the lock, any other claimant is a dispatcher that lost the lock; without it, only age tells.
-            ((options.UseLock && stillHeld()) || now - record.UpdatedAt > options.StaleClaimAfter);
-        if (abandoned)
+        // Under the lock, any other claimant is a dispatcher that lost the lock; without it, only age tells.
+        if ((options.UseLock && stillHeld()) || now - record.UpdatedAt > options.StaleClaimAfter)
             await deliveries.TransitionAsync(announcementId, employeeId, new DeliveryRecord(DeliveryState.Unknown, now, Error: "abandoned"), record);
     }
 
@@ -180,6 +297,9 @@ public sealed partial class FanOut(
 
         for (var attempt = 1; ; attempt++)
         {
+            // A retry goes only while the delivery still holds this pass's claim: a status webhook, or a dispatcher that
+            // took the announcement over, may have settled it meanwhile.
+            if (attempt > 1 && !await deliveries.IsHeldAsync(announcement.Id, employee.EmployeeId, claim)) return;
             SendResult result;
             try
             {
@@ -218,7 +338,7 @@ public sealed partial class FanOut(
                 case SendOutcome.StopTheLine:
                     // Not accepted: give the claim back so the resumed announcement sends it.
                     await GiveBackAsync();
-                    if (pause.Trip(options.StopTheLinePause))
+                    if (pause.Trip(options.StopTheLinePause, $"{result.ErrorCode}: {result.Error}"))
                         LogStopTheLine(result.ErrorCode, result.Error, options.StopTheLinePause, announcement.Id);
                     await lineStopped.CancelAsync();
                     return;
@@ -229,7 +349,7 @@ public sealed partial class FanOut(
                     metrics.Retried();
                     try
                     {
-                        await Task.Delay(RetryDelay(result, attempt), time, token);
+                        await Task.Delay(result.RetryDelay(attempt, options.RetryBaseDelay, options.RetryMaxDelay), time, token);
                     }
                     catch (OperationCanceledException)
                     {
@@ -246,31 +366,20 @@ public sealed partial class FanOut(
         Task GiveBackAsync() => deliveries.ReleaseAsync(announcement.Id, employee.EmployeeId, claim);
     }
 
-    private TimeSpan RetryDelay(SendResult result, int attempt)
-    {
-        if (result.RetryAfter is { } retryAfter) return Min(retryAfter, options.RetryMaxDelay);
-        // Pair rate limit (same recipient): Meta asks for 4^n seconds; everything else backs off 2^n with jitter.
-        var factor = result.ErrorCode == 131056 ? Math.Pow(4, attempt) : Math.Pow(2, attempt - 1);
-        var delay = options.RetryBaseDelay * factor * (0.8 + Random.Shared.NextDouble() * 0.4);
-        return Min(delay, options.RetryMaxDelay);
-    }
-
-    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
-
-    private async Task FinishAsync(Announcement announcement)
+    private async Task FinishAsync(Announcement announcement, string dispatcher)
     {
         var counts = await announcements.CountsAsync(announcement.Id);
         if (counts.Settled < counts.Targeted)
         {
             // Another dispatcher still has sends in flight (or died with some): look again when its claims
             // could have gone stale; whoever settles the last delivery completes the announcement.
-            await queue.RenewAsync(announcement.Id, time.GetUtcNow() + options.LeaseDuration);
+            await queue.RenewAsync(announcement.Id, dispatcher, time.GetUtcNow() + options.LeaseDuration);
             return;
         }
         if (await announcements.SetStatusAsync(announcement.Id, AnnouncementStatus.Dispatching,
                 AnnouncementStatus.Completed, "completedAt") == AnnouncementStatus.Dispatching)
             LogCompleted(announcement.Id, counts);
-        await queue.RemoveAsync(announcement.Id);
+        await queue.RemoveAsync(announcement.Id, dispatcher);
     }
 
     [LoggerMessage(LogLevel.Information, "Announcement {AnnouncementId} completed: {Counts}")]
@@ -278,6 +387,15 @@ public sealed partial class FanOut(
 
     [LoggerMessage(LogLevel.Information, "Announcement {AnnouncementId} handed back after {Done} of {Total} targets (stopping or lock lost)")]
     private partial void LogHandedBack(string announcementId, long done, long total);
+
+    [LoggerMessage(LogLevel.Warning, "Announcement {AnnouncementId}: another dispatcher owns its lease now; this pass stopped after {Done} of {Total} targets")]
+    private partial void LogLeaseLost(string announcementId, long done, long total);
+
+    [LoggerMessage(LogLevel.Warning, "Renewing the lease of announcement {AnnouncementId} failed; retrying at the next tick")]
+    private partial void LogRenewFailed(Exception exception, string announcementId);
+
+    [LoggerMessage(LogLevel.Warning, "Announcement {AnnouncementId} expired: not finished within {MaxAge}; {Counts}")]
+    private partial void LogExpired(string announcementId, TimeSpan maxAge, DeliveryCounts counts);
 
     [LoggerMessage(LogLevel.Warning, "Delivery {AnnouncementId}/{EmployeeId} has an unknown outcome ({Reason}); it will not be re-sent")]
     private partial void LogUnknown(string announcementId, string employeeId, string? reason);

@@ -32,6 +32,16 @@ public sealed record SendResult(
     string? Error = null,
     TimeSpan? RetryAfter = null)
 {
+    /// <summary>
+    /// How long to wait before sending again after this (retryable) answer and attempt <paramref name="attempt"/>:
+    /// Meta's <c>Retry-After</c> when it gave one; for the pair rate limit (131056) 4ⁿ × <paramref name="baseDelay"/>,
+    /// as Meta asks; otherwise 2ⁿ⁻¹ × <paramref name="baseDelay"/> with ±20 % jitter; never more than <paramref name="maxDelay"/>.
+    /// </summary>
+    /// <param name="attempt">The attempt that got this answer, from 1.</param>
+    /// <param name="baseDelay">The first back-off.</param>
+    /// <param name="maxDelay">The longest wait.</param>
+    public TimeSpan RetryDelay(int attempt, TimeSpan baseDelay, TimeSpan maxDelay) => WhatsAppErrorPolicy.RetryDelay(this, attempt, baseDelay, maxDelay);
+
     /// <summary>Creates an accepted result carrying Meta's message id.</summary>
     /// <param name="messageId">The <c>wamid</c> Meta returned.</param>
     public static SendResult Accepted(string messageId) => new(SendOutcome.Accepted, messageId);

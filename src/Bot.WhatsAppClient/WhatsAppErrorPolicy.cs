@@ -14,11 +14,19 @@ namespace Bot.WhatsAppClient;
 /// </summary>
 internal static class WhatsAppErrorPolicy
 {
-    // Meta answered with these, so the message was not accepted and can be sent again after a back-off.
-    private static readonly FrozenSet<int> RetryableCodes = FrozenSet.Create(130429, 131056, 4, 80007, 131016, 2, 131000);
+    // Rate limits: Meta refused the message before taking it, whatever the HTTP status, so it can be sent again.
+    private static readonly FrozenSet<int> RateLimitCodes = FrozenSet.Create(130429, 131056, 4, 80007);
 
-    // Hammering on makes these worse (spam limit) or nothing succeeds until a human acts (token, account).
-    private static readonly FrozenSet<int> StopTheLineCodes = FrozenSet.Create(131048, 190, 368);
+    // Temporary errors: not accepted when answered as a 4xx; on a 5xx they may come from a backend that failed
+    // after taking the message, which proves nothing.
+    private static readonly FrozenSet<int> TemporaryCodes = FrozenSet.Create(131016, 2, 131000);
+
+    // Hammering on makes these worse (spam limit), or nothing succeeds until a human acts: the token, the account,
+    // the phone number id, payment, permissions. About the sender, not the recipient, so never a per-employee failure.
+    private static readonly FrozenSet<int> StopTheLineCodes = FrozenSet.Create(131048, 190, 368, 33, 131031, 131042, 133010, 10, 200);
+
+    // Code 100 with this subcode: the phone number id does not exist or the token cannot see it.
+    private const int UnknownObjectSubcode = 33;
 
     private static readonly FrozenSet<int> PermanentCodes = FrozenSet.Create(131026, 131047, 131049, 131050, 100);
 
@@ -50,13 +58,15 @@ internal static class WhatsAppErrorPolicy
             return status switch
             {
                 429 => new SendResult(SendOutcome.Retryable, ErrorCode: 429, Error: "HTTP 429 Too Many Requests", RetryAfter: retryAfter),
+                // Not Meta's answer (Meta always sends a Graph error): a proxy, or a wrong base URL or version.
+                401 or 403 or 404 => new SendResult(SendOutcome.StopTheLine, ErrorCode: status, Error: $"HTTP {status} without a Graph error: check WhatsApp:BaseUrl, ApiVersion and the token"),
                 >= 400 and < 500 => new SendResult(SendOutcome.Permanent, ErrorCode: status, Error: $"HTTP {status}"),
                 // A 5xx from a proxy or a crashed backend says nothing about whether the message went out.
                 _ => new SendResult(SendOutcome.Unknown, ErrorCode: status, Error: $"HTTP {status} without a Graph error"),
             };
         }
 
-        var outcome = OutcomeFor(code, status);
+        var outcome = OutcomeFor(code, status, error.ErrorSubcode);
         return new SendResult(
             outcome,
             ErrorCode: code,
@@ -83,16 +93,27 @@ internal static class WhatsAppErrorPolicy
         return new SendResult(SendOutcome.Unknown, Error: error);
     }
 
-    internal static SendOutcome OutcomeFor(int code, int httpStatus) => code switch
+    internal static SendOutcome OutcomeFor(int code, int httpStatus, int? subcode = null) => code switch
     {
         _ when StopTheLineCodes.Contains(code) => SendOutcome.StopTheLine,
-        _ when RetryableCodes.Contains(code) => SendOutcome.Retryable,
+        100 when subcode == UnknownObjectSubcode => SendOutcome.StopTheLine,
+        _ when RateLimitCodes.Contains(code) => SendOutcome.Retryable,
+        _ when TemporaryCodes.Contains(code) => httpStatus >= 500 ? SendOutcome.Unknown : SendOutcome.Retryable,
         _ when PermanentCodes.Contains(code) => SendOutcome.Permanent,
         >= 132000 and <= 132015 => SendOutcome.Permanent,
         _ when httpStatus == 429 => SendOutcome.Retryable,
         _ when httpStatus is >= 400 and < 500 => SendOutcome.Permanent,
         _ => SendOutcome.Unknown,
     };
+
+    internal static TimeSpan RetryDelay(SendResult result, int attempt, TimeSpan baseDelay, TimeSpan maxDelay)
+    {
+        if (result.RetryAfter is { } retryAfter) return retryAfter < maxDelay ? retryAfter : maxDelay;
+        // Pair rate limit (same recipient): Meta asks for 4^n seconds; everything else backs off 2^n with jitter.
+        var factor = result.ErrorCode == 131056 ? Math.Pow(4, attempt) : Math.Pow(2, attempt - 1);
+        var delay = baseDelay * factor * (0.8 + Random.Shared.NextDouble() * 0.4);
+        return delay < maxDelay ? delay : maxDelay;
+    }
 
     internal static TimeSpan? ParseRetryAfter(RetryConditionHeaderValue? header, DateTimeOffset now) => header switch
     {

@@ -4,10 +4,16 @@ public static class AnnouncementStatus
 {
     public const string Scheduled = "scheduled";
     public const string Dispatching = "dispatching";
+
+    /// <summary>Stopped by an error about the sender (token, account, spam limit): see <c>reason</c>; resumes at <c>resumesAt</c>.</summary>
+    public const string Paused = "paused";
     public const string Completed = "completed";
     public const string Cancelled = "cancelled";
 
-    public static readonly string[] All = [Scheduled, Dispatching, Completed, Cancelled];
+    /// <summary>Not finished within Dispatcher:MaxDispatchAge; what was not sent is failed(expired).</summary>
+    public const string Expired = "expired";
+
+    public static readonly string[] All = [Scheduled, Dispatching, Paused, Completed, Cancelled, Expired];
 }
 
 /// <summary>A WhatsApp template with body parameters, for messages outside the 24-hour window.</summary>
@@ -31,7 +37,10 @@ public sealed record Announcement(
     string? Message,
     TemplateContent? Template,
     bool ToAllEmployees,
-    DeliveryCounts Counts);
+    DeliveryCounts Counts,
+    DateTimeOffset? StartedAt = null,
+    string? Reason = null,
+    DateTimeOffset? ResumesAt = null);
 
 /// <summary>
 /// What an employer asked for, as asked: <see cref="SendAt"/> null means now and <see cref="EmployeeIds"/> null

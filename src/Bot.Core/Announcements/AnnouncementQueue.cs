@@ -3,12 +3,18 @@ using StackExchange.Redis;
 
 namespace Bot.Core.Announcements;
 
+/// <summary>What a lease change found: done, the announcement no longer in flight, or the lease another dispatcher's.</summary>
+public enum LeaseUpdate { OwnedByOther = -1, NotInFlight = 0, Done = 1 }
+
 /// <summary>
 /// The schedule: announcements wait in a ZSET scored by due time; a claimed one moves to the in-flight ZSET
 /// scored by its lease expiry, so a replica can take over an announcement whose dispatcher died.
 /// </summary>
 public sealed class AnnouncementQueue(IConnectionMultiplexer redis, TimeProvider time)
 {
+    /// <summary>Published on the wake-up channel when an operator resumes a paused announcement: dispatchers end their pause.</summary>
+    public const string ResumeMessage = "resume";
+
     private IDatabase Db => redis.GetDatabase();
 
     public async Task ScheduleAsync(string id, DateTimeOffset dueAt)
@@ -20,36 +26,59 @@ public sealed class AnnouncementQueue(IConnectionMultiplexer redis, TimeProvider
     }
 
     /// <summary>
-    /// Atomically claims up to <paramref name="max"/> announcements: in-flight ones whose lease expired at or
-    /// before <paramref name="takeOverBefore"/>, then due ones.
+    /// Atomically claims up to <paramref name="max"/> announcements for <paramref name="owner"/>: in-flight ones whose
+    /// lease expired at or before <paramref name="takeOverBefore"/>, then due ones.
     /// </summary>
-    public async Task<string[]> ClaimAsync(TimeSpan lease, DateTimeOffset takeOverBefore, int max)
+    public async Task<string[]> ClaimAsync(string owner, TimeSpan lease, DateTimeOffset takeOverBefore, int max)
     {
         var now = time.GetUtcNow();
-        var claimed = await Db.ScriptEvaluateAsync(LuaScripts.ClaimDue, [RedisKeys.Due, RedisKeys.InFlight],
-            [now.ToUnixMs(), (now + lease).ToUnixMs(), takeOverBefore.ToUnixMs(), max]);
+        var claimed = await Db.ScriptEvaluateAsync(LuaScripts.ClaimDue, [RedisKeys.Due, RedisKeys.InFlight, RedisKeys.LeaseOwners],
+            [now.ToUnixMs(), (now + lease).ToUnixMs(), takeOverBefore.ToUnixMs(), max, owner]);
         return (string[])claimed!;
     }
 
-    /// <summary>Extends a lease while its announcement is being worked on; never re-adds a finished one.</summary>
-    public Task RenewAsync(string id, DateTimeOffset until) =>
-        Db.SortedSetAddAsync(RedisKeys.InFlight, id, until.ToUnixMs(), SortedSetWhen.Exists);
+    /// <summary>Extends the owner's lease (on a timer, independent of how fast sending goes); never re-adds a finished one.</summary>
+    public Task<LeaseUpdate> RenewAsync(string id, string owner, DateTimeOffset until) => UpdateAsync(id, owner, "renew", until);
 
-    /// <summary>Ends the lease now, so another dispatcher can take the announcement over at once.</summary>
-    public Task HandBackAsync(string id) => RenewAsync(id, DateTimeOffset.UnixEpoch);
+    /// <summary>Ends the owner's lease now, so another dispatcher can take the announcement over at once.</summary>
+    public Task<LeaseUpdate> HandBackAsync(string id, string owner) => RenewAsync(id, owner, DateTimeOffset.UnixEpoch);
 
-    /// <summary>Takes a claimed announcement out of flight and queues it again for <paramref name="dueAt"/>.</summary>
-    public async Task RequeueAsync(string id, DateTimeOffset dueAt)
-    {
-        await Db.SortedSetAddAsync(RedisKeys.Due, id, dueAt.ToUnixMs());
-        await Db.SortedSetRemoveAsync(RedisKeys.InFlight, id);
-    }
+    /// <summary>Takes the owner's announcement out of flight and queues it again for <paramref name="dueAt"/>.</summary>
+    public Task<LeaseUpdate> RequeueAsync(string id, string owner, DateTimeOffset dueAt) => UpdateAsync(id, owner, "requeue", dueAt);
 
+    /// <summary>Takes the owner's finished announcement out of flight.</summary>
+    public Task<LeaseUpdate> RemoveAsync(string id, string owner) => UpdateAsync(id, owner, "remove", DateTimeOffset.UnixEpoch);
+
+    /// <summary>Takes an announcement out of the schedule whoever holds it (it was cancelled, or no longer exists).</summary>
     public async Task RemoveAsync(string id)
     {
-        await Db.SortedSetRemoveAsync(RedisKeys.Due, id);
-        await Db.SortedSetRemoveAsync(RedisKeys.InFlight, id);
+        var batch = Db.CreateBatch();
+        Task[] removals =
+        [
+            batch.SortedSetRemoveAsync(RedisKeys.Due, id),
+            batch.SortedSetRemoveAsync(RedisKeys.InFlight, id),
+            batch.HashDeleteAsync(RedisKeys.LeaseOwners, id),
+        ];
+        batch.Execute();
+        await Task.WhenAll(removals);
     }
+
+    /// <summary>The dispatcher holding the announcement's lease, or null when it is not in flight.</summary>
+    public async Task<string?> LeaseOwnerAsync(string id) => await Db.HashGetAsync(RedisKeys.LeaseOwners, id);
+
+    /// <summary>Moves a queued announcement's due time (a paused one resumed by an operator); false when it is not queued.</summary>
+    public async Task<bool> RescheduleAsync(string id, DateTimeOffset dueAt)
+    {
+        // ZADD XX answers 0 whether or not it updated: ask ZSCORE in the same step instead.
+        const string moveIfQueued = "if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1]) return 1";
+        if ((long)await Db.ScriptEvaluateAsync(moveIfQueued, [RedisKeys.Due], [id, dueAt.ToUnixMs()]) == 0) return false;
+        if (dueAt <= time.GetUtcNow().AddSeconds(1)) await Db.PublishAsync(RedisKeys.WakeUp, id);
+        return true;
+    }
+
+    private async Task<LeaseUpdate> UpdateAsync(string id, string owner, string operation, DateTimeOffset at) =>
+        (LeaseUpdate)(int)await Db.ScriptEvaluateAsync(LuaScripts.UpdateLease, [RedisKeys.Due, RedisKeys.InFlight, RedisKeys.LeaseOwners],
+            [id, owner, operation, at.ToUnixMs()]);
 
     /// <summary>When the next queued announcement is due, or null when none waits.</summary>
     public async Task<DateTimeOffset?> NextDueAsync()

@@ -110,10 +110,25 @@ public sealed class AnnouncementStore(IConnectionMultiplexer redis, Announcement
         return CancelOutcome.Cancelled;
     }
 
-    /// <summary>Compare-and-set of the status; returns the status before the call.</summary>
-    public async Task<string?> SetStatusAsync(string id, string expected, string next, string timestampField) =>
-        (string?)await Db.ScriptEvaluateAsync(LuaScripts.SetAnnouncementStatus,
-            [RedisKeys.Announcement(id)], [expected, next, timestampField, time.GetUtcNow().ToUnixMs()]);
+    /// <summary>Compare-and-set of the status (and of <paramref name="fields"/> with it); returns the status before the call.</summary>
+    public async Task<string?> SetStatusAsync(string id, string expected, string next, string timestampField, params HashEntry[] fields) =>
+        (string?)await Db.ScriptEvaluateAsync(LuaScripts.SetAnnouncementStatus, [RedisKeys.Announcement(id)],
+            [expected, next, timestampField, time.GetUtcNow().ToUnixMs(), .. fields.SelectMany(f => new[] { (RedisValue)f.Name, f.Value })]);
+
+    /// <summary>Dispatching → paused, with why and until when; true when this call paused it.</summary>
+    public async Task<bool> PauseAsync(string id, string reason, DateTimeOffset resumesAt) =>
+        await SetStatusAsync(id, AnnouncementStatus.Dispatching, AnnouncementStatus.Paused, "pausedAt",
+            new HashEntry("reason", reason), new HashEntry("resumesAt", resumesAt.ToUnixMs())) == AnnouncementStatus.Dispatching;
+
+    /// <summary>An operator's "resume now" for a paused announcement; false when it is not paused.</summary>
+    public async Task<bool> ResumeNowAsync(string employerId, string id)
+    {
+        if ((await GetAsync(employerId, id))?.Status != AnnouncementStatus.Paused) return false;
+        // It waits in the due queue until its pause ends: due now instead, and dispatchers end their pause.
+        if (!await queue.RescheduleAsync(id, time.GetUtcNow())) return false;
+        await Db.PublishAsync(RedisKeys.WakeUp, AnnouncementQueue.ResumeMessage);
+        return true;
+    }
 
     /// <summary>
     /// Fixes the audience of an announcement sent to all employees, once: the first dispatcher to get here
@@ -169,7 +184,10 @@ public sealed class AnnouncementStore(IConnectionMultiplexer redis, Announcement
             Get("message").IsNullOrEmpty ? null : (string?)Get("message"),
             template.IsNullOrEmpty ? null : JsonSerializer.Deserialize<TemplateContent>((string)template!),
             Get("audience") == "all",
-            ToCounts([.. CountFields.Select(c => Get(c!))]));
+            ToCounts([.. CountFields.Select(c => Get(c!))]),
+            Get("startedAt").IsNullOrEmpty ? null : Clock.FromUnixMs((long)Get("startedAt")),
+            Get("reason").IsNullOrEmpty ? null : (string?)Get("reason"),
+            Get("resumesAt").IsNullOrEmpty ? null : Clock.FromUnixMs((long)Get("resumesAt")));
     }
 
     private static string IndexMember(long sequence, string id) =>

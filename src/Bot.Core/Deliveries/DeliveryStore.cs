@@ -33,6 +33,10 @@ public sealed class DeliveryStore(IConnectionMultiplexer redis)
 
     private static DeliveryRecord? ToRecord(RedisResult result) => result.IsNull ? null : DeliveryRecord.Parse((string)result!);
 
+    /// <summary>Whether the delivery still holds exactly this claim (nobody settled or took it meanwhile).</summary>
+    public async Task<bool> IsHeldAsync(string announcementId, string employeeId, DeliveryRecord claim) =>
+        await Db.StringGetAsync(RedisKeys.Delivery(announcementId, employeeId)) == claim.ToString();
+
     /// <summary>Moves a delivery forward (never backwards); false when the move is not allowed or
     /// <paramref name="expected"/> no longer holds.</summary>
     public async Task<bool> TransitionAsync(string announcementId, string employeeId, DeliveryRecord next, DeliveryRecord? expected = null) =>

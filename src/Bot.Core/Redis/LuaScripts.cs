@@ -12,6 +12,7 @@ public static class LuaScripts
     private static readonly ConcurrentDictionary<string, string> Cache = new();
 
     public static string ClaimDue => Load("claim-due.lua");
+    public static string UpdateLease => Load("update-lease.lua");
     public static string ClaimDelivery => Load("claim-delivery.lua");
     public static string TransitionDelivery => Load("transition-delivery.lua");
     public static string UpsertEmployee => Load("upsert-employee.lua");

@@ -14,6 +14,9 @@ public static class RedisKeys
     /// <summary>ZSET: announcement id, score = lease expiry (unix ms) of the dispatcher fanning it out.</summary>
     public static readonly RedisKey InFlight = "announcements:{queue}:inflight";
 
+    /// <summary>HASH: announcement id → the dispatcher holding its in-flight lease; only the owner renews or ends it.</summary>
+    public static readonly RedisKey LeaseOwners = "announcements:{queue}:owners";
+
     /// <summary>Pub/sub channel a new "send now" announcement is announced on, so dispatchers wake at once.</summary>
     public static readonly RedisChannel WakeUp = RedisChannel.Literal("announcements:wakeup");
 

@@ -37,11 +37,15 @@ public sealed record AnnouncementAccepted(string Id, string Status, DateTimeOffs
 
 public sealed record CountsResponse(long Targeted, long Sent, long Delivered, long Read, long Failed, long Unknown, long Skipped);
 
+/// <summary>An announcement; <c>reason</c> and <c>resumesAt</c> only while it is <c>paused</c>.</summary>
 public sealed record AnnouncementResponse(
-    string Id, string Status, DateTimeOffset SendAt, DateTimeOffset CreatedAt, string? Message, TemplateContent? Template,
+    string Id, string Status,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Reason,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? ResumesAt,
+    DateTimeOffset SendAt, DateTimeOffset CreatedAt, string? Message, TemplateContent? Template,
     string Audience, CountsResponse Counts)
 {
-    public static AnnouncementResponse From(Announcement a) => new(a.Id, a.Status, a.SendAt, a.CreatedAt, a.Message, a.Template,
+    public static AnnouncementResponse From(Announcement a) => new(a.Id, a.Status, a.Reason, a.ResumesAt, a.SendAt, a.CreatedAt, a.Message, a.Template,
         a.ToAllEmployees ? "all" : "list",
         new CountsResponse(a.Counts.Targeted, a.Counts.Sent, a.Counts.Delivered, a.Counts.Read, a.Counts.Failed, a.Counts.Unknown, a.Counts.Skipped));
 }

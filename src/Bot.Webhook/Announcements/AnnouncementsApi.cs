@@ -27,6 +27,9 @@ public static class AnnouncementsApi
             .WithDescription($"Each delivery is counted once, in its latest state: once completed, {string.Join(" + ", DeliveryStates.CountFields.Skip(1))} = targeted.");
         group.MapGet("/", ListAsync).WithSummary("List announcements").WithDescription("Newest first, optionally filtered by `status`; paged like employees.");
         group.MapDelete("/{id}", CancelAsync).WithSummary("Cancel a scheduled announcement").WithDescription("204 while scheduled, 409 once sending began.");
+        group.MapPost("/{id}/resume", ResumeAsync)
+            .WithSummary("Resume a paused announcement now")
+            .WithDescription("After an error about the sender (token, account, spam limit) dispatching pauses and the announcement shows `paused` with a `reason` and `resumesAt`; once the cause is fixed, this resumes it at once. 202; 409 when it is not paused.");
         group.MapGet("/{id}/deliveries", DeliveriesAsync)
             .WithSummary("List an announcement's deliveries")
             .WithDescription($"One row per targeted employee, optionally filtered by `state` ({string.Join(", ", DeliveryStateFilter)}).");
@@ -96,6 +99,17 @@ public static class AnnouncementsApi
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["status"] = [$"status is one of {string.Join(", ", AnnouncementStatus.All)}."] });
         var (items, next) = await announcements.ListAsync(employer.Id, status, string.IsNullOrEmpty(cursor) ? null : cursor, take);
         return TypedResults.Ok(new Page<AnnouncementResponse>([.. items.Select(AnnouncementResponse.From)], next));
+    }
+
+    private static async Task<Results<Accepted, NotFound, ProblemHttpResult>> ResumeAsync(string id, Employer employer, AnnouncementStore announcements)
+    {
+        if (!Ids.IsValid(id) || await announcements.GetAsync(employer.Id, id) is null) return TypedResults.NotFound();
+        return await announcements.ResumeNowAsync(employer.Id, id)
+            ? TypedResults.Accepted($"/api/announcements/{id}")
+            : TypedResults.Problem(
+                title: "Not paused",
+                detail: "Only a paused announcement can be resumed.",
+                statusCode: StatusCodes.Status409Conflict);
     }
 
     private static async Task<Results<NoContent, NotFound, ProblemHttpResult>> CancelAsync(string id, Employer employer, AnnouncementStore announcements)

@@ -89,7 +89,7 @@ public sealed partial class ReplySender(
                 var result = await whatsApp.SendAsync(new TextMessage(reply.To, reply.Body));
                 if (result.Outcome == SendOutcome.Retryable && attempt < settings.ReplyAttempts)
                 {
-                    await Task.Delay(result.RetryAfter ?? TimeSpan.FromSeconds(Math.Pow(2, attempt - 1)), time);
+                    await Task.Delay(result.RetryDelay(attempt, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60)), time);
                     continue;
                 }
                 var (label, record) = result.Outcome switch

@@ -10,18 +10,39 @@ public sealed class WhatsAppErrorPolicyTests
     [InlineData(131056, 400)]
     [InlineData(4, 400)]
     [InlineData(80007, 400)]
+    [InlineData(130429, 503)]
+    [InlineData(131016, 400)]
+    [InlineData(2, 400)]
+    [InlineData(131000, 400)]
+    public void RateLimitsAndTemporaryErrorsThatProveNonAcceptanceAreRetryable(int code, int status) =>
+        Assert.Equal(SendOutcome.Retryable, WhatsAppErrorPolicy.OutcomeFor(code, status));
+
+    [Theory]
     [InlineData(131016, 503)]
     [InlineData(2, 503)]
     [InlineData(131000, 500)]
-    public void RateLimitsAndTemporaryErrorsAreRetryable(int code, int status) =>
-        Assert.Equal(SendOutcome.Retryable, WhatsAppErrorPolicy.OutcomeFor(code, status));
+    public void TemporaryErrorsOnAServerErrorAreUnknownNotRetried(int code, int status) =>
+        Assert.Equal(SendOutcome.Unknown, WhatsAppErrorPolicy.OutcomeFor(code, status));
 
     [Theory]
     [InlineData(131048, 400)]
     [InlineData(190, 401)]
     [InlineData(368, 403)]
-    public void SpamLimitExpiredTokenAndRestrictionStopTheLine(int code, int status) =>
+    [InlineData(33, 400)]
+    [InlineData(131031, 403)]
+    [InlineData(131042, 400)]
+    [InlineData(133010, 400)]
+    [InlineData(10, 403)]
+    [InlineData(200, 403)]
+    public void SpamLimitTokenAccountPaymentAndPermissionErrorsStopTheLine(int code, int status) =>
         Assert.Equal(SendOutcome.StopTheLine, WhatsAppErrorPolicy.OutcomeFor(code, status));
+
+    [Fact]
+    public void AnUnknownPhoneNumberIdStopsTheLineWhileOtherBadParametersArePermanent()
+    {
+        Assert.Equal(SendOutcome.StopTheLine, WhatsAppErrorPolicy.OutcomeFor(100, 400, subcode: 33));
+        Assert.Equal(SendOutcome.Permanent, WhatsAppErrorPolicy.OutcomeFor(100, 400, subcode: 2018001));
+    }
 
     [Theory]
     [InlineData(131026, 400)]

@@ -155,15 +155,31 @@ public sealed class WhatsAppSenderTests : IDisposable
     }
 
     [Fact]
-    public async Task ServerErrorCarryingUnknownGraphErrorIsRetryable()
+    public async Task ServerErrorCarryingATemporaryGraphErrorIsUnknownNotRetried()
     {
-        // Meta documents 131000 as "not accepted", so sending again cannot duplicate.
+        // A 5xx may come from a backend that failed after taking the message: the code proves nothing there.
         GraphAnswers(500, GraphError(131000, "(#131000) Something went wrong"));
 
         var result = await Sender().SendAsync(new TextMessage(Recipient, "hi"));
 
-        Assert.Equal(SendOutcome.Retryable, result.Outcome);
+        Assert.Equal(SendOutcome.Unknown, result.Outcome);
         Assert.Equal(131000, result.ErrorCode);
+    }
+
+    [Theory]
+    [InlineData(401)]
+    [InlineData(403)]
+    [InlineData(404)]
+    public async Task AnAuthOrNotFoundAnswerWithoutAGraphErrorStopsTheLine(int status)
+    {
+        // Meta always answers with a Graph error: without one it is a proxy, a wrong base URL or a wrong version,
+        // and every other employee would get the same answer.
+        GraphAnswers(status, body: null);
+
+        var result = await Sender().SendAsync(new TextMessage(Recipient, "hi"));
+
+        Assert.Equal(SendOutcome.StopTheLine, result.Outcome);
+        Assert.Equal(status, result.ErrorCode);
     }
 
     [Fact]

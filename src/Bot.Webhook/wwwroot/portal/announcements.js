@@ -97,6 +97,7 @@ export function announcementDetailView() {
   const section = $('#view-announcement');
   const message = $('#detail-message');
   const cancelButton = $('#detail-cancel');
+  const resumeButton = $('#detail-resume');
   const stateFilter = $('#delivery-state');
   const limitSelect = $('#delivery-limit');
   const pager = new Pager($('#delivery-pager'), () => loadDeliveries().catch(showRefreshError));
@@ -116,6 +117,11 @@ export function announcementDetailView() {
     $('#detail-audience').textContent = data.audience === 'all' ? 'All employees' : 'Chosen employees';
     $('#detail-content').textContent = summary(data);
     cancelButton.hidden = data.status !== 'scheduled';
+    // Paused by an error about the sender (token, account, spam limit): why, until when, and "resume now" once fixed.
+    $('#detail-pause').hidden = data.status !== 'paused';
+    $('#detail-reason').textContent = data.reason ?? '';
+    $('#detail-resumes-at').textContent = data.resumesAt ? formatDateTime(data.resumesAt) : '';
+    resumeButton.hidden = data.status !== 'paused';
 
     const counts = data.counts;
     for (const name of countNames) $(`[data-count="${name}"]`, section).textContent = formatNumber(counts[name]);
@@ -186,6 +192,19 @@ export function announcementDetailView() {
       if (error.status !== 401) say(message, `Could not cancel: ${error.message}`, { error: true });
     } finally {
       cancelButton.disabled = false;
+    }
+    await refresh();
+  });
+
+  resumeButton.addEventListener('click', async () => {
+    resumeButton.disabled = true;
+    try {
+      await request('POST', `/api/announcements/${encodeURIComponent(id)}/resume`);
+      say(message, 'Announcement resumed.');
+    } catch (error) {
+      if (error.status !== 401) say(message, `Could not resume: ${error.message}`, { error: true });
+    } finally {
+      resumeButton.disabled = false;
     }
     await refresh();
   });
