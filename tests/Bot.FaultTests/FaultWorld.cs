@@ -2,8 +2,6 @@ using Bot.Core;
 using Bot.Core.Announcements;
 using Bot.Core.Employees;
 using Bot.Core.Redis;
-using Bot.Tests.Harness;
-using Bot.Tests.Infrastructure;
 using StackExchange.Redis;
 
 namespace Bot.FaultTests;

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Bot.Core.Redis;
 using Bot.Hosting;
@@ -53,7 +52,7 @@ public sealed class HealthEndpointTests(RedisServer redis)
     [Fact]
     public async Task StandaloneDispatcherProbeIsLiveAndReadyWithRedisUp()
     {
-        var port = FreePort();
+        var port = Ports.Free();
         using var host = await StartDispatcherAsync(redis.ConnectionString, port);
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
 
@@ -70,7 +69,7 @@ public sealed class HealthEndpointTests(RedisServer redis)
     [Fact]
     public async Task StandaloneDispatcherProbeIsNotReadyWithRedisUnreachable()
     {
-        var port = FreePort();
+        var port = Ports.Free();
         using var host = await StartDispatcherAsync(UnreachableRedis(), port);
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
 
@@ -100,12 +99,5 @@ public sealed class HealthEndpointTests(RedisServer redis)
     }
 
     /// <summary>A loopback port nobody listens on, with a short connect timeout so the host starts quickly.</summary>
-    private static string UnreachableRedis() => $"127.0.0.1:{FreePort()},abortConnect=false,connectTimeout=200";
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static string UnreachableRedis() => $"127.0.0.1:{Ports.Free()},abortConnect=false,connectTimeout=200";
 }

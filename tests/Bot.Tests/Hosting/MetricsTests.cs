@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using Bot.Core.Announcements;
 using Bot.Core.Redis;
 using Bot.Dispatch;
@@ -77,7 +76,7 @@ public sealed class MetricsTests(RedisServer redis)
     {
         await using var scenario = new Scenario(redis);
         await scenario.AddEmployeesAsync(3);
-        var port = FreePort();
+        var port = Ports.Free();
         using var host = StandaloneDispatcher(scenario, port);
         await host.StartAsync();
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
@@ -103,12 +102,6 @@ public sealed class MetricsTests(RedisServer redis)
             ["Dispatcher:HealthPort"] = port.ToString(CultureInfo.InvariantCulture),
         });
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
 
 /// <summary>One scrape in Prometheus' text format: <c>name{label="value",…} value [timestamp]</c> per sample.</summary>

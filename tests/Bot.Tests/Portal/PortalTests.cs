@@ -277,9 +277,7 @@ public sealed class PortalTests(RedisServer redis, PortalBrowser browser) : ICla
     /// <summary>artifacts/screenshots/ at the repository root, where CI collects test artifacts.</summary>
     private static readonly Lazy<string> ScreenshotDirectory = new(() =>
     {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Announcements.sln"))) dir = dir.Parent;
-        var path = Path.Combine(dir?.FullName ?? AppContext.BaseDirectory, "artifacts", "screenshots");
+        var path = Repo.PathOf(Path.Combine("artifacts", "screenshots"));
         Directory.CreateDirectory(path);
         return path;
     });

@@ -1,0 +1,7 @@
+namespace Bot.Tests.Infrastructure;
+
+[CollectionDefinition(Name)]
+public sealed class RedisCollection : ICollectionFixture<RedisServer>
+{
+    public const string Name = "redis";
+}
