@@ -16,8 +16,6 @@ public sealed class RedisServer : IAsyncLifetime
     public const string KindTestcontainers = "testcontainers";
     public const string KindRedisServer = "redis-server";
 
-    /// <summary>Logical databases (SELECT 0..Databases-1): Redis's default, for both kinds.</summary>
-    public const int Databases = 16;
 
     private const string Image = "redis:7.0";
     private const int ContainerPort = 6379;

@@ -7,16 +7,14 @@ namespace Bot.Core.Announcements;
 /// The schedule: announcements wait in a ZSET scored by due time; a claimed one moves to the in-flight ZSET
 /// scored by its lease expiry, so a replica can take over an announcement whose dispatcher died.
 /// </summary>
-public sealed class AnnouncementQueue(IConnectionMultiplexer redis, TimeProvider time)
+public sealed class AnnouncementQueue(IDatabase db, TimeProvider time)
 {
-    private IDatabase Db => redis.GetDatabase();
-
     public async Task ScheduleAsync(string id, DateTimeOffset dueAt)
     {
         // NX: a repeated schedule (an idempotent replay) never moves an announcement.
-        await Db.SortedSetAddAsync(RedisKeys.Due, id, dueAt.ToUnixMs(), SortedSetWhen.NotExists);
+        await db.SortedSetAddAsync(RedisKeys.Due, id, dueAt.ToUnixMs(), SortedSetWhen.NotExists);
         // Wake dispatchers now rather than at their next poll; a lost message only costs one poll interval.
-        if (dueAt <= time.GetUtcNow().AddSeconds(1)) await Db.PublishAsync(RedisKeys.WakeUp, id);
+        if (dueAt <= time.GetUtcNow().AddSeconds(1)) await db.PublishAsync(RedisKeys.WakeUp, id);
     }
 
     /// <summary>
@@ -26,14 +24,14 @@ public sealed class AnnouncementQueue(IConnectionMultiplexer redis, TimeProvider
     public async Task<string[]> ClaimAsync(TimeSpan lease, DateTimeOffset takeOverBefore, int max)
     {
         var now = time.GetUtcNow();
-        var claimed = await Db.ScriptEvaluateAsync(LuaScripts.ClaimDue, [RedisKeys.Due, RedisKeys.InFlight],
+        var claimed = await db.ScriptEvaluateAsync(LuaScripts.ClaimDue, [RedisKeys.Due, RedisKeys.InFlight],
             [now.ToUnixMs(), (now + lease).ToUnixMs(), takeOverBefore.ToUnixMs(), max]);
         return (string[])claimed!;
     }
 
     /// <summary>Extends a lease while its announcement is being worked on; never re-adds a finished one.</summary>
     public Task RenewAsync(string id, DateTimeOffset until) =>
-        Db.SortedSetAddAsync(RedisKeys.InFlight, id, until.ToUnixMs(), SortedSetWhen.Exists);
+        db.SortedSetAddAsync(RedisKeys.InFlight, id, until.ToUnixMs(), SortedSetWhen.Exists);
 
     /// <summary>Ends the lease now, so another dispatcher can take the announcement over at once.</summary>
     public Task HandBackAsync(string id) => RenewAsync(id, DateTimeOffset.UnixEpoch);
@@ -41,27 +39,27 @@ public sealed class AnnouncementQueue(IConnectionMultiplexer redis, TimeProvider
     /// <summary>Takes a claimed announcement out of flight and queues it again for <paramref name="dueAt"/>.</summary>
     public async Task RequeueAsync(string id, DateTimeOffset dueAt)
     {
-        await Db.SortedSetAddAsync(RedisKeys.Due, id, dueAt.ToUnixMs());
-        await Db.SortedSetRemoveAsync(RedisKeys.InFlight, id);
+        await db.SortedSetAddAsync(RedisKeys.Due, id, dueAt.ToUnixMs());
+        await db.SortedSetRemoveAsync(RedisKeys.InFlight, id);
     }
 
     public async Task RemoveAsync(string id)
     {
-        await Db.SortedSetRemoveAsync(RedisKeys.Due, id);
-        await Db.SortedSetRemoveAsync(RedisKeys.InFlight, id);
+        await db.SortedSetRemoveAsync(RedisKeys.Due, id);
+        await db.SortedSetRemoveAsync(RedisKeys.InFlight, id);
     }
 
     /// <summary>When the next queued announcement is due, or null when none waits.</summary>
     public async Task<DateTimeOffset?> NextDueAsync()
     {
-        var first = await Db.SortedSetRangeByRankWithScoresAsync(RedisKeys.Due, 0, 0);
+        var first = await db.SortedSetRangeByRankWithScoresAsync(RedisKeys.Due, 0, 0);
         return first.Length == 0 ? null : Clock.FromUnixMs((long)first[0].Score);
     }
 
     /// <summary>When the earliest in-flight lease ends, or null when nothing is in flight.</summary>
     public async Task<DateTimeOffset?> NextLeaseExpiryAsync()
     {
-        var first = await Db.SortedSetRangeByRankWithScoresAsync(RedisKeys.InFlight, 0, 0);
+        var first = await db.SortedSetRangeByRankWithScoresAsync(RedisKeys.InFlight, 0, 0);
         return first.Length == 0 ? null : Clock.FromUnixMs((long)first[0].Score);
     }
 }

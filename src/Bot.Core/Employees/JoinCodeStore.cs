@@ -11,14 +11,12 @@ public sealed record JoinCode(string Code, DateTimeOffset ExpiresAt);
 /// One-time codes that link a (new) WhatsApp number to an employee. A code is a key with a TTL, taken with
 /// GETDEL: of two JOINs with the same code exactly one gets it, and an expired code is simply gone.
 /// </summary>
-public sealed class JoinCodeStore(IConnectionMultiplexer redis, TimeProvider time)
+public sealed class JoinCodeStore(IDatabase db, TimeProvider time)
 {
     /// <summary>No 0/O, 1/I/L: the code is read off one screen and typed into another.</summary>
     public const string Alphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
     public const int Length = 8;
     public static readonly TimeSpan Lifetime = TimeSpan.FromHours(24);
-
-    private IDatabase Db => redis.GetDatabase();
 
     public async Task<JoinCode> IssueAsync(string employerId, string employeeId)
     {
@@ -26,7 +24,7 @@ public sealed class JoinCodeStore(IConnectionMultiplexer redis, TimeProvider tim
         {
             var code = new string(RandomNumberGenerator.GetItems<char>(Alphabet, Length));
             // NX: a collision (31^8 codes) must not hand someone else's live code to this employee.
-            if (await Db.StringSetAsync(RedisKeys.JoinCode(code), $"{employerId}:{employeeId}", Lifetime, When.NotExists))
+            if (await db.StringSetAsync(RedisKeys.JoinCode(code), $"{employerId}:{employeeId}", Lifetime, When.NotExists))
                 return new JoinCode(code, time.GetUtcNow() + Lifetime);
         }
     }
@@ -36,7 +34,7 @@ public sealed class JoinCodeStore(IConnectionMultiplexer redis, TimeProvider tim
     {
         var normalized = code.Trim().ToUpperInvariant();
         if (normalized.Length != Length || normalized.Any(c => !Alphabet.Contains(c))) return null;
-        var value = (string?)await Db.StringGetDeleteAsync(RedisKeys.JoinCode(normalized));
+        var value = (string?)await db.StringGetDeleteAsync(RedisKeys.JoinCode(normalized));
         var parts = value?.Split(':', 2);
         return parts is [var employerId, var employeeId] ? (employerId, employeeId) : null;
     }

@@ -16,7 +16,7 @@ public sealed partial class BotConversation(
     EmployeeStore employees,
     JoinCodeStore joinCodes,
     IWhatsAppSender whatsApp,
-    IConnectionMultiplexer redis,
+    IDatabase db,
     ILogger<BotConversation> logger)
 {
     /// <summary>Meta batches at most 1,000 updates per POST; more is not a payload Meta sent.</summary>
@@ -39,7 +39,7 @@ public sealed partial class BotConversation(
     public const string BadCodeText = "That join code is not valid: it may have expired or been used already. Ask your employer for a new code.";
     public const string PhoneTakenText = "This number already belongs to another employee of your employer, so it was not linked. Please contact your employer.";
 
-    private IDatabase Db => redis.GetDatabase();
+    private IDatabase Db => db;
 
     public async Task HandleAsync(IReadOnlyList<WebhookMessage> messages)
     {

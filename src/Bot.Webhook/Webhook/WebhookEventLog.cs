@@ -7,14 +7,14 @@ namespace Bot.Webhook.Webhook;
 /// Remembers which webhook events were processed. Meta redelivers an event until it gets a 200 (for up to 7
 /// days) and says duplicates happen even then, so each event id is claimed with SET NX before it is acted on.
 /// </summary>
-public sealed class WebhookEventLog(IConnectionMultiplexer redis)
+public sealed class WebhookEventLog(IDatabase db)
 {
     /// <summary>Longer than Meta's 7 days of redelivery.</summary>
     public static readonly TimeSpan Retention = TimeSpan.FromDays(8);
 
     public const int MaxIdLength = 256;
 
-    private IDatabase Db => redis.GetDatabase();
+    private IDatabase Db => db;
 
     /// <summary>
     /// Ids used in keys and in delivery records: printable ASCII without the braces of a hash tag or the '|'

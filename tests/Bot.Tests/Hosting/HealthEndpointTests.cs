@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using Bot.Core.Redis;
 using Bot.Hosting;
 using Bot.Tests.Harness;
-using Bot.Tests.Infrastructure;
 using Bot.WhatsAppClient;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
@@ -12,8 +11,7 @@ using Microsoft.Extensions.Logging;
 namespace Bot.Tests.Hosting;
 
 /// <summary>/health/live and /health/ready on the webhook host and on a standalone dispatcher's probe port.</summary>
-[Collection(RedisCollection.Name)]
-public sealed class HealthEndpointTests(RedisServer redis)
+public sealed class HealthEndpointTests(SharedRedis redis) : IClassFixture<SharedRedis>
 {
     [Fact]
     public async Task WebhookHostIsLiveAndReadyWithRedisUp()

@@ -4,7 +4,6 @@ using System.Net;
 using System.Net.Http.Json;
 using Bot.Core.Redis;
 using Bot.Tests.Harness;
-using Bot.Tests.Infrastructure;
 using Bot.Tests.Webhook;
 using Bot.WhatsAppClient;
 using Microsoft.Extensions.Configuration;
@@ -19,8 +18,7 @@ namespace Bot.Tests.Hosting;
 /// Everything the webhook host and a dispatcher host log at Debug — messages, structured values, scopes and
 /// exceptions — during a dispatch and a webhook round trip: phone numbers only masked, secrets never.
 /// </summary>
-[Collection(RedisCollection.Name)]
-public sealed class LogRedactionTests(RedisServer redis)
+public sealed class LogRedactionTests(SharedRedis redis) : IClassFixture<SharedRedis>
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 

@@ -5,7 +5,6 @@ using Bot.Core.Redis;
 using Bot.Dispatch;
 using Bot.Hosting;
 using Bot.Tests.Harness;
-using Bot.Tests.Infrastructure;
 using Bot.Tests.Webhook;
 using Bot.WhatsAppClient;
 using Microsoft.Extensions.Configuration;
@@ -16,11 +15,21 @@ using Microsoft.Extensions.Logging;
 namespace Bot.Tests.Hosting;
 
 /// <summary>
+/// OpenTelemetry's exporters listen to meters by name across the whole process, so a scrape would also count the
+/// sends of dispatchers in tests running beside these: they run alone, after the parallel ones.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ProcessWideMetrics
+{
+    public const string Name = "process-wide metrics";
+}
+
+/// <summary>
 /// /metrics in Prometheus' text format: on the webhook host with the dispatcher embedded, and on a standalone
 /// dispatcher's probe port. Meters are process-wide, so every figure is read as a change from before the act.
 /// </summary>
-[Collection(RedisCollection.Name)]
-public sealed class MetricsTests(RedisServer redis)
+[Collection(ProcessWideMetrics.Name)]
+public sealed class MetricsTests(SharedRedis redis) : IClassFixture<SharedRedis>
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private const string Sends = "announcements_sends_total";

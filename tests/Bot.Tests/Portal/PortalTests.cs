@@ -2,15 +2,13 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Bot.Tests.Harness;
-using Bot.Tests.Infrastructure;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
 namespace Bot.Tests.Portal;
 
 /// <summary>The employer portal in a real browser against the real host, Redis and the WhatsApp stub.</summary>
-[Collection(RedisCollection.Name)]
-public sealed class PortalTests(RedisServer redis, PortalBrowser browser) : IClassFixture<PortalBrowser>
+public sealed class PortalTests(SharedRedis redis, PortalBrowser browser) : IClassFixture<SharedRedis>, IClassFixture<PortalBrowser>
 {
     private static readonly LocatorAssertionsToHaveTextOptions Slow = new() { Timeout = 20_000 };
 

@@ -4,7 +4,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Bot.Tests.Harness;
-using Bot.Tests.Infrastructure;
 
 namespace Bot.Tests.Webhook;
 

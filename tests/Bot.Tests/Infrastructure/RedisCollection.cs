@@ -1,7 +1,0 @@
-namespace Bot.Tests.Infrastructure;
-
-[CollectionDefinition(Name)]
-public sealed class RedisCollection : ICollectionFixture<RedisServer>
-{
-    public const string Name = "redis";
-}
