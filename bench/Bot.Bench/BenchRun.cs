@@ -448,9 +448,9 @@ public sealed class BenchRun(BenchOptions options)
     private static StoreSet Stores(RedisProcess server)
     {
         var time = TimeProvider.System;
-        return new StoreSet(new EmployeeStore(server.Connection, time),
-            new AnnouncementStore(server.Connection, new AnnouncementQueue(server.Connection, time), time),
-            new DeliveryStore(server.Connection));
+        return new StoreSet(new EmployeeStore(server.Db, time),
+            new AnnouncementStore(server.Db, new AnnouncementQueue(server.Db, time), time),
+            new DeliveryStore(server.Db));
     }
 
     /// <summary>Employees e000000… through EmployeeStore (the same Lua the API uses), many in flight at once; not timed.</summary>

@@ -18,6 +18,7 @@ public sealed partial class Dispatcher(
     DispatcherLock dispatcherLock,
     DispatchPause pause,
     IConnectionMultiplexer redis,
+    RedisKeyspace keyspace,
     IOptions<DispatcherOptions> options,
     TimeProvider time,
     ILogger<Dispatcher> logger) : BackgroundService
@@ -32,7 +33,8 @@ public sealed partial class Dispatcher(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var subscriber = redis.GetSubscriber();
-        await subscriber.SubscribeAsync(RedisKeys.WakeUp, (_, message) =>
+        var wakeUpChannel = keyspace.Channel(RedisKeys.WakeUp);
+        await subscriber.SubscribeAsync(wakeUpChannel, (_, message) =>
         {
             if (message == AnnouncementQueue.ResumeMessage) pause.Clear();
             WakeUp();
@@ -72,7 +74,7 @@ public sealed partial class Dispatcher(
         }
         finally
         {
-            await subscriber.UnsubscribeAsync(RedisKeys.WakeUp);
+            await subscriber.UnsubscribeAsync(wakeUpChannel);
         }
     }
 

@@ -18,10 +18,12 @@ public sealed class DispatcherLock : IDisposable
     public const string Resource = "announcements:dispatcher:lock";
 
     private readonly RedLockFactory factory;
+    private readonly string resource;
     private readonly List<ConnectionMultiplexer> owned = [];
 
-    public DispatcherLock(IConnectionMultiplexer main, IConfiguration configuration, ILoggerFactory loggerFactory)
+    public DispatcherLock(IConnectionMultiplexer main, RedisKeyspace keyspace, IConfiguration configuration, ILoggerFactory loggerFactory)
     {
+        resource = keyspace.Name(Resource);
         var endpoints = configuration.GetSection("Redis:LockEndpoints").Get<string[]>() ?? [];
         var multiplexers = new List<RedLockMultiplexer>();
         foreach (var endpoint in endpoints.Where(e => !string.IsNullOrWhiteSpace(e)))
@@ -41,7 +43,7 @@ public sealed class DispatcherLock : IDisposable
 
     /// <summary>Tries for up to <paramref name="wait"/> to take the lock; the result is auto-extended until disposed.</summary>
     public Task<IRedLock> AcquireAsync(TimeSpan expiry, TimeSpan wait, CancellationToken cancellationToken) =>
-        factory.CreateLockAsync(Resource, expiry, wait, TimeSpan.FromMilliseconds(Math.Clamp(wait.TotalMilliseconds / 4, 50, 500)), cancellationToken);
+        factory.CreateLockAsync(resource, expiry, wait, TimeSpan.FromMilliseconds(Math.Clamp(wait.TotalMilliseconds / 4, 50, 500)), cancellationToken);
 
     public void Dispose()
     {

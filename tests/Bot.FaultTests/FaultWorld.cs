@@ -2,8 +2,6 @@ using Bot.Core;
 using Bot.Core.Announcements;
 using Bot.Core.Employees;
 using Bot.Core.Redis;
-using Bot.Tests.Harness;
-using Bot.Tests.Infrastructure;
 using StackExchange.Redis;
 
 namespace Bot.FaultTests;
@@ -69,7 +67,7 @@ public sealed class FaultWorld : IAsyncDisposable
     /// <summary>Employees e00001… with phones +1650555xxxx (seeding is not under test: written directly).</summary>
     public async Task<List<string>> SeedEmployeesAsync(int count)
     {
-        var store = new EmployeeStore(Redis.Connection, TimeProvider.System);
+        var store = new EmployeeStore(Db, TimeProvider.System);
         var phones = Enumerable.Range(1, count).Select(Phone).ToList();
         foreach (var chunk in Enumerable.Range(1, count).Chunk(500))
             await Task.WhenAll(chunk.Select(i => store.UpsertAsync(EmployerId, $"e{i:D5}", Phone(i), null)));
@@ -80,15 +78,15 @@ public sealed class FaultWorld : IAsyncDisposable
 
     public async Task<string> AnnounceAsync(string message, DateTimeOffset? sendAt = null)
     {
-        var queue = new AnnouncementQueue(Redis.Connection, TimeProvider.System);
-        var store = new AnnouncementStore(Redis.Connection, queue, TimeProvider.System);
+        var queue = new AnnouncementQueue(Db, TimeProvider.System);
+        var store = new AnnouncementStore(Db, queue, TimeProvider.System);
         var (_, id) = await store.CreateAsync(new NewAnnouncement(EmployerId, message, null, sendAt, null), null);
         return id;
     }
 
     public async Task<(string Status, DeliveryCounts Counts)> ReadAsync(string id)
     {
-        var store = new AnnouncementStore(Redis.Connection, new AnnouncementQueue(Redis.Connection, TimeProvider.System), TimeProvider.System);
+        var store = new AnnouncementStore(Db, new AnnouncementQueue(Db, TimeProvider.System), TimeProvider.System);
         var announcement = await store.GetAsync(id) ?? throw new InvalidOperationException($"announcement {id} is gone");
         return (announcement.Status, announcement.Counts);
     }

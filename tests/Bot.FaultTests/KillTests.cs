@@ -1,4 +1,3 @@
-using Bot.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace Bot.FaultTests;

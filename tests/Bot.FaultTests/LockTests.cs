@@ -1,5 +1,4 @@
 using Bot.Core.Redis;
-using Bot.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace Bot.FaultTests;

@@ -1,5 +1,3 @@
-using Bot.Tests.Harness;
-using Bot.Tests.Infrastructure;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
 using Xunit.Abstractions;

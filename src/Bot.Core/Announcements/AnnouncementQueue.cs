@@ -10,19 +10,17 @@ public enum LeaseUpdate { OwnedByOther = -1, NotInFlight = 0, Done = 1 }
 /// The schedule: announcements wait in a ZSET scored by due time; a claimed one moves to the in-flight ZSET
 /// scored by its lease expiry, so a replica can take over an announcement whose dispatcher died.
 /// </summary>
-public sealed class AnnouncementQueue(IConnectionMultiplexer redis, TimeProvider time)
+public sealed class AnnouncementQueue(IDatabase db, TimeProvider time)
 {
     /// <summary>Published on the wake-up channel when an operator resumes a paused announcement: dispatchers end their pause.</summary>
     public const string ResumeMessage = "resume";
 
-    private IDatabase Db => redis.GetDatabase();
-
     public async Task ScheduleAsync(string id, DateTimeOffset dueAt)
     {
         // NX: a repeated schedule (an idempotent replay) never moves an announcement.
-        await Db.SortedSetAddAsync(RedisKeys.Due, id, dueAt.ToUnixMs(), SortedSetWhen.NotExists);
+        await db.SortedSetAddAsync(RedisKeys.Due, id, dueAt.ToUnixMs(), SortedSetWhen.NotExists);
         // Wake dispatchers now rather than at their next poll; a lost message only costs one poll interval.
-        if (dueAt <= time.GetUtcNow().AddSeconds(1)) await Db.PublishAsync(RedisKeys.WakeUp, id);
+        if (dueAt <= time.GetUtcNow().AddSeconds(1)) await db.PublishAsync(RedisKeys.WakeUp, id);
     }
 
     /// <summary>
@@ -32,7 +30,7 @@ public sealed class AnnouncementQueue(IConnectionMultiplexer redis, TimeProvider
     public async Task<string[]> ClaimAsync(string owner, TimeSpan lease, DateTimeOffset takeOverBefore, int max)
     {
         var now = time.GetUtcNow();
-        var claimed = await Db.ScriptEvaluateAsync(LuaScripts.ClaimDue, [RedisKeys.Due, RedisKeys.InFlight, RedisKeys.LeaseOwners],
+        var claimed = await db.ScriptEvaluateAsync(LuaScripts.ClaimDue, [RedisKeys.Due, RedisKeys.InFlight, RedisKeys.LeaseOwners],
             [now.ToUnixMs(), (now + lease).ToUnixMs(), takeOverBefore.ToUnixMs(), max, owner]);
         return (string[])claimed!;
     }
@@ -52,7 +50,7 @@ public sealed class AnnouncementQueue(IConnectionMultiplexer redis, TimeProvider
     /// <summary>Takes an announcement out of the schedule whoever holds it (it was cancelled, or no longer exists).</summary>
     public async Task RemoveAsync(string id)
     {
-        var batch = Db.CreateBatch();
+        var batch = db.CreateBatch();
         Task[] removals =
         [
             batch.SortedSetRemoveAsync(RedisKeys.Due, id),
@@ -64,33 +62,33 @@ public sealed class AnnouncementQueue(IConnectionMultiplexer redis, TimeProvider
     }
 
     /// <summary>The dispatcher holding the announcement's lease, or null when it is not in flight.</summary>
-    public async Task<string?> LeaseOwnerAsync(string id) => await Db.HashGetAsync(RedisKeys.LeaseOwners, id);
+    public async Task<string?> LeaseOwnerAsync(string id) => await db.HashGetAsync(RedisKeys.LeaseOwners, id);
 
     /// <summary>Moves a queued announcement's due time (a paused one resumed by an operator); false when it is not queued.</summary>
     public async Task<bool> RescheduleAsync(string id, DateTimeOffset dueAt)
     {
         // ZADD XX answers 0 whether or not it updated: ask ZSCORE in the same step instead.
         const string moveIfQueued = "if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1]) return 1";
-        if ((long)await Db.ScriptEvaluateAsync(moveIfQueued, [RedisKeys.Due], [id, dueAt.ToUnixMs()]) == 0) return false;
-        if (dueAt <= time.GetUtcNow().AddSeconds(1)) await Db.PublishAsync(RedisKeys.WakeUp, id);
+        if ((long)await db.ScriptEvaluateAsync(moveIfQueued, [RedisKeys.Due], [id, dueAt.ToUnixMs()]) == 0) return false;
+        if (dueAt <= time.GetUtcNow().AddSeconds(1)) await db.PublishAsync(RedisKeys.WakeUp, id);
         return true;
     }
 
     private async Task<LeaseUpdate> UpdateAsync(string id, string owner, string operation, DateTimeOffset at) =>
-        (LeaseUpdate)(int)await Db.ScriptEvaluateAsync(LuaScripts.UpdateLease, [RedisKeys.Due, RedisKeys.InFlight, RedisKeys.LeaseOwners],
+        (LeaseUpdate)(int)await db.ScriptEvaluateAsync(LuaScripts.UpdateLease, [RedisKeys.Due, RedisKeys.InFlight, RedisKeys.LeaseOwners],
             [id, owner, operation, at.ToUnixMs()]);
 
     /// <summary>When the next queued announcement is due, or null when none waits.</summary>
     public async Task<DateTimeOffset?> NextDueAsync()
     {
-        var first = await Db.SortedSetRangeByRankWithScoresAsync(RedisKeys.Due, 0, 0);
+        var first = await db.SortedSetRangeByRankWithScoresAsync(RedisKeys.Due, 0, 0);
         return first.Length == 0 ? null : Clock.FromUnixMs((long)first[0].Score);
     }
 
     /// <summary>When the earliest in-flight lease ends, or null when nothing is in flight.</summary>
     public async Task<DateTimeOffset?> NextLeaseExpiryAsync()
     {
-        var first = await Db.SortedSetRangeByRankWithScoresAsync(RedisKeys.InFlight, 0, 0);
+        var first = await db.SortedSetRangeByRankWithScoresAsync(RedisKeys.InFlight, 0, 0);
         return first.Length == 0 ? null : Clock.FromUnixMs((long)first[0].Score);
     }
 }

@@ -12,10 +12,8 @@ public enum CreateOutcome { Created, Replayed, KeyReusedWithOtherRequest }
 
 public enum CancelOutcome { Cancelled, NotFound, TooLate }
 
-public sealed class AnnouncementStore(IConnectionMultiplexer redis, AnnouncementQueue queue, TimeProvider time)
+public sealed class AnnouncementStore(IDatabase db, AnnouncementQueue queue, TimeProvider time)
 {
-    private IDatabase Db => redis.GetDatabase();
-
     /// <summary>
     /// Stores and schedules an announcement. With an idempotency key the id is derived from (employer, key), so
     /// a repeated request (double click, client or proxy retry) finds the first one instead of making another.
@@ -27,7 +25,7 @@ public sealed class AnnouncementStore(IConnectionMultiplexer redis, Announcement
         var now = time.GetUtcNow();
         var sendAt = request.SendAt ?? now;
         // Orders the employer's list; a replay wastes a number, which is harmless.
-        var sequence = await Db.StringIncrementAsync(RedisKeys.AnnouncementSequence(request.EmployerId));
+        var sequence = await db.StringIncrementAsync(RedisKeys.AnnouncementSequence(request.EmployerId));
         RedisValue[] fields =
         [
             "sequence", sequence,
@@ -40,7 +38,7 @@ public sealed class AnnouncementStore(IConnectionMultiplexer redis, Announcement
             "audience", request.EmployeeIds is null ? "all" : "list",
             "targeted", request.EmployeeIds?.Count ?? 0,
         ];
-        var existing = await Db.ScriptEvaluateAsync(LuaScripts.CreateAnnouncement,
+        var existing = await db.ScriptEvaluateAsync(LuaScripts.CreateAnnouncement,
             [RedisKeys.Announcement(id), RedisKeys.Targets(id)],
             [requestHash, fields.Length / 2, .. fields, .. (request.EmployeeIds ?? []).Select(e => (RedisValue)e)]);
 
@@ -58,8 +56,8 @@ public sealed class AnnouncementStore(IConnectionMultiplexer redis, Announcement
 
     private async Task IndexAndScheduleAsync(string employerId, string id)
     {
-        var stored = await Db.HashGetAsync(RedisKeys.Announcement(id), ["sequence", "sendAt"]);
-        await Db.SortedSetAddAsync(RedisKeys.Announcements(employerId), IndexMember((long)stored[0], id), 0);
+        var stored = await db.HashGetAsync(RedisKeys.Announcement(id), ["sequence", "sendAt"]);
+        await db.SortedSetAddAsync(RedisKeys.Announcements(employerId), IndexMember((long)stored[0], id), 0);
         await queue.ScheduleAsync(id, Clock.FromUnixMs((long)stored[1]));
     }
 
@@ -71,7 +69,7 @@ public sealed class AnnouncementStore(IConnectionMultiplexer redis, Announcement
 
     public async Task<Announcement?> GetAsync(string id)
     {
-        return ToAnnouncement(id, await Db.HashGetAllAsync(RedisKeys.Announcement(id)));
+        return ToAnnouncement(id, await db.HashGetAllAsync(RedisKeys.Announcement(id)));
     }
 
     /// <summary>A page of an employer's announcements, newest first.</summary>
@@ -82,11 +80,11 @@ public sealed class AnnouncementStore(IConnectionMultiplexer redis, Announcement
         // With a status filter a page may need several reads of the index; each read is one pipelined batch.
         while (items.Count < limit)
         {
-            var members = await Db.SortedSetRangeByValueAsync(RedisKeys.Announcements(employerId),
+            var members = await db.SortedSetRangeByValueAsync(RedisKeys.Announcements(employerId),
                 min: default, max: after is null ? default : after, exclude: after is null ? Exclude.None : Exclude.Stop,
                 skip: 0, take: limit, order: Order.Descending);
             if (members.Length == 0) return (items, null);
-            var batch = Db.CreateBatch();
+            var batch = db.CreateBatch();
             var reads = members.Select(m => batch.HashGetAllAsync(RedisKeys.Announcement(IdOf(m!)))).ToArray();
             batch.Execute();
             var found = await Task.WhenAll(reads);
@@ -112,7 +110,7 @@ public sealed class AnnouncementStore(IConnectionMultiplexer redis, Announcement
 
     /// <summary>Compare-and-set of the status (and of <paramref name="fields"/> with it); returns the status before the call.</summary>
     public async Task<string?> SetStatusAsync(string id, string expected, string next, string timestampField, params HashEntry[] fields) =>
-        (string?)await Db.ScriptEvaluateAsync(LuaScripts.SetAnnouncementStatus, [RedisKeys.Announcement(id)],
+        (string?)await db.ScriptEvaluateAsync(LuaScripts.SetAnnouncementStatus, [RedisKeys.Announcement(id)],
             [expected, next, timestampField, time.GetUtcNow().ToUnixMs(), .. fields.SelectMany(f => new[] { (RedisValue)f.Name, f.Value })]);
 
     /// <summary>Dispatching → paused, with why and until when; true when this call paused it.</summary>
@@ -126,7 +124,7 @@ public sealed class AnnouncementStore(IConnectionMultiplexer redis, Announcement
         if ((await GetAsync(employerId, id))?.Status != AnnouncementStatus.Paused) return false;
         // It waits in the due queue until its pause ends: due now instead, and dispatchers end their pause.
         if (!await queue.RescheduleAsync(id, time.GetUtcNow())) return false;
-        await Db.PublishAsync(RedisKeys.WakeUp, AnnouncementQueue.ResumeMessage);
+        await db.PublishAsync(RedisKeys.WakeUp, AnnouncementQueue.ResumeMessage);
         return true;
     }
 
@@ -138,29 +136,29 @@ public sealed class AnnouncementStore(IConnectionMultiplexer redis, Announcement
     public async Task<long> EnsureTargetsAsync(Announcement announcement, IAsyncEnumerable<string> audience, string owner)
     {
         var targets = RedisKeys.Targets(announcement.Id);
-        if (!announcement.ToAllEmployees) return await Db.ListLengthAsync(targets);
+        if (!announcement.ToAllEmployees) return await db.ListLengthAsync(targets);
 
-        if (!await Db.KeyExistsAsync(targets))
+        if (!await db.KeyExistsAsync(targets))
         {
             RedisKey draft = $"{targets}:draft:{owner}";
-            await Db.KeyDeleteAsync(draft);
+            await db.KeyDeleteAsync(draft);
             await foreach (var chunk in audience.Chunk(1000))
-                await Db.ListRightPushAsync(draft, [.. chunk.Select(id => (RedisValue)id)]);
-            if (await Db.KeyExistsAsync(draft) && !await Db.KeyRenameAsync(draft, targets, When.NotExists))
-                await Db.KeyDeleteAsync(draft);
+                await db.ListRightPushAsync(draft, [.. chunk.Select(id => (RedisValue)id)]);
+            if (await db.KeyExistsAsync(draft) && !await db.KeyRenameAsync(draft, targets, When.NotExists))
+                await db.KeyDeleteAsync(draft);
         }
         // Written by whoever gets here, from the list that won: the same value every time.
-        var count = await Db.ListLengthAsync(targets);
-        await Db.HashSetAsync(RedisKeys.Announcement(announcement.Id), "targeted", count);
+        var count = await db.ListLengthAsync(targets);
+        await db.HashSetAsync(RedisKeys.Announcement(announcement.Id), "targeted", count);
         return count;
     }
 
     public async Task<string[]> TargetsAsync(string id, long start, long stop) =>
-        [.. (await Db.ListRangeAsync(RedisKeys.Targets(id), start, stop)).Select(v => (string)v!)];
+        [.. (await db.ListRangeAsync(RedisKeys.Targets(id), start, stop)).Select(v => (string)v!)];
 
     public async Task<DeliveryCounts> CountsAsync(string id)
     {
-        var v = await Db.HashGetAsync(RedisKeys.Announcement(id), CountFields);
+        var v = await db.HashGetAsync(RedisKeys.Announcement(id), CountFields);
         return ToCounts(v);
     }
 

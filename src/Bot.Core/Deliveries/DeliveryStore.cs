@@ -9,18 +9,16 @@ public readonly record struct DeliveryClaim(string EmployeeId, DeliveryRecord Re
 /// <summary>One requested move of a delivery; <paramref name="Expected"/> null = from whatever it is now.</summary>
 public readonly record struct DeliveryTransition(string AnnouncementId, string EmployeeId, DeliveryRecord Next, DeliveryRecord? Expected = null);
 
-public sealed class DeliveryStore(IConnectionMultiplexer redis)
+public sealed class DeliveryStore(IDatabase db)
 {
-    private IDatabase Db => redis.GetDatabase();
-
     /// <summary>SET NX of one delivery key: null when this caller created it (and alone may send), else the record there.</summary>
     public async Task<DeliveryRecord?> TryClaimAsync(string announcementId, string employeeId, DeliveryRecord claim, TimeSpan retention) =>
-        ToRecord(await Claim(Db, announcementId, new DeliveryClaim(employeeId, claim), retention));
+        ToRecord(await Claim(db, announcementId, new DeliveryClaim(employeeId, claim), retention));
 
     /// <summary>Many SET NX claims in one pipelined round trip (used for deliveries decided without a send).</summary>
     public async Task<DeliveryRecord?[]> ClaimAsync(string announcementId, IReadOnlyList<DeliveryClaim> claims, TimeSpan retention)
     {
-        var batch = Db.CreateBatch();
+        var batch = db.CreateBatch();
         var calls = claims.Select(c => Claim(batch, announcementId, c, retention)).ToArray();
         batch.Execute();
         return [.. (await Task.WhenAll(calls)).Select(ToRecord)];
@@ -35,7 +33,7 @@ public sealed class DeliveryStore(IConnectionMultiplexer redis)
 
     /// <summary>Whether the delivery still holds exactly this claim (nobody settled or took it meanwhile).</summary>
     public async Task<bool> IsHeldAsync(string announcementId, string employeeId, DeliveryRecord claim) =>
-        await Db.StringGetAsync(RedisKeys.Delivery(announcementId, employeeId)) == claim.ToString();
+        await db.StringGetAsync(RedisKeys.Delivery(announcementId, employeeId)) == claim.ToString();
 
     /// <summary>Moves a delivery forward (never backwards); false when the move is not allowed or
     /// <paramref name="expected"/> no longer holds.</summary>
@@ -50,7 +48,7 @@ public sealed class DeliveryStore(IConnectionMultiplexer redis)
     /// </summary>
     public async Task<bool[]> TransitionManyAsync(IReadOnlyList<DeliveryTransition> transitions)
     {
-        var batch = Db.CreateBatch();
+        var batch = db.CreateBatch();
         var applied = new Task<RedisResult>[transitions.Count];
         for (var i = 0; i < transitions.Count; i++)
         {
@@ -65,7 +63,7 @@ public sealed class DeliveryStore(IConnectionMultiplexer redis)
         // The script answers with the record's remaining TTL (ms) when it applied the move: no PTTL of our own.
         var replies = applied.Select(a => (long)a.Result).ToArray();
         var results = replies.Select(r => r != 0).ToArray();
-        var index = Db.CreateBatch();
+        var index = db.CreateBatch();
         var writes = new List<Task>();
         for (var i = 0; i < transitions.Count; i++)
         {
@@ -86,7 +84,7 @@ public sealed class DeliveryStore(IConnectionMultiplexer redis)
     public async Task<DeliveryRef?[]> FindByMessageIdsAsync(IReadOnlyList<string> messageIds)
     {
         if (messageIds.Count == 0) return [];
-        var batch = Db.CreateBatch();
+        var batch = db.CreateBatch();
         var reads = messageIds.Select(id => batch.StringGetAsync(RedisKeys.MessageDelivery(id))).ToArray();
         batch.Execute();
         var values = await Task.WhenAll(reads);
@@ -95,19 +93,19 @@ public sealed class DeliveryStore(IConnectionMultiplexer redis)
 
     /// <summary>Deletes this caller's own claim, for a send known not to have gone out.</summary>
     public async Task ReleaseAsync(string announcementId, string employeeId, DeliveryRecord claim) =>
-        await Db.ScriptEvaluateAsync(LuaScripts.ReleaseDelivery,
+        await db.ScriptEvaluateAsync(LuaScripts.ReleaseDelivery,
             [RedisKeys.Delivery(announcementId, employeeId)], [claim.ToString()]);
 
     public async Task<DeliveryRecord?> GetAsync(string announcementId, string employeeId)
     {
-        var value = await Db.StringGetAsync(RedisKeys.Delivery(announcementId, employeeId));
+        var value = await db.StringGetAsync(RedisKeys.Delivery(announcementId, employeeId));
         return value.IsNull ? null : DeliveryRecord.Parse(value!);
     }
 
     /// <summary>The records of many deliveries of one announcement in one MGET (they share a hash slot).</summary>
     public async Task<DeliveryRecord?[]> GetManyAsync(string announcementId, IReadOnlyList<string> employeeIds)
     {
-        var values = await Db.StringGetAsync([.. employeeIds.Select(id => RedisKeys.Delivery(announcementId, id))]);
+        var values = await db.StringGetAsync([.. employeeIds.Select(id => RedisKeys.Delivery(announcementId, id))]);
         return [.. values.Select(v => v.IsNull ? null : DeliveryRecord.Parse(v!))];
     }
 }

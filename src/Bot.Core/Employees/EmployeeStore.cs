@@ -3,14 +3,12 @@ using StackExchange.Redis;
 
 namespace Bot.Core.Employees;
 
-public sealed class EmployeeStore(IConnectionMultiplexer redis, TimeProvider time)
+public sealed class EmployeeStore(IDatabase db, TimeProvider time)
 {
-    private IDatabase Db => redis.GetDatabase();
-
     public async Task<(UpsertResult Result, string? ConflictingEmployeeId)> UpsertAsync(
         string employerId, string employeeId, string phone, string? name)
     {
-        var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(LuaScripts.UpsertEmployee,
+        var reply = (RedisResult[])(await db.ScriptEvaluateAsync(LuaScripts.UpsertEmployee,
             [RedisKeys.Employee(employerId, employeeId), RedisKeys.Phones(employerId), RedisKeys.Employees(employerId)],
             [employeeId, phone, name ?? "", time.GetUtcNow().ToUnixMs()]))!;
         var result = (string?)reply[0] switch
@@ -32,7 +30,7 @@ public sealed class EmployeeStore(IConnectionMultiplexer redis, TimeProvider tim
     /// </summary>
     public async Task<RelinkResult> RelinkPhoneAsync(string employerId, string employeeId, string phone)
     {
-        var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(LuaScripts.UpsertEmployee,
+        var reply = (RedisResult[])(await db.ScriptEvaluateAsync(LuaScripts.UpsertEmployee,
             [RedisKeys.Employee(employerId, employeeId), RedisKeys.Phones(employerId), RedisKeys.Employees(employerId)],
             [employeeId, phone, "", time.GetUtcNow().ToUnixMs(), "relink"]))!;
         var result = (string?)reply[0] switch
@@ -51,9 +49,9 @@ public sealed class EmployeeStore(IConnectionMultiplexer redis, TimeProvider tim
     /// </summary>
     public async Task<IReadOnlyList<(string EmployerId, Employee Employee)>> FindByPhoneAsync(string phone)
     {
-        var members = await Db.SetMembersAsync(RedisKeys.PhoneOwners(phone));
+        var members = await db.SetMembersAsync(RedisKeys.PhoneOwners(phone));
         var owners = members.Select(m => ((string)m!).Split(':', 2)).Where(p => p.Length == 2).ToArray();
-        var batch = Db.CreateBatch();
+        var batch = db.CreateBatch();
         var reads = owners.Select(o => batch.HashGetAsync(RedisKeys.Employee(o[0], o[1]), EmployeeFields)).ToArray();
         batch.Execute();
         var values = await Task.WhenAll(reads);
@@ -74,11 +72,11 @@ public sealed class EmployeeStore(IConnectionMultiplexer redis, TimeProvider tim
     /// leave a stale member (filtered out by <see cref="FindByPhoneAsync"/>) but never lose a current one.
     /// </summary>
     private Task IndexPhoneAsync(string employerId, string employeeId, string phone) =>
-        Db.SetAddAsync(RedisKeys.PhoneOwners(phone), $"{employerId}:{employeeId}");
+        db.SetAddAsync(RedisKeys.PhoneOwners(phone), $"{employerId}:{employeeId}");
 
     public async Task<Employee?> GetAsync(string employerId, string employeeId)
     {
-        var values = await Db.HashGetAsync(RedisKeys.Employee(employerId, employeeId), EmployeeFields);
+        var values = await db.HashGetAsync(RedisKeys.Employee(employerId, employeeId), EmployeeFields);
         return ToEmployee(employeeId, values);
     }
 
@@ -95,7 +93,7 @@ public sealed class EmployeeStore(IConnectionMultiplexer redis, TimeProvider tim
     /// <summary>Looks employees up in one pipelined round trip; null where an id is unknown.</summary>
     public async Task<Employee?[]> GetManyAsync(string employerId, IReadOnlyList<string> employeeIds)
     {
-        var batch = Db.CreateBatch();
+        var batch = db.CreateBatch();
         var reads = employeeIds.Select(id => batch.HashGetAsync(RedisKeys.Employee(employerId, id), EmployeeFields)).ToArray();
         batch.Execute();
         var values = await Task.WhenAll(reads);
@@ -105,7 +103,7 @@ public sealed class EmployeeStore(IConnectionMultiplexer redis, TimeProvider tim
     /// <summary>Sets the status; false when the employee does not exist or was removed.</summary>
     public async Task<bool> SetStatusAsync(string employerId, string employeeId, string status)
     {
-        var previous = await Db.ScriptEvaluateAsync(LuaScripts.SetEmployeeStatus,
+        var previous = await db.ScriptEvaluateAsync(LuaScripts.SetEmployeeStatus,
             [RedisKeys.Employee(employerId, employeeId), RedisKeys.Phones(employerId)],
             [employeeId, status, time.GetUtcNow().ToUnixMs()]);
         return !previous.IsNull;
@@ -134,14 +132,14 @@ public sealed class EmployeeStore(IConnectionMultiplexer redis, TimeProvider tim
     }
 
     private Task<RedisValue[]> IdsAfterAsync(string employerId, string? after, int take) =>
-        Db.SortedSetRangeByValueAsync(RedisKeys.Employees(employerId),
+        db.SortedSetRangeByValueAsync(RedisKeys.Employees(employerId),
             min: after ?? default(RedisValue), max: default, exclude: after is null ? Exclude.None : Exclude.Start,
             order: Order.Ascending, skip: 0, take: take);
 
     private async Task<string?[]> StatusesAsync(string employerId, RedisValue[] ids)
     {
         var keys = ids.Select(id => RedisKeys.Employee(employerId, id!)).ToArray();
-        var statuses = (RedisResult[])(await Db.ScriptEvaluateAsync(LuaScripts.EmployeeStatuses, keys))!;
+        var statuses = (RedisResult[])(await db.ScriptEvaluateAsync(LuaScripts.EmployeeStatuses, keys))!;
         return [.. statuses.Select(s => (string?)s is { Length: > 0 } status ? status : null)];
     }
 

@@ -12,7 +12,7 @@ public sealed record JoinCode(string Code, DateTimeOffset ExpiresAt);
 /// used by one inbound message (atomically, in Lua): of two JOINs with the same code exactly one gets it, the same
 /// JOIN processed again (the webhook inbox is at-least-once) gets it again, and an expired code is simply gone.
 /// </summary>
-public sealed class JoinCodeStore(IConnectionMultiplexer redis, TimeProvider time)
+public sealed class JoinCodeStore(IDatabase db, TimeProvider time)
 {
     /// <summary>No 0/O, 1/I/L: the code is read off one screen and typed into another.</summary>
     public const string Alphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
@@ -32,15 +32,13 @@ public sealed class JoinCodeStore(IConnectionMultiplexer redis, TimeProvider tim
         return value
         """);
 
-    private IDatabase Db => redis.GetDatabase();
-
     public async Task<JoinCode> IssueAsync(string employerId, string employeeId)
     {
         while (true)
         {
             var code = new string(RandomNumberGenerator.GetItems<char>(Alphabet, Length));
             // NX: a collision (31^8 codes) must not hand someone else's live code to this employee.
-            if (await Db.StringSetAsync(RedisKeys.JoinCode(code), $"{employerId}:{employeeId}", Lifetime, When.NotExists))
+            if (await db.StringSetAsync(RedisKeys.JoinCode(code), $"{employerId}:{employeeId}", Lifetime, When.NotExists))
                 return new JoinCode(code, time.GetUtcNow() + Lifetime);
         }
     }
@@ -53,7 +51,7 @@ public sealed class JoinCodeStore(IConnectionMultiplexer redis, TimeProvider tim
     {
         var normalized = code.Trim().ToUpperInvariant();
         if (normalized.Length != Length || normalized.Any(c => !Alphabet.Contains(c))) return null;
-        var value = (string?)await Db.ScriptEvaluateAsync(Consume, new { code = RedisKeys.JoinCode(normalized), message = messageId });
+        var value = (string?)await db.ScriptEvaluateAsync(Consume, new { code = RedisKeys.JoinCode(normalized), message = messageId });
         var parts = value?.Split(':', 2);
         return parts is [var employerId, var employeeId] ? (employerId, employeeId) : null;
     }

@@ -9,11 +9,16 @@ public static class RedisHostingExtensions
 {
     public const string ConnectionStringName = "Redis";
 
-    /// <summary>One shared <see cref="IConnectionMultiplexer"/> for the process, from <c>ConnectionStrings:Redis</c>.</summary>
+    /// <summary>
+    /// One shared <see cref="IConnectionMultiplexer"/> for the process, from <c>ConnectionStrings:Redis</c>, and the
+    /// <see cref="IDatabase"/> the stores use: the default one, under <c>Redis:KeyPrefix</c> when that is set.
+    /// </summary>
     public static IHostApplicationBuilder AddRedis(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<IConnectionMultiplexer>(sp =>
             ConnectionMultiplexer.Connect(ParseConnectionString(sp.GetRequiredService<IConfiguration>())));
+        builder.Services.AddSingleton(sp => new RedisKeyspace(sp.GetRequiredService<IConfiguration>()[RedisKeyspace.ConfigurationKey] ?? ""));
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<RedisKeyspace>().Database(sp.GetRequiredService<IConnectionMultiplexer>()));
         return builder;
     }
 

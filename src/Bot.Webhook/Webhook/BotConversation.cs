@@ -18,7 +18,7 @@ public sealed partial class BotConversation(
     EmployeeStore employees,
     JoinCodeStore joinCodes,
     ReplyOutbox outbox,
-    IConnectionMultiplexer redis,
+    IDatabase db,
     ILogger<BotConversation> logger)
 {
     /// <summary>Meta batches at most 1,000 updates per POST; more is not a payload Meta sent.</summary>
@@ -40,8 +40,6 @@ public sealed partial class BotConversation(
     public const string JoinedText = "This number is now linked to your employee profile: announcements will come here. Reply STOP to stop receiving them.";
     public const string BadCodeText = "That join code is not valid: it may have expired or been used already. Ask your employer for a new code.";
     public const string PhoneTakenText = "This number already belongs to another employee of your employer, so it was not linked. Please contact your employer.";
-
-    private IDatabase Db => redis.GetDatabase();
 
     public async Task HandleAsync(IReadOnlyList<WebhookMessage> messages)
     {
@@ -83,7 +81,7 @@ public sealed partial class BotConversation(
     private async Task<string?> JoinAsync(string phone, string code, string messageId)
     {
         var failures = RedisKeys.JoinFailures(phone);
-        if ((long?)await Db.StringGetAsync(failures) >= MaxJoinFailuresPerHour) return null;
+        if ((long?)await db.StringGetAsync(failures) >= MaxJoinFailuresPerHour) return null;
 
         // Consumed on behalf of this message: processing it again finds the same owner, not a used code.
         var owner = await joinCodes.ConsumeAsync(code, messageId);
@@ -98,7 +96,7 @@ public sealed partial class BotConversation(
             case RelinkResult.PhoneConflict:
                 return PhoneTakenText;
             default:
-                if (await Db.StringIncrementAsync(failures) == 1) await Db.KeyExpireAsync(failures, TimeSpan.FromHours(1));
+                if (await db.StringIncrementAsync(failures) == 1) await db.KeyExpireAsync(failures, TimeSpan.FromHours(1));
                 return BadCodeText;
         }
     }
@@ -121,7 +119,7 @@ public sealed partial class BotConversation(
     private async Task<string?> NotRegisteredAsync(string phone, string messageId)
     {
         var key = RedisKeys.NotRegisteredReplied(phone);
-        return await Db.StringSetAsync(key, messageId, NotRegisteredReplyInterval, When.NotExists) || await Db.StringGetAsync(key) == messageId
+        return await db.StringSetAsync(key, messageId, NotRegisteredReplyInterval, When.NotExists) || await db.StringGetAsync(key) == messageId
             ? NotRegisteredText
             : null;
     }

@@ -10,7 +10,7 @@ namespace Bot.Webhook.Webhook;
 /// </summary>
 /// <remarks>StackExchange.Redis multiplexes one connection and does not support blocking reads (XREADGROUP BLOCK),
 /// so consumers are woken by <see cref="Signal"/> from this process and poll as a fallback.</remarks>
-public sealed class RedisStreamQueue(IConnectionMultiplexer redis, RedisKey key, string group, TimeProvider time)
+public sealed class RedisStreamQueue(IDatabase db, RedisKey key, string group, TimeProvider time)
 {
     /// <summary>XACK and XDEL together: an acknowledged entry never lingers, a deleted one is never left pending.</summary>
     private static readonly LuaScript Complete = LuaScript.Prepare(
@@ -24,11 +24,9 @@ public sealed class RedisStreamQueue(IConnectionMultiplexer redis, RedisKey key,
     /// <summary>This process's consumer name: unique per process, so a dead process's pending entries are claimable.</summary>
     public string Consumer { get; } = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
 
-    private IDatabase Db => redis.GetDatabase();
-
     public async Task<RedisValue> AddAsync(params NameValueEntry[] fields)
     {
-        var id = await Db.StreamAddAsync(key, fields);
+        var id = await db.StreamAddAsync(key, fields);
         Signal();
         return id;
     }
@@ -59,7 +57,7 @@ public sealed class RedisStreamQueue(IConnectionMultiplexer redis, RedisKey key,
         await EnsureGroupAsync();
         try
         {
-            return await Db.StreamReadGroupAsync(key, group, Consumer, StreamPosition.NewMessages, count);
+            return await db.StreamReadGroupAsync(key, group, Consumer, StreamPosition.NewMessages, count);
         }
         catch (RedisServerException ex) when (ex.Message.StartsWith("NOGROUP", StringComparison.Ordinal))
         {
@@ -73,23 +71,22 @@ public sealed class RedisStreamQueue(IConnectionMultiplexer redis, RedisKey key,
     public async Task<StreamEntry[]> ClaimStaleAsync(TimeSpan minIdle, int count)
     {
         await EnsureGroupAsync();
-        var result = await Db.StreamAutoClaimAsync(key, group, Consumer, (long)minIdle.TotalMilliseconds, "0-0", count);
+        var result = await db.StreamAutoClaimAsync(key, group, Consumer, (long)minIdle.TotalMilliseconds, "0-0", count);
         return result.ClaimedEntries;
     }
 
     /// <summary>How many times an entry was handed to a consumer (1 = first read).</summary>
     public async Task<int> DeliveryCountAsync(RedisValue id)
     {
-        var pending = await Db.StreamPendingMessagesAsync(key, group, 1, RedisValue.Null, id, id);
+        var pending = await db.StreamPendingMessagesAsync(key, group, 1, RedisValue.Null, id, id);
         return pending.Length == 0 ? 0 : pending[0].DeliveryCount;
     }
 
-    public Task CompleteAsync(RedisValue id) => Db.ScriptEvaluateAsync(Complete, new { stream = key, group, id });
+    public Task CompleteAsync(RedisValue id) => db.ScriptEvaluateAsync(Complete, new { stream = key, group, id });
 
     /// <summary>Entries not yet completed, and the age of the oldest (null when there is none).</summary>
     public async Task<(long Length, TimeSpan? OldestAge)> StatsAsync()
     {
-        var db = Db;
         var length = db.StreamLengthAsync(key);
         var oldest = db.StreamRangeAsync(key, "-", "+", 1);
         return (await length, (await oldest) is [var first] ? time.GetUtcNow() - FromId(first.Id) : null);
@@ -105,7 +102,7 @@ public sealed class RedisStreamQueue(IConnectionMultiplexer redis, RedisKey key,
         try
         {
             // From "0", not "$": entries appended before the group existed are work too.
-            await Db.StreamCreateConsumerGroupAsync(key, group, "0-0", createStream: true);
+            await db.StreamCreateConsumerGroupAsync(key, group, "0-0", createStream: true);
         }
         catch (RedisServerException ex) when (ex.Message.StartsWith("BUSYGROUP", StringComparison.Ordinal))
         {

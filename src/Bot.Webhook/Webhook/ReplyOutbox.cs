@@ -12,7 +12,7 @@ public sealed record Reply(RedisValue EntryId, string InboundMessageId, string T
 /// record moves <c>queued → sending</c> right before the send, so an entry taken over from a dead sender is never sent
 /// blindly again (the Cloud API has no idempotency key) but recorded <c>unknown</c>.
 /// </summary>
-public sealed class ReplyOutbox(IConnectionMultiplexer redis, TimeProvider time)
+public sealed class ReplyOutbox(IDatabase db, TimeProvider time)
 {
     public const string Group = "senders";
 
@@ -38,14 +38,12 @@ public sealed class ReplyOutbox(IConnectionMultiplexer redis, TimeProvider time)
         return redis.call('XDEL', @stream, @id)
         """);
 
-    public RedisStreamQueue Queue { get; } = new(redis, RedisKeys.ReplyOutbox, Group, time);
-
-    private IDatabase Db => redis.GetDatabase();
+    public RedisStreamQueue Queue { get; } = new(db, RedisKeys.ReplyOutbox, Group, time);
 
     /// <summary>Queues the reply to an inbound message unless one was queued before; true when this call queued it.</summary>
     public async Task<bool> EnqueueAsync(string inboundMessageId, string to, string body)
     {
-        var queued = (long)await Db.ScriptEvaluateAsync(Enqueue, new
+        var queued = (long)await db.ScriptEvaluateAsync(Enqueue, new
         {
             record = RedisKeys.Reply(inboundMessageId),
             stream = Queue.Key,
@@ -63,11 +61,11 @@ public sealed class ReplyOutbox(IConnectionMultiplexer redis, TimeProvider time)
 
     /// <summary>Takes the reply for sending; false when it was taken before (by a sender that may have sent it).</summary>
     public async Task<bool> TryClaimAsync(Reply reply) =>
-        (long)await Db.ScriptEvaluateAsync(Claim, new { record = RedisKeys.Reply(reply.InboundMessageId) }) == 1;
+        (long)await db.ScriptEvaluateAsync(Claim, new { record = RedisKeys.Reply(reply.InboundMessageId) }) == 1;
 
     /// <summary>Records the outcome (<c>sent|wamid</c>, <c>failed|code</c>, <c>unknown</c>) and removes the entry.</summary>
     public Task SettleAsync(Reply reply, string outcome) =>
-        Db.ScriptEvaluateAsync(Settle, new
+        db.ScriptEvaluateAsync(Settle, new
         {
             record = RedisKeys.Reply(reply.InboundMessageId),
             outcome,
@@ -77,5 +75,5 @@ public sealed class ReplyOutbox(IConnectionMultiplexer redis, TimeProvider time)
         });
 
     /// <summary>The reply record of an inbound message: <c>queued</c>, <c>sending</c>, <c>sent|…</c>, <c>failed|…</c>, <c>unknown</c>.</summary>
-    public async Task<string?> StateAsync(string inboundMessageId) => await Db.StringGetAsync(RedisKeys.Reply(inboundMessageId));
+    public async Task<string?> StateAsync(string inboundMessageId) => await db.StringGetAsync(RedisKeys.Reply(inboundMessageId));
 }

@@ -9,14 +9,12 @@ namespace Bot.Webhook.Webhook;
 /// marked done only after its effect and its reply are stored, so a crash in between is repaired by processing it
 /// again (at least once), and a message marked done is skipped (a STOP redelivered after a START changes nothing).
 /// </summary>
-public sealed class WebhookEventLog(IConnectionMultiplexer redis)
+public sealed class WebhookEventLog(IDatabase db)
 {
     /// <summary>Longer than Meta's 7 days of redelivery.</summary>
     public static readonly TimeSpan Retention = TimeSpan.FromDays(8);
 
     public const int MaxIdLength = 256;
-
-    private IDatabase Db => redis.GetDatabase();
 
     /// <summary>
     /// Ids used in keys and in delivery records: printable ASCII without the braces of a hash tag or the '|'
@@ -29,11 +27,11 @@ public sealed class WebhookEventLog(IConnectionMultiplexer redis)
     public async Task<bool[]> AreDoneAsync(IReadOnlyList<string> eventIds)
     {
         if (eventIds.Count == 0) return [];
-        var batch = Db.CreateBatch();
+        var batch = db.CreateBatch();
         var checks = eventIds.Select(id => batch.KeyExistsAsync(RedisKeys.WebhookEvent(id))).ToArray();
         batch.Execute();
         return await Task.WhenAll(checks);
     }
 
-    public Task MarkDoneAsync(string eventId) => Db.StringSetAsync(RedisKeys.WebhookEvent(eventId), 1, Retention);
+    public Task MarkDoneAsync(string eventId) => db.StringSetAsync(RedisKeys.WebhookEvent(eventId), 1, Retention);
 }

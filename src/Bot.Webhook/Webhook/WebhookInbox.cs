@@ -7,7 +7,7 @@ namespace Bot.Webhook.Webhook;
 /// The webhook's inbox: each signed body is appended to a Redis Stream before the 200, so Meta gets its answer at
 /// once however slow WhatsApp or Redis-heavy the processing is, and a crash after the 200 loses nothing.
 /// </summary>
-public sealed class WebhookInbox(IConnectionMultiplexer redis, TimeProvider time)
+public sealed class WebhookInbox(IDatabase db, TimeProvider time)
 {
     public const string Group = "workers";
 
@@ -19,13 +19,13 @@ public sealed class WebhookInbox(IConnectionMultiplexer redis, TimeProvider time
     private static readonly LuaScript MoveToDeadLetters = LuaScript.Prepare(
         "redis.call('XADD', @dead, '*', 'id', @id, 'body', @body) redis.call('XACK', @stream, @group, @id) return redis.call('XDEL', @stream, @id)");
 
-    public RedisStreamQueue Queue { get; } = new(redis, RedisKeys.WebhookInbox, Group, time);
+    public RedisStreamQueue Queue { get; } = new(db, RedisKeys.WebhookInbox, Group, time);
 
     public Task<RedisValue> AppendAsync(ReadOnlyMemory<byte> body) => Queue.AddAsync(new NameValueEntry(BodyField, body));
 
     public static ReadOnlyMemory<byte> BodyOf(StreamEntry entry) => (ReadOnlyMemory<byte>)entry[BodyField];
 
     public Task DeadLetterAsync(StreamEntry entry) =>
-        redis.GetDatabase().ScriptEvaluateAsync(MoveToDeadLetters,
+        db.ScriptEvaluateAsync(MoveToDeadLetters,
             new { dead = DeadLetters, stream = Queue.Key, group = Group, id = entry.Id, body = entry[BodyField] });
 }

@@ -4,12 +4,10 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Bot.Core.Redis;
 using Bot.Tests.Harness;
-using Bot.Tests.Infrastructure;
 
 namespace Bot.Tests.Api;
 
-[Collection(RedisCollection.Name)]
-public sealed class BadInputTests(RedisServer redis)
+public sealed class BadInputTests(SharedRedis redis) : IClassFixture<SharedRedis>
 {
     [Theory]
     [InlineData(null)]

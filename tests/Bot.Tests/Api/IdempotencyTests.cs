@@ -3,12 +3,10 @@ using System.Net.Http.Json;
 using System.Text;
 using Bot.Core.Redis;
 using Bot.Tests.Harness;
-using Bot.Tests.Infrastructure;
 
 namespace Bot.Tests.Api;
 
-[Collection(RedisCollection.Name)]
-public sealed class IdempotencyTests(RedisServer redis)
+public sealed class IdempotencyTests(SharedRedis redis) : IClassFixture<SharedRedis>
 {
     [Fact]
     public async Task ThePocRequestPostedTwiceIsOneAnnouncementAndOneMessagePerEmployee()

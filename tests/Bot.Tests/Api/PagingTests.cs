@@ -1,12 +1,10 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Bot.Tests.Harness;
-using Bot.Tests.Infrastructure;
 
 namespace Bot.Tests.Api;
 
-[Collection(RedisCollection.Name)]
-public sealed class PagingTests(RedisServer redis)
+public sealed class PagingTests(SharedRedis redis) : IClassFixture<SharedRedis>
 {
     [Fact]
     public async Task EmployeesPageInIdOrderUntilTheCursorRunsOut()

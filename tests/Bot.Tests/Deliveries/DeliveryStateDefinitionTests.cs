@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 using Bot.Core.Announcements;
 using Bot.Core.Deliveries;
 using Bot.Core.Redis;
-using Bot.Tests.Infrastructure;
+using StackExchange.Redis.KeyspaceIsolation;
 
 namespace Bot.Tests.Deliveries;
 
@@ -11,14 +11,13 @@ namespace Bot.Tests.Deliveries;
 /// <see cref="DeliveryStates"/> is the one definition of the delivery states; the Lua scripts and the portal repeat
 /// parts of it. These tests fail when a copy drifts from it.
 /// </summary>
-[Collection(RedisCollection.Name)]
-public sealed partial class DeliveryStateDefinitionTests(RedisServer redis)
+public sealed partial class DeliveryStateDefinitionTests(SharedRedis redis) : IClassFixture<SharedRedis>
 {
     [Fact]
     public async Task TransitionScriptAllowsExactlyTheMovesOfTheDefinitionAndMovesTheCountersWithThem()
     {
-        var store = new DeliveryStore(redis.Connection);
-        var db = redis.Connection.GetDatabase();
+        var db = redis.Connection.GetDatabase().WithKeyPrefix(SharedRedis.NewKeyPrefix());
+        var store = new DeliveryStore(db);
         var now = DateTimeOffset.UtcNow;
         var mismatches = new List<string>();
 

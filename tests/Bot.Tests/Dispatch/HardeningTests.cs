@@ -2,7 +2,6 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Bot.Core.Redis;
 using Bot.Tests.Harness;
-using Bot.Tests.Infrastructure;
 using Bot.Tests.Webhook;
 using WireMock.RequestBuilders;
 
@@ -10,8 +9,7 @@ namespace Bot.Tests.Dispatch;
 
 /// <summary>Paths where the exactly-once promise used to leak: slow sends against short leases, retries that could
 /// re-send, errors about the sender recorded against employees, and announcements that never end.</summary>
-[Collection(RedisCollection.Name)]
-public sealed class HardeningTests(RedisServer redis)
+public sealed class HardeningTests(SharedRedis redis) : IClassFixture<SharedRedis>
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 

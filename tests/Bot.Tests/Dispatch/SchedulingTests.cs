@@ -3,12 +3,10 @@ using System.Net.Http.Json;
 using Bot.Core.Employees;
 using Bot.Tests.Harness;
 using Microsoft.Extensions.DependencyInjection;
-using Bot.Tests.Infrastructure;
 
 namespace Bot.Tests.Dispatch;
 
-[Collection(RedisCollection.Name)]
-public sealed class SchedulingTests(RedisServer redis)
+public sealed class SchedulingTests(SharedRedis redis) : IClassFixture<SharedRedis>
 {
     [Fact]
     public async Task ScheduledAnnouncementSendsNothingBeforeItIsDueAndEverythingWithinASecondAfter()

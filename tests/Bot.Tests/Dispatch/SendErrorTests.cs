@@ -1,12 +1,10 @@
 using System.Net.Http.Json;
 using Bot.Tests.Harness;
-using Bot.Tests.Infrastructure;
 using WireMock.ResponseBuilders;
 
 namespace Bot.Tests.Dispatch;
 
-[Collection(RedisCollection.Name)]
-public sealed class SendErrorTests(RedisServer redis)
+public sealed class SendErrorTests(SharedRedis redis) : IClassFixture<SharedRedis>
 {
     [Fact]
     public async Task ThrottledThenAcceptedIsOneMessageAndEachErrorEndsInItsState()

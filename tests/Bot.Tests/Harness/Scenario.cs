@@ -2,7 +2,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using Bot.Core.Announcements;
-using Bot.Tests.Infrastructure;
+using Bot.Core.Redis;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
@@ -10,11 +10,12 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
+using StackExchange.Redis.KeyspaceIsolation;
 
 namespace Bot.Tests.Harness;
 
 /// <summary>
-/// One test's world: a Redis database of its own on the shared server, a WhatsApp stub, the webhook host for one
+/// One test's world: a key prefix of its own on the shared Redis, a WhatsApp stub, the webhook host for one
 /// employer, and any number of dispatcher hosts — all wired by configuration, as in production.
 /// </summary>
 public sealed class Scenario : IAsyncDisposable
@@ -22,18 +23,16 @@ public sealed class Scenario : IAsyncDisposable
     public const string ApiKey = "test-api-key-0123456789";
     public const string OtherApiKey = "other-api-key-0123456789";
 
-    private static int nextDatabase;
     private readonly List<IHost> dispatchers = [];
     private readonly AppFactory app;
 
-    public Scenario(RedisServer redis, IDictionary<string, string?>? settings = null)
+    public Scenario(SharedRedis redis, IDictionary<string, string?>? settings = null)
     {
-        Database = Interlocked.Increment(ref nextDatabase) % RedisServer.Databases;
-        redis.Connection.GetServer(redis.Connection.GetEndPoints()[0]).FlushDatabase(Database);
-        Redis = redis.Connection.GetDatabase(Database);
+        Redis = redis.Connection.GetDatabase().WithKeyPrefix(KeyPrefix);
         Settings = new Dictionary<string, string?>
         {
-            ["ConnectionStrings:Redis"] = $"{redis.ConnectionString},defaultDatabase={Database}",
+            ["ConnectionStrings:Redis"] = redis.ConnectionString,
+            [RedisKeyspace.ConfigurationKey] = KeyPrefix,
             ["WhatsApp:BaseUrl"] = Stub.Url,
             ["WhatsApp:PhoneNumberId"] = WhatsAppStub.PhoneNumberId,
             ["WhatsApp:AccessToken"] = WhatsAppStub.AccessToken,
@@ -53,7 +52,10 @@ public sealed class Scenario : IAsyncDisposable
     }
 
     public string EmployerId { get; } = "acme";
-    public int Database { get; }
+    /// <summary>Every key, the wake-up channel and the lock of this scenario's hosts live under it.</summary>
+    public string KeyPrefix { get; } = SharedRedis.NewKeyPrefix();
+
+    /// <summary>This scenario's keys, as its hosts see them.</summary>
     public IDatabase Redis { get; }
     public WhatsAppStub Stub { get; } = new();
     public Dictionary<string, string?> Settings { get; }

@@ -1,13 +1,11 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Bot.Tests.Harness;
-using Bot.Tests.Infrastructure;
 
 namespace Bot.Tests.Hosting;
 
 /// <summary>The employer API's OpenAPI document and its Scalar reference, served by the webhook host without a key.</summary>
-[Collection(RedisCollection.Name)]
-public sealed class ApiDocsTests(RedisServer redis)
+public sealed class ApiDocsTests(SharedRedis redis) : IClassFixture<SharedRedis>
 {
     [Fact]
     public async Task OpenApiDocumentListsTheEmployerRoutesWithTheApiKeySchemeAndLeavesTheWebhookOut()

@@ -16,7 +16,7 @@ namespace Bot.Tests.Hosting;
 /// </summary>
 public sealed partial class ComposeFileTests
 {
-    private static readonly string Root = FindRepoRoot();
+    private static readonly string Root = Repo.Root;
     private static readonly YamlMappingNode Compose = LoadCompose();
     private static readonly YamlMappingNode Services = (YamlMappingNode)Compose["services"];
 
@@ -220,15 +220,5 @@ public sealed partial class ComposeFileTests
         var yaml = new YamlStream();
         yaml.Load(reader);
         return (YamlMappingNode)yaml.Documents[0].RootNode;
-    }
-
-    private static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Announcements.sln"))) return dir.FullName;
-        }
-
-        throw new InvalidOperationException($"Announcements.sln not found above {AppContext.BaseDirectory}");
     }
 }

@@ -1,10 +1,8 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Bot.Core.Redis;
 using Bot.Hosting;
 using Bot.Tests.Harness;
-using Bot.Tests.Infrastructure;
 using Bot.WhatsAppClient;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
@@ -13,8 +11,7 @@ using Microsoft.Extensions.Logging;
 namespace Bot.Tests.Hosting;
 
 /// <summary>/health/live and /health/ready on the webhook host and on a standalone dispatcher's probe port.</summary>
-[Collection(RedisCollection.Name)]
-public sealed class HealthEndpointTests(RedisServer redis)
+public sealed class HealthEndpointTests(SharedRedis redis) : IClassFixture<SharedRedis>
 {
     [Fact]
     public async Task WebhookHostIsLiveAndReadyWithRedisUp()
@@ -53,7 +50,7 @@ public sealed class HealthEndpointTests(RedisServer redis)
     [Fact]
     public async Task StandaloneDispatcherProbeIsLiveAndReadyWithRedisUp()
     {
-        var port = FreePort();
+        var port = Ports.Free();
         using var host = await StartDispatcherAsync(redis.ConnectionString, port);
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
 
@@ -70,7 +67,7 @@ public sealed class HealthEndpointTests(RedisServer redis)
     [Fact]
     public async Task StandaloneDispatcherProbeIsNotReadyWithRedisUnreachable()
     {
-        var port = FreePort();
+        var port = Ports.Free();
         using var host = await StartDispatcherAsync(UnreachableRedis(), port);
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
 
@@ -100,12 +97,5 @@ public sealed class HealthEndpointTests(RedisServer redis)
     }
 
     /// <summary>A loopback port nobody listens on, with a short connect timeout so the host starts quickly.</summary>
-    private static string UnreachableRedis() => $"127.0.0.1:{FreePort()},abortConnect=false,connectTimeout=200";
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static string UnreachableRedis() => $"127.0.0.1:{Ports.Free()},abortConnect=false,connectTimeout=200";
 }

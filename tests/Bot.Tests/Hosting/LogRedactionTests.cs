@@ -2,10 +2,8 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using Bot.Core.Redis;
 using Bot.Tests.Harness;
-using Bot.Tests.Infrastructure;
 using Bot.Tests.Webhook;
 using Bot.WhatsAppClient;
 using Microsoft.Extensions.Configuration;
@@ -20,8 +18,7 @@ namespace Bot.Tests.Hosting;
 /// Everything the webhook host and a dispatcher host log at Debug — messages, structured values, scopes and
 /// exceptions — during a dispatch and a webhook round trip: phone numbers only masked, secrets never.
 /// </summary>
-[Collection(RedisCollection.Name)]
-public sealed class LogRedactionTests(RedisServer redis)
+public sealed class LogRedactionTests(SharedRedis redis) : IClassFixture<SharedRedis>
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
@@ -113,18 +110,12 @@ public sealed class LogRedactionTests(RedisServer redis)
         var settings = new Dictionary<string, string?>(scenarioSettings)
         {
             ["Dispatcher:Enabled"] = "true",
-            ["Dispatcher:HealthPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
+            ["Dispatcher:HealthPort"] = Ports.Free().ToString(CultureInfo.InvariantCulture),
         };
         foreach (var (key, value) in DebugEverywhere) settings[key] = value;
         return DispatcherHosts.Build(settings, logging => logging.ClearProviders().AddProvider(logs));
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
 
 /// <summary>Every log entry of the hosts it is given to, as text: message, structured values, scopes and exception.</summary>

@@ -1,12 +1,10 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using Bot.Core.Announcements;
 using Bot.Core.Redis;
 using Bot.Dispatch;
 using Bot.Hosting;
 using Bot.Tests.Harness;
-using Bot.Tests.Infrastructure;
 using Bot.Tests.Webhook;
 using Bot.WhatsAppClient;
 using Microsoft.Extensions.Configuration;
@@ -17,11 +15,21 @@ using Microsoft.Extensions.Logging;
 namespace Bot.Tests.Hosting;
 
 /// <summary>
+/// OpenTelemetry's exporters listen to meters by name across the whole process, so a scrape would also count the
+/// sends of dispatchers in tests running beside these: they run alone, after the parallel ones.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ProcessWideMetrics
+{
+    public const string Name = "process-wide metrics";
+}
+
+/// <summary>
 /// /metrics in Prometheus' text format: on the webhook host with the dispatcher embedded, and on a standalone
 /// dispatcher's probe port. Meters are process-wide, so every figure is read as a change from before the act.
 /// </summary>
-[Collection(RedisCollection.Name)]
-public sealed class MetricsTests(RedisServer redis)
+[Collection(ProcessWideMetrics.Name)]
+public sealed class MetricsTests(SharedRedis redis) : IClassFixture<SharedRedis>
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private const string Sends = "announcements_sends_total";
@@ -77,7 +85,7 @@ public sealed class MetricsTests(RedisServer redis)
     {
         await using var scenario = new Scenario(redis);
         await scenario.AddEmployeesAsync(3);
-        var port = FreePort();
+        var port = Ports.Free();
         using var host = StandaloneDispatcher(scenario, port);
         await host.StartAsync();
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
@@ -103,12 +111,6 @@ public sealed class MetricsTests(RedisServer redis)
             ["Dispatcher:HealthPort"] = port.ToString(CultureInfo.InvariantCulture),
         });
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
 
 /// <summary>One scrape in Prometheus' text format: <c>name{label="value",…} value [timestamp]</c> per sample.</summary>

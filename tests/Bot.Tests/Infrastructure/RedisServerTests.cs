@@ -2,8 +2,7 @@ using StackExchange.Redis;
 
 namespace Bot.Tests.Infrastructure;
 
-[Collection(RedisCollection.Name)]
-public sealed class RedisServerTests(RedisServer redis)
+public sealed class RedisServerTests(SharedRedis redis) : IClassFixture<SharedRedis>
 {
     [Fact]
     public async Task Set_then_get_round_trips()
@@ -22,14 +21,14 @@ public sealed class RedisServerTests(RedisServer redis)
         var info = await server.InfoAsync("server");
 
         var version = info.SelectMany(section => section).Single(pair => pair.Key == "redis_version").Value;
-        Assert.True(Version.Parse(version).Major >= 7, $"redis_version {version} ({redis.Kind}) is older than 7");
+        Assert.True(Version.Parse(version).Major >= 7, $"redis_version {version} ({redis.Server.Kind}) is older than 7");
     }
 
     [Fact]
     public async Task Own_instance_can_be_killed_and_restarted_keeping_its_aof()
     {
         await using var own = await RedisServer.StartAsync("--appendonly yes --appendfsync always");
-        Assert.NotEqual(redis.Port, own.Port);
+        Assert.NotEqual(redis.Server.Port, own.Port);
         var db = own.Connection.GetDatabase();
         await db.StringSetAsync("survives", "restart");
 

@@ -1,12 +1,10 @@
 using System.Net;
 using Bot.Tests.Harness;
-using Bot.Tests.Infrastructure;
 
 namespace Bot.Tests.Portal;
 
 /// <summary>The portal is static files at / and /portal/*, next to the JSON API and never in its way.</summary>
-[Collection(RedisCollection.Name)]
-public sealed class PortalHostingTests(RedisServer redis)
+public sealed class PortalHostingTests(SharedRedis redis) : IClassFixture<SharedRedis>
 {
     [Fact]
     public async Task ThePageIsServedAtTheRootWithAStrictContentSecurityPolicy()

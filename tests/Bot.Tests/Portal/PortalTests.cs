@@ -2,15 +2,13 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Bot.Tests.Harness;
-using Bot.Tests.Infrastructure;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
 namespace Bot.Tests.Portal;
 
 /// <summary>The employer portal in a real browser against the real host, Redis and the WhatsApp stub.</summary>
-[Collection(RedisCollection.Name)]
-public sealed class PortalTests(RedisServer redis, PortalBrowser browser) : IClassFixture<PortalBrowser>
+public sealed class PortalTests(SharedRedis redis, PortalBrowser browser) : IClassFixture<SharedRedis>, IClassFixture<PortalBrowser>
 {
     private static readonly LocatorAssertionsToHaveTextOptions Slow = new() { Timeout = 20_000 };
 
@@ -277,9 +275,7 @@ public sealed class PortalTests(RedisServer redis, PortalBrowser browser) : ICla
     /// <summary>artifacts/screenshots/ at the repository root, where CI collects test artifacts.</summary>
     private static readonly Lazy<string> ScreenshotDirectory = new(() =>
     {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Announcements.sln"))) dir = dir.Parent;
-        var path = Path.Combine(dir?.FullName ?? AppContext.BaseDirectory, "artifacts", "screenshots");
+        var path = Repo.PathOf(Path.Combine("artifacts", "screenshots"));
         Directory.CreateDirectory(path);
         return path;
     });

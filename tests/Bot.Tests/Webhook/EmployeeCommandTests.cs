@@ -2,13 +2,11 @@ using System.Net;
 using System.Net.Http.Json;
 using Bot.Core.Redis;
 using Bot.Tests.Harness;
-using Bot.Tests.Infrastructure;
 using Bot.Webhook.Webhook;
 
 namespace Bot.Tests.Webhook;
 
-[Collection(RedisCollection.Name)]
-public sealed class EmployeeCommandTests(RedisServer redis)
+public sealed class EmployeeCommandTests(SharedRedis redis) : IClassFixture<SharedRedis>
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 

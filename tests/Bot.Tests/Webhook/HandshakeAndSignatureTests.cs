@@ -3,13 +3,11 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Bot.Tests.Harness;
-using Bot.Tests.Infrastructure;
 using Bot.Webhook.Webhook;
 
 namespace Bot.Tests.Webhook;
 
-[Collection(RedisCollection.Name)]
-public sealed class HandshakeAndSignatureTests(RedisServer redis)
+public sealed class HandshakeAndSignatureTests(SharedRedis redis) : IClassFixture<SharedRedis>
 {
     [Fact]
     public async Task HandshakeEchoesTheChallengeOnlyForTheRightToken()
@@ -75,7 +73,7 @@ public sealed class HandshakeAndSignatureTests(RedisServer redis)
     }
 
     private static List<string> Keys(Scenario scenario) =>
-        [.. Server(scenario).Keys(scenario.Database, pageSize: 1000).Select(k => (string)k!).Order()];
+        [.. Server(scenario).Keys(pattern: scenario.KeyPrefix + "*", pageSize: 1000).Select(k => (string)k!).Order()];
 
     private static StackExchange.Redis.IServer Server(Scenario scenario)
     {

@@ -1,13 +1,11 @@
 using System.Net;
 using System.Text;
 using Bot.Tests.Harness;
-using Bot.Tests.Infrastructure;
 using Bot.Webhook.Webhook;
 
 namespace Bot.Tests.Webhook;
 
-[Collection(RedisCollection.Name)]
-public sealed class HostileInputTests(RedisServer redis)
+public sealed class HostileInputTests(SharedRedis redis) : IClassFixture<SharedRedis>
 {
     [Fact]
     public async Task MalformedOrHostileSignedInputIsRefusedOrIgnoredNeverA500AndCorruptsNothing()

@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using Bot.Core.Redis;
 using Bot.Tests.Harness;
 using Bot.Tests.Hosting;
-using Bot.Tests.Infrastructure;
 using Bot.Webhook.Webhook;
 using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
@@ -15,8 +14,7 @@ namespace Bot.Tests.Webhook;
 /// The webhook answers once a POST is in the inbox; workers apply it at least once with idempotent effects, and
 /// replies go out through the outbox, exactly one per inbound message.
 /// </summary>
-[Collection(RedisCollection.Name)]
-public sealed class InboxTests(RedisServer redis)
+public sealed class InboxTests(SharedRedis redis) : IClassFixture<SharedRedis>
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 

@@ -5,7 +5,6 @@ using System.Text;
 using System.Text.Json;
 using Bot.Core.Redis;
 using Bot.Tests.Harness;
-using Bot.Tests.Infrastructure;
 
 namespace Bot.Tests.Webhook;
 

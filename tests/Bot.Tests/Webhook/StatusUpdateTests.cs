@@ -1,11 +1,9 @@
 using System.Net;
 using Bot.Tests.Harness;
-using Bot.Tests.Infrastructure;
 
 namespace Bot.Tests.Webhook;
 
-[Collection(RedisCollection.Name)]
-public sealed class StatusUpdateTests(RedisServer redis)
+public sealed class StatusUpdateTests(SharedRedis redis) : IClassFixture<SharedRedis>
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 

@@ -5,13 +5,7 @@ using System.Text;
 using StackExchange.Redis;
 using Testcontainers.Redis;
 
-namespace Bot.Tests.Infrastructure;
-
-[CollectionDefinition(Name)]
-public sealed class RedisCollection : ICollectionFixture<RedisServer>
-{
-    public const string Name = "redis";
-}
+namespace Bot.Testing;
 
 /// <summary>
 /// A real Redis for tests: a Testcontainers container where Docker answers, otherwise a local
@@ -22,8 +16,6 @@ public sealed class RedisServer : IAsyncLifetime
     public const string KindTestcontainers = "testcontainers";
     public const string KindRedisServer = "redis-server";
 
-    /// <summary>Logical databases (SELECT 0..Databases-1): Redis's default, for both kinds.</summary>
-    public const int Databases = 16;
 
     private const string Image = "redis:7.0";
     private const int ContainerPort = 6379;
@@ -201,7 +193,7 @@ public sealed class RedisServer : IAsyncLifetime
         const int attempts = 3;
         for (var attempt = 1; ; attempt++)
         {
-            Port = GetFreePort();
+            Port = Ports.Free();
             try
             {
                 await StartProcessAsync();
@@ -214,20 +206,6 @@ public sealed class RedisServer : IAsyncLifetime
             {
                 throw new InvalidOperationException($"{ex.Message}\nDocker was not used: {dockerReason}", ex);
             }
-        }
-    }
-
-    private static int GetFreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        try
-        {
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-        finally
-        {
-            listener.Stop();
         }
     }
 

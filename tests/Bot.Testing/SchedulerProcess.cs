@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 
-namespace Bot.FaultTests;
+namespace Bot.Testing;
 
 /// <summary>The built Bot.Scheduler running as a real OS process, configured through environment variables.</summary>
 public sealed partial class SchedulerProcess : IAsyncDisposable
@@ -72,10 +72,8 @@ public sealed partial class SchedulerProcess : IAsyncDisposable
     {
         get
         {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
             var configuration = ConfigurationPattern().Match(AppContext.BaseDirectory).Groups[1].Value;
-            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Announcements.sln"))) dir = dir.Parent;
-            var dll = Path.Combine(dir?.FullName ?? "", "src", "Bot.Scheduler", "bin", configuration, "net10.0", "Bot.Scheduler.dll");
+            var dll = Repo.PathOf(Path.Combine("src", "Bot.Scheduler", "bin", configuration, "net10.0", "Bot.Scheduler.dll"));
             return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build src/Bot.Scheduler ({configuration}) first: {dll} is missing.");
         }
     }

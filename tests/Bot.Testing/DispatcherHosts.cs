@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Bot.Tests.Harness;
+namespace Bot.Testing;
 
 /// <summary>Builds dispatcher hosts exactly as Bot.Scheduler's Program does, from in-memory configuration.</summary>
 public static class DispatcherHosts

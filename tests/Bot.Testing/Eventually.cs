@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Bot.Tests.Infrastructure;
+namespace Bot.Testing;
 
 /// <summary>Polls a probe until a condition holds or a deadline passes, then fails the test.</summary>
 public static class Eventually

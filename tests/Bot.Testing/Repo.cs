@@ -1,4 +1,4 @@
-namespace Bot.Tests.Infrastructure;
+namespace Bot.Testing;
 
 /// <summary>Files of the repository the tests were built from (compose, Dockerfiles, the portal's sources).</summary>
 public static class Repo

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Bot.Tests.Infrastructure;
 using WireMock;
 using WireMock.Matchers;
 using WireMock.RequestBuilders;
@@ -10,7 +9,7 @@ using WireMock.Server;
 using WireMock.Types;
 using WireMock.Util;
 
-namespace Bot.Tests.Harness;
+namespace Bot.Testing;
 
 /// <summary>A send seen by the stub: who it went to, what it said, and the callback data it carried.</summary>
 public sealed record ObservedSend(string To, string? Text, string? TemplateName, string? CallbackData, JsonNode Body);
