@@ -14,14 +14,14 @@ public sealed class FaultWorld : IAsyncDisposable
 {
     public const string EmployerId = "acme";
 
-    private readonly List<SchedulerProcess> processes = [];
+    private readonly List<HostProcess> processes = [];
 
     private FaultWorld(RedisServer redis) => Redis = redis;
 
     public RedisServer Redis { get; }
     public WhatsAppStub Stub { get; } = new();
     public IDatabase Db => Redis.Connection.GetDatabase();
-    public IReadOnlyList<SchedulerProcess> Processes => processes;
+    public IReadOnlyList<HostProcess> Processes => processes;
 
     public static async Task<FaultWorld> StartAsync() =>
         new(await RedisServer.StartAsync("--appendonly yes --appendfsync always"));
@@ -47,21 +47,21 @@ public sealed class FaultWorld : IAsyncDisposable
     }
 
     /// <summary>The live process holding the dispatcher lock now, found through the lock key's value.</summary>
-    public Task<SchedulerProcess?> LockHolderAsync(TimeSpan timeout, IDatabase? lockDb = null) =>
+    public Task<HostProcess?> LockHolderAsync(TimeSpan timeout, IDatabase? lockDb = null) =>
         Eventually.WaitAsync(async () =>
         {
             var lockId = (string?)await (lockDb ?? Db).StringGetAsync("redlock:announcements:dispatcher:lock");
             return lockId is null ? null : processes.SingleOrDefault(p => !p.HasExited && p.Acquired(lockId));
         }, p => p is not null, timeout, "a live lock holder");
 
-    public SchedulerProcess StartDispatcher(IDictionary<string, string>? overrides = null)
+    public HostProcess StartDispatcher(IDictionary<string, string>? overrides = null)
     {
-        var process = SchedulerProcess.Start(Settings(overrides));
+        var process = HostProcess.StartScheduler(Settings(overrides));
         processes.Add(process);
         return process;
     }
 
-    public SchedulerProcess[] StartDispatchers(int count, IDictionary<string, string>? overrides = null) =>
+    public HostProcess[] StartDispatchers(int count, IDictionary<string, string>? overrides = null) =>
         [.. Enumerable.Range(0, count).Select(_ => StartDispatcher(overrides))];
 
     /// <summary>Employees e00001… with phones +1650555xxxx (seeding is not under test: written directly).</summary>

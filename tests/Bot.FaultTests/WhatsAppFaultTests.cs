@@ -55,9 +55,8 @@ public sealed class WhatsAppFaultTests(ITestOutputHelper output)
         var id = await world.AnnounceAsync("Stop the line test");
         await Eventually.WaitAsync(() => Task.FromResult(dispatcher.CountLines("dispatching is paused")), n => n > 0, TimeSpan.FromSeconds(10), "the pause logged");
         var refused = world.Stub.Sends.Count;
-        var (status, counts) = await world.ReadAsync(id);
-
-        Assert.Equal("dispatching", status);
+        // Shown as paused with the error that stopped the line; nothing counted against any employee.
+        var (status, counts) = await Eventually.WaitAsync(() => world.ReadAsync(id), r => r.Status == "paused", TimeSpan.FromSeconds(10), "the announcement paused");
         Assert.Equal(0, counts.Settled);
         // The token is renewed: the stub accepts again, and the announcement resumes after the pause.
         world.Stub.Server.DeleteMapping(tokenExpired);

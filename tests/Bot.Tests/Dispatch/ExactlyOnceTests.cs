@@ -1,10 +1,11 @@
 using System.Diagnostics.Metrics;
+using System.Net.Http.Json;
 using Bot.Core.Redis;
 using Bot.Dispatch;
 using Bot.Tests.Harness;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using System.Net.Http.Json;
+using StackExchange.Redis;
 
 namespace Bot.Tests.Dispatch;
 
@@ -35,20 +36,37 @@ public sealed class ExactlyOnceTests(SharedRedis redis) : IClassFixture<SharedRe
     {
         await using var scenario = new Scenario(redis);
         var employees = await scenario.AddEmployeesAsync(1000);
-        // Leases shorter than one batch takes at this rate: while one dispatcher is mid-batch its lease lapses and
-        // the others take the announcement over, so up to five fan out the same announcement at once. Only the
-        // per-delivery SET NX stands between them and duplicates.
+        // Without the lock all five race for the announcement; a live owner keeps its lease, so the test makes the lease
+        // lapse again and again, as if its owner stalled (a GC pause, a frozen VM): another dispatcher takes the
+        // announcement over while the first still has sends in flight. Only the per-delivery SET NX stands between
+        // them and duplicates.
         var dispatchers = await scenario.StartDispatchersAsync(5, new Dictionary<string, string?>
         {
             ["Dispatcher:UseLock"] = "false",
-            ["Dispatcher:LeaseDuration"] = "00:00:01",
             ["Dispatcher:BatchSize"] = "300",
             ["WhatsApp:MessagesPerSecond"] = "200",
         });
         using var refusals = new RefusalCounter(dispatchers);
 
         var id = await scenario.CreateAnnouncementAsync(new { message = Text });
+        using var stop = new CancellationTokenSource();
+        var stalls = Task.Run(async () =>
+        {
+            try
+            {
+                while (true)
+                {
+                    await scenario.Redis.SortedSetAddAsync(RedisKeys.InFlight, id, 0, SortedSetWhen.Exists);
+                    await Task.Delay(TimeSpan.FromMilliseconds(300), stop.Token);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        });
         var done = await scenario.WaitForStatusAsync(id, "completed", TimeSpan.FromSeconds(90));
+        await stop.CancelAsync();
+        await stalls;
 
         var sends = await scenario.Stub.WhenSentAsync(1000);
         Assert.Equal(1000, sends.Count);

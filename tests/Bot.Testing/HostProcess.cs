@@ -4,13 +4,13 @@ using System.Text.RegularExpressions;
 
 namespace Bot.Testing;
 
-/// <summary>The built Bot.Scheduler running as a real OS process, configured through environment variables.</summary>
-public sealed partial class SchedulerProcess : IAsyncDisposable
+/// <summary>A built host (Bot.Scheduler or Bot.Webhook) running as a real OS process, configured through environment variables.</summary>
+public sealed partial class HostProcess : IAsyncDisposable
 {
     private readonly Process process;
     private readonly ConcurrentQueue<string> output = new();
 
-    private SchedulerProcess(Process process)
+    private HostProcess(Process process)
     {
         this.process = process;
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
@@ -25,10 +25,17 @@ public sealed partial class SchedulerProcess : IAsyncDisposable
 
     public IReadOnlyList<string> Output => [.. output];
 
-    public static SchedulerProcess Start(IDictionary<string, string> settings)
+    /// <summary>A dispatcher replica, as Bot.Scheduler runs in production.</summary>
+    public static HostProcess StartScheduler(IDictionary<string, string> settings) => Start("Bot.Scheduler", settings);
+
+    /// <summary>The webhook/API host listening on <paramref name="port"/>; started from the repository root, as run.sh does.</summary>
+    public static HostProcess StartWebhook(int port, IDictionary<string, string> settings) =>
+        Start("Bot.Webhook", new Dictionary<string, string>(settings) { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}" });
+
+    private static HostProcess Start(string project, IDictionary<string, string> settings)
     {
-        var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(SchedulerDll);
+        var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Repo.Root };
+        psi.ArgumentList.Add(BuiltDll(project));
         psi.Environment["DOTNET_ENVIRONMENT"] = "Production";
         psi.Environment["Logging__Console__FormatterName"] = "simple";
         psi.Environment["Logging__Console__FormatterOptions__SingleLine"] = "true";
@@ -36,7 +43,7 @@ public sealed partial class SchedulerProcess : IAsyncDisposable
         psi.Environment["Logging__LogLevel__RedLockNet"] = "Warning";
         psi.Environment["Logging__LogLevel__System.Net.Http"] = "Warning";
         foreach (var (key, value) in settings) psi.Environment[key.Replace(":", "__")] = value;
-        return new SchedulerProcess(Process.Start(psi)!);
+        return new HostProcess(Process.Start(psi)!);
     }
 
     /// <summary>Whether this process acquired the lock with this id (the value of the lock key in Redis).</summary>
@@ -67,15 +74,12 @@ public sealed partial class SchedulerProcess : IAsyncDisposable
         process.Dispose();
     }
 
-    /// <summary>src/Bot.Scheduler's build output for the configuration these tests were built in.</summary>
-    private static string SchedulerDll
+    /// <summary>src/&lt;project&gt;'s build output for the configuration these tests were built in.</summary>
+    private static string BuiltDll(string project)
     {
-        get
-        {
-            var configuration = ConfigurationPattern().Match(AppContext.BaseDirectory).Groups[1].Value;
-            var dll = Repo.PathOf(Path.Combine("src", "Bot.Scheduler", "bin", configuration, "net10.0", "Bot.Scheduler.dll"));
-            return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build src/Bot.Scheduler ({configuration}) first: {dll} is missing.");
-        }
+        var configuration = ConfigurationPattern().Match(AppContext.BaseDirectory).Groups[1].Value;
+        var dll = Repo.PathOf(Path.Combine("src", project, "bin", configuration, "net10.0", $"{project}.dll"));
+        return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build src/{project} ({configuration}) first: {dll} is missing.");
     }
 
     [GeneratedRegex(@"[/\\]bin[/\\]([^/\\]+)[/\\]")]
