@@ -11,10 +11,13 @@ namespace Bot.Testing;
 public static class DispatcherHosts
 {
     /// <param name="logging">Replaces the default (console at Warning), e.g. to capture every entry.</param>
-    public static IHost Build(IDictionary<string, string?> settings, Action<ILoggingBuilder>? logging = null)
+    /// <param name="time">The clock the dispatcher runs on (a FakeTimeProvider the test moves); the system clock by default.</param>
+    public static IHost Build(IDictionary<string, string?> settings, Action<ILoggingBuilder>? logging = null, TimeProvider? time = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.Configuration.AddInMemoryCollection(settings);
+        // Registered first, so the hosts' TryAdd of the system clock leaves it in place.
+        if (time is not null) builder.Services.AddSingleton(time);
         if (logging is null) builder.Logging.SetMinimumLevel(LogLevel.Warning);
         else logging(builder.Logging);
         return builder.BuildDispatcherReplica();

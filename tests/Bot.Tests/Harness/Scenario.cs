@@ -5,6 +5,7 @@ using Bot.Core.Announcements;
 using Bot.Core.Redis;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -25,9 +26,12 @@ public sealed class Scenario : IAsyncDisposable
 
     private readonly List<IHost> dispatchers = [];
     private readonly AppFactory app;
+    private readonly TimeProvider? time;
 
-    public Scenario(SharedRedis redis, IDictionary<string, string?>? settings = null)
+    /// <param name="time">The clock of every host of this scenario (a FakeTimeProvider the test moves); the system clock by default.</param>
+    public Scenario(SharedRedis redis, IDictionary<string, string?>? settings = null, TimeProvider? time = null)
     {
+        this.time = time;
         Redis = redis.Connection.GetDatabase().WithKeyPrefix(KeyPrefix);
         Settings = new Dictionary<string, string?>
         {
@@ -47,7 +51,7 @@ public sealed class Scenario : IAsyncDisposable
             ["Employers:other:ApiKey"] = OtherApiKey,
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) Settings[key] = value;
-        app = new AppFactory(Settings);
+        app = new AppFactory(Settings, time);
         Api = ClientFor(ApiKey);
     }
 
@@ -75,7 +79,7 @@ public sealed class Scenario : IAsyncDisposable
     /// <summary>Starts dispatcher hosts (as separate Bot.Scheduler replicas would run) with extra settings.</summary>
     public async Task<IHost[]> StartDispatchersAsync(int count, IDictionary<string, string?>? overrides = null)
     {
-        var hosts = Enumerable.Range(0, count).Select(_ => DispatcherHosts.Build(Merge(overrides))).ToArray();
+        var hosts = Enumerable.Range(0, count).Select(_ => DispatcherHosts.Build(Merge(overrides), time: time)).ToArray();
         dispatchers.AddRange(hosts);
         await Task.WhenAll(hosts.Select(h => h.StartAsync()));
         return hosts;
@@ -83,7 +87,7 @@ public sealed class Scenario : IAsyncDisposable
 
     public IHost BuildDispatcher(IDictionary<string, string?>? overrides = null)
     {
-        var host = DispatcherHosts.Build(Merge(overrides));
+        var host = DispatcherHosts.Build(Merge(overrides), time: time);
         dispatchers.Add(host);
         return host;
     }
@@ -148,13 +152,14 @@ public sealed class Scenario : IAsyncDisposable
         public long Settled => Sent + Delivered + Read + Failed + Unknown + Skipped;
     }
 
-    private sealed class AppFactory(IDictionary<string, string?> settings) : WebApplicationFactory<Program>
+    private sealed class AppFactory(IDictionary<string, string?> settings, TimeProvider? time) : WebApplicationFactory<Program>
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             builder.UseEnvironment("Testing");
             builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(settings));
             builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+            if (time is not null) builder.ConfigureTestServices(services => services.AddSingleton(time));
         }
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
@@ -183,17 +182,16 @@ public sealed class WhatsAppSenderTests : IDisposable
     }
 
     [Fact]
-    public async Task AnswerSlowerThanTimeoutIsUnknownAndReturnsNearTheDeadline()
+    public async Task AnswerSlowerThanTimeoutIsUnknown()
     {
         GraphAnswers(200, Accepted(WamId), delay: TimeSpan.FromSeconds(3));
         var sender = Sender(new Dictionary<string, string?> { ["WhatsApp:Timeout"] = "00:00:01" });
 
-        var stopwatch = Stopwatch.StartNew();
         var result = await sender.SendAsync(new TextMessage(Recipient, "hi"));
 
+        // The answer would have been accepted: only the client's timeout makes it unknown.
         Assert.Equal(SendOutcome.Unknown, result.Outcome);
         Assert.StartsWith("Timed out", result.Error);
-        Assert.InRange(stopwatch.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(2.5));
     }
 
     [Fact]
