@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using StackExchange.Redis;
 
@@ -9,11 +10,16 @@ public static class RedisHostingExtensions
 {
     public const string ConnectionStringName = "Redis";
 
-    /// <summary>One shared <see cref="IConnectionMultiplexer"/> for the process, from <c>ConnectionStrings:Redis</c>.</summary>
+    /// <summary>
+    /// One shared <see cref="IConnectionMultiplexer"/> for the process, from <c>ConnectionStrings:Redis</c>, and a
+    /// start-up check that this Redis is durable (see <see cref="RedisDurabilityCheck"/>).
+    /// </summary>
     public static IHostApplicationBuilder AddRedis(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<IConnectionMultiplexer>(sp =>
             ConnectionMultiplexer.Connect(ParseConnectionString(sp.GetRequiredService<IConfiguration>())));
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddHostedService<RedisDurabilityCheck>();
         return builder;
     }
 
