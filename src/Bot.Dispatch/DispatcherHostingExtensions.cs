@@ -25,6 +25,7 @@ public static class DispatcherHostingExtensions
         builder.Services.AddSingleton<DispatcherLock>();
         builder.Services.AddSingleton<FanOut>();
         builder.Services.AddHostedService<Dispatcher>();
+        builder.AddCreationRepair();
         return builder;
     }
 }

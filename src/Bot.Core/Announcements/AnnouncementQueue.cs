@@ -15,13 +15,25 @@ public sealed class AnnouncementQueue(IDatabase db, TimeProvider time)
     /// <summary>Published on the wake-up channel when an operator resumes a paused announcement: dispatchers end their pause.</summary>
     public const string ResumeMessage = "resume";
 
+    /// <summary>Queues an announcement (never moving one already queued) and clears its pending-creation mark.</summary>
     public async Task ScheduleAsync(string id, DateTimeOffset dueAt)
     {
-        // NX: a repeated schedule (an idempotent replay) never moves an announcement.
-        await db.SortedSetAddAsync(RedisKeys.Due, id, dueAt.ToUnixMs(), SortedSetWhen.NotExists);
+        await db.ScriptEvaluateAsync(LuaScripts.ScheduleAnnouncement, [RedisKeys.Due, RedisKeys.PendingCreations], [id, dueAt.ToUnixMs()]);
         // Wake dispatchers now rather than at their next poll; a lost message only costs one poll interval.
         if (dueAt <= time.GetUtcNow().AddSeconds(1)) await db.PublishAsync(RedisKeys.WakeUp, id);
     }
+
+    /// <summary>Marks an announcement as being created; <see cref="ScheduleAsync"/> clears the mark.</summary>
+    public Task MarkCreatingAsync(string id) =>
+        db.SortedSetAddAsync(RedisKeys.PendingCreations, id, time.GetUtcNow().ToUnixMs());
+
+    /// <summary>Up to <paramref name="max"/> announcements whose creation began before <paramref name="before"/> and never got queued.</summary>
+    public async Task<string[]> UnfinishedCreationsAsync(DateTimeOffset before, int max) =>
+        [.. (await db.SortedSetRangeByScoreAsync(RedisKeys.PendingCreations, stop: before.ToUnixMs(), take: max)).Select(v => (string)v!)];
+
+    /// <summary>Drops a pending-creation mark made at or before <paramref name="markedBy"/> (a newer one is a replay under way).</summary>
+    public Task ForgetCreationAsync(string id, DateTimeOffset markedBy) =>
+        db.ScriptEvaluateAsync(LuaScripts.ForgetCreation, [RedisKeys.PendingCreations], [id, markedBy.ToUnixMs()]);
 
     /// <summary>
     /// Atomically claims up to <paramref name="max"/> announcements for <paramref name="owner"/>: in-flight ones whose

@@ -18,17 +18,25 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueue queue, Tim
     /// Stores and schedules an announcement. With an idempotency key the id is derived from (employer, key), so
     /// a repeated request (double click, client or proxy retry) finds the first one instead of making another.
     /// </summary>
+    /// <remarks>
+    /// An announcement lives in three hash slots — its own (hash and targets), its employer's index and the queue —
+    /// and Redis Cluster has no transaction across slots, so each slot is written by one atomic step. The first
+    /// step marks the creation in the queue's slot; the last queues it and clears the mark in one script. A process
+    /// that dies in between leaves the mark, and <see cref="RepairCreationsAsync"/> finishes its work.
+    /// </remarks>
     public async Task<(CreateOutcome Outcome, string Id)> CreateAsync(NewAnnouncement request, string? idempotencyKey)
     {
         var id = idempotencyKey is null ? Guid.CreateVersion7().ToString("N") : DeriveId(request.EmployerId, idempotencyKey);
         var requestHash = Hash(request);
         var now = time.GetUtcNow();
         var sendAt = request.SendAt ?? now;
+        var marked = queue.MarkCreatingAsync(id);
         // Orders the employer's list; a replay wastes a number, which is harmless.
-        var sequence = await db.StringIncrementAsync(RedisKeys.AnnouncementSequence(request.EmployerId));
+        var sequence = db.StringIncrementAsync(RedisKeys.AnnouncementSequence(request.EmployerId));
+        await Task.WhenAll(marked, sequence);
         RedisValue[] fields =
         [
-            "sequence", sequence,
+            "sequence", sequence.Result,
             "employerId", request.EmployerId,
             "status", AnnouncementStatus.Scheduled,
             "sendAt", sendAt.ToUnixMs(),
@@ -42,23 +50,49 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueue queue, Tim
             [RedisKeys.Announcement(id), RedisKeys.Targets(id)],
             [requestHash, fields.Length / 2, .. fields, .. (request.EmployeeIds ?? []).Select(e => (RedisValue)e)]);
 
-        if (!existing.IsNull)
+        if (existing.IsNull)
         {
-            var stored = (RedisResult[])existing!;
-            if ((string?)stored[0] != requestHash) return (CreateOutcome.KeyReusedWithOtherRequest, id);
-            // The first request may have died between storing and scheduling; finishing its work here is harmless.
-            if ((string?)stored[1] == AnnouncementStatus.Scheduled) await IndexAndScheduleAsync(request.EmployerId, id);
-            return (CreateOutcome.Replayed, id);
+            await IndexAndScheduleAsync(request.EmployerId, id, sequence.Result, sendAt);
+            return (CreateOutcome.Created, id);
         }
-        await IndexAndScheduleAsync(request.EmployerId, id);
-        return (CreateOutcome.Created, id);
+        var stored = (RedisValue[])existing!;
+        // The first request may have died between storing and scheduling; finishing its work here is harmless.
+        // Once it is past scheduled it was queued, and this request's mark is all that is left to clear.
+        if (stored[1] == AnnouncementStatus.Scheduled)
+            await IndexAndScheduleAsync(request.EmployerId, id, (long)stored[2], Clock.FromUnixMs((long)stored[3]));
+        else await queue.ForgetCreationAsync(id, now);
+        return (stored[0] == requestHash ? CreateOutcome.Replayed : CreateOutcome.KeyReusedWithOtherRequest, id);
     }
 
-    private async Task IndexAndScheduleAsync(string employerId, string id)
+    /// <summary>
+    /// Finishes creations that were interrupted between storing and queueing: those marked before
+    /// <paramref name="olderThan"/> ago (younger ones may still be under way). Every step is idempotent, so every
+    /// replica may run this at once. Returns how many announcements it queued.
+    /// </summary>
+    public async Task<int> RepairCreationsAsync(TimeSpan olderThan, int max = 100)
     {
-        var stored = await db.HashGetAsync(RedisKeys.Announcement(id), ["sequence", "sendAt"]);
-        await db.SortedSetAddAsync(RedisKeys.Announcements(employerId), IndexMember((long)stored[0], id), 0);
-        await queue.ScheduleAsync(id, Clock.FromUnixMs((long)stored[1]));
+        var cutoff = time.GetUtcNow() - olderThan;
+        var queued = 0;
+        foreach (var id in await queue.UnfinishedCreationsAsync(cutoff, max))
+        {
+            var stored = await db.HashGetAsync(RedisKeys.Announcement(id), ["status", "employerId", "sequence", "sendAt"]);
+            if (stored[0] == AnnouncementStatus.Scheduled)
+            {
+                await IndexAndScheduleAsync((string)stored[1]!, id, (long)stored[2], Clock.FromUnixMs((long)stored[3]));
+                queued++;
+            }
+            // Never stored (its request failed before the announcement was written) or no longer scheduled (it was
+            // queued and claimed, or cancelled): nothing to finish.
+            else await queue.ForgetCreationAsync(id, cutoff);
+        }
+        return queued;
+    }
+
+    private async Task IndexAndScheduleAsync(string employerId, string id, long sequence, DateTimeOffset sendAt)
+    {
+        // Listed before queued: an announcement that is sent is always one its employer can find.
+        await db.SortedSetAddAsync(RedisKeys.Announcements(employerId), IndexMember(sequence, id), 0);
+        await queue.ScheduleAsync(id, sendAt);
     }
 
     public async Task<Announcement?> GetAsync(string employerId, string id)

@@ -21,6 +21,8 @@ public static class LuaScripts
     public static string SetAnnouncementStatus => Load("set-announcement-status.lua");
     public static string ReleaseDelivery => Load("release-delivery.lua");
     public static string EmployeeStatuses => Load("employee-statuses.lua");
+    public static string ScheduleAnnouncement => Load("schedule-announcement.lua");
+    public static string ForgetCreation => Load("forget-creation.lua");
 
     private static string Load(string name) => Cache.GetOrAdd(name, static n =>
     {

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using StackExchange.Redis;
 
@@ -10,8 +11,9 @@ public static class RedisHostingExtensions
     public const string ConnectionStringName = "Redis";
 
     /// <summary>
-    /// One shared <see cref="IConnectionMultiplexer"/> for the process, from <c>ConnectionStrings:Redis</c>, and the
-    /// <see cref="IDatabase"/> the stores use: the default one, under <c>Redis:KeyPrefix</c> when that is set.
+    /// One shared <see cref="IConnectionMultiplexer"/> for the process, from <c>ConnectionStrings:Redis</c>; the
+    /// <see cref="IDatabase"/> the stores use: the default one, under <c>Redis:KeyPrefix</c> when that is set; and a
+    /// start-up check that this Redis is durable (see <see cref="RedisDurabilityCheck"/>).
     /// </summary>
     public static IHostApplicationBuilder AddRedis(this IHostApplicationBuilder builder)
     {
@@ -19,6 +21,8 @@ public static class RedisHostingExtensions
             ConnectionMultiplexer.Connect(ParseConnectionString(sp.GetRequiredService<IConfiguration>())));
         builder.Services.AddSingleton(sp => new RedisKeyspace(sp.GetRequiredService<IConfiguration>()[RedisKeyspace.ConfigurationKey] ?? ""));
         builder.Services.AddSingleton(sp => sp.GetRequiredService<RedisKeyspace>().Database(sp.GetRequiredService<IConnectionMultiplexer>()));
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddHostedService<RedisDurabilityCheck>();
         return builder;
     }
 

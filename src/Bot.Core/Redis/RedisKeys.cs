@@ -17,6 +17,13 @@ public static class RedisKeys
     /// <summary>HASH: announcement id → the dispatcher holding its in-flight lease; only the owner renews or ends it.</summary>
     public static readonly RedisKey LeaseOwners = "announcements:{queue}:owners";
 
+    /// <summary>
+    /// ZSET: ids of announcements being created, score = when creation began (unix ms). Written before anything
+    /// else and cleared in the same step that queues the announcement, so an id left here for long marks a
+    /// creation whose process died half-way (Redis Cluster has no transaction across the slots it writes).
+    /// </summary>
+    public static readonly RedisKey PendingCreations = "announcements:{queue}:creating";
+
     /// <summary>Pub/sub channel a new "send now" announcement is announced on, so dispatchers wake at once.</summary>
     public static readonly RedisChannel WakeUp = RedisChannel.Literal("announcements:wakeup");
 

@@ -110,8 +110,11 @@ public static partial class AnnouncementValidation
         {
             if (request.EmployeeIds.Count == 0 || request.EmployeeIds.Count > MaxEmployeeIds)
                 errors["employeeIds"] = [$"employeeIds holds 1 to {MaxEmployeeIds} ids; leave it out to reach every employee."];
-            else if (request.EmployeeIds.FirstOrDefault(id => !Ids.IsValid(id)) is { } bad)
-                errors["employeeIds"] = [$"'{Truncate(bad)}' is not a valid employee id."];
+            // A null entry is named on its own: "not a valid employee id" or "unknown employee" would not say why.
+            else if (request.EmployeeIds.IndexOf(null!) is >= 0 and var nullAt)
+                errors["employeeIds"] = [$"employeeIds[{nullAt}] is null; every entry is an employee id (a string)."];
+            else if (request.EmployeeIds.FindIndex(id => !Ids.IsValid(id)) is >= 0 and var badAt)
+                errors["employeeIds"] = [$"employeeIds[{badAt}] '{Truncate(request.EmployeeIds[badAt])}' is not a valid employee id."];
             else employeeIds = [.. request.EmployeeIds.Distinct(StringComparer.Ordinal)];
         }
         return errors;

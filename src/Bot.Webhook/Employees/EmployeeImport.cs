@@ -35,6 +35,9 @@ public static class EmployeeImport
         }
         if (rows is null || rows.Count == 0) return Invalid("Send at least one row, as a JSON array or as text/csv.");
         if (rows.Count > MaxRows) return Invalid($"At most {MaxRows} rows per import.");
+        // Like a row of the wrong type ([1]), a null row means the body is not what the client meant to send.
+        if (rows.IndexOf(null!) is >= 0 and var nullAt)
+            return Invalid($"Row {nullAt + 1} is null; each row is an object {{employeeId, phone, name}}.");
 
         int created = 0, updated = 0, unchanged = 0;
         var rejected = new List<ImportRejection>();
