@@ -183,31 +183,23 @@ export function announcementDetailView() {
   stateFilter.addEventListener('change', reload);
   limitSelect.addEventListener('change', reload);
 
-  cancelButton.addEventListener('click', async () => {
-    cancelButton.disabled = true;
-    try {
-      await cancel(id);
-      say(message, 'Announcement cancelled; nobody will receive it.');
-    } catch (error) {
-      if (error.status !== 401) say(message, `Could not cancel: ${error.message}`, { error: true });
-    } finally {
-      cancelButton.disabled = false;
-    }
-    await refresh();
-  });
-
-  resumeButton.addEventListener('click', async () => {
-    resumeButton.disabled = true;
-    try {
-      await request('POST', `/api/announcements/${encodeURIComponent(id)}/resume`);
-      say(message, 'Announcement resumed.');
-    } catch (error) {
-      if (error.status !== 401) say(message, `Could not resume: ${error.message}`, { error: true });
-    } finally {
-      resumeButton.disabled = false;
-    }
-    await refresh();
-  });
+  /** A button that calls the API once per click, says how it went, and shows the announcement as it is now. */
+  function onClick(button, call, done, failed) {
+    button.addEventListener('click', async () => {
+      button.disabled = true;
+      try {
+        await call();
+        say(message, done);
+      } catch (error) {
+        if (error.status !== 401) say(message, `${failed}: ${error.message}`, { error: true });
+      } finally {
+        button.disabled = false;
+      }
+      await refresh();
+    });
+  }
+  onClick(cancelButton, () => cancel(id), 'Announcement cancelled; nobody will receive it.', 'Could not cancel');
+  onClick(resumeButton, () => request('POST', `/api/announcements/${encodeURIComponent(id)}/resume`), 'Announcement resumed.', 'Could not resume');
 
   return {
     title: 'Announcement',
