@@ -36,8 +36,8 @@ public static class StandaloneDispatcherExtensions
         builder.AddStandaloneDispatcher();
 
         // Read now because it decides which server to register; a bad value is reported by DispatcherOptions' validation.
-        var port = builder.Configuration.GetValue<int?>($"{DispatcherOptions.SectionName}:{nameof(DispatcherOptions.HealthPort)}") ?? 0;
-        if (port is > 0 and <= 65535)
+        if (int.TryParse(builder.Configuration[$"{DispatcherOptions.SectionName}:{nameof(DispatcherOptions.HealthPort)}"], out var port) &&
+            port is > 0 and <= 65535)
         {
             // Every interface, so the probe answers inside a container as well as on localhost.
             builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenAnyIP(port));

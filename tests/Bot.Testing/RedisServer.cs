@@ -99,6 +99,22 @@ public sealed class RedisServer : IAsyncLifetime
         await StopProcessAsync();
     }
 
+    /// <summary>
+    /// Kills a redis-server process without waiting, for a test process that is exiting: there is no time left for
+    /// async clean-up then, and a server left running would outlive the run. A container is reaped by Testcontainers.
+    /// </summary>
+    public void KillNow()
+    {
+        try
+        {
+            _process?.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already exited.
+        }
+    }
+
     /// <summary>Starts redis-server again on the same port with the same data directory.</summary>
     public async Task RestartAsync()
     {

@@ -29,7 +29,7 @@ public sealed class SharedRedis : IAsyncLifetime
             if (server is not null) return;
             server = await RedisServer.StartAsync();
             // xunit has no assembly fixture in v2; a redis-server process must not outlive the test run.
-            AppDomain.CurrentDomain.ProcessExit += (_, _) => server.DisposeAsync().GetAwaiter().GetResult();
+            AppDomain.CurrentDomain.ProcessExit += (_, _) => server.KillNow();
         }
         finally
         {

@@ -20,7 +20,7 @@ public sealed class SendErrorTests(SharedRedis redis) : IClassFixture<SharedRedi
         scenario.Stub.ForRecipient(throttled).InScenario("throttle").WillSetStateTo("retried")
             .RespondWith(WhatsAppStub.GraphError(429, 130429, "Rate limit hit").WithHeader("Retry-After", "1"));
         scenario.Stub.ForRecipient(undeliverable).RespondWith(WhatsAppStub.GraphError(400, 131026, "Message undeliverable"));
-        scenario.Stub.ForRecipient(slow).RespondWith(WhatsAppStub.AcceptedResponse(slow).WithDelay(TimeSpan.FromSeconds(4)));
+        scenario.Stub.ForRecipient(slow).RespondWith(WhatsAppStub.AcceptedResponse(slow).WithDelay(TimeSpan.FromSeconds(8)));
         scenario.Stub.ForRecipient(serverError).RespondWith(Response.Create().WithStatusCode(500));
         await scenario.StartDispatchersAsync(1);
 
@@ -31,7 +31,7 @@ public sealed class SendErrorTests(SharedRedis redis) : IClassFixture<SharedRedi
         Assert.Single(scenario.Stub.Accepted, s => s.To == throttled);
         Assert.Equal(1, scenario.Stub.CountTo(undeliverable));
         // WireMock logs the slow request only once its (delayed) answer is written, after the client gave up.
-        await Eventually.WaitAsync(() => Task.FromResult(scenario.Stub.CountTo(slow)), n => n > 0, TimeSpan.FromSeconds(5), "the slow send logged");
+        await Eventually.WaitAsync(() => Task.FromResult(scenario.Stub.CountTo(slow)), n => n > 0, TimeSpan.FromSeconds(10), "the slow send logged");
         Assert.Equal(1, scenario.Stub.CountTo(slow));
         Assert.Equal(1, scenario.Stub.CountTo(serverError));
         Assert.Equal(new Scenario.CountsView(6, 3, 0, 0, 1, 2, 0), done.Counts);

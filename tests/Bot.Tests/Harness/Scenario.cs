@@ -43,7 +43,8 @@ public sealed class Scenario : IAsyncDisposable
             ["WhatsApp:AppSecret"] = "test-app-secret",
             ["WhatsApp:VerifyToken"] = "test-verify-token",
             ["WhatsApp:MessagesPerSecond"] = "1000",
-            ["WhatsApp:Timeout"] = "00:00:02",
+            // Long enough that a busy machine (test classes run in parallel) does not turn a send into unknown.
+            ["WhatsApp:Timeout"] = "00:00:05",
             ["Dispatcher:Enabled"] = "false",
             ["Dispatcher:PollInterval"] = "00:00:00.100",
             ["Dispatcher:RetryBaseDelay"] = "00:00:00.050",

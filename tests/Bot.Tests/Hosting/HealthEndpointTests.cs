@@ -85,6 +85,7 @@ public sealed class HealthEndpointTests(SharedRedis redis) : IClassFixture<Share
         var host = DispatcherHosts.Build(new Dictionary<string, string?>
         {
             ["ConnectionStrings:Redis"] = redisConnection,
+            [RedisKeyspace.ConfigurationKey] = SharedRedis.NewKeyPrefix(),
             ["WhatsApp:BaseUrl"] = "http://127.0.0.1:9",
             ["WhatsApp:PhoneNumberId"] = WhatsAppStub.PhoneNumberId,
             ["WhatsApp:AccessToken"] = WhatsAppStub.AccessToken,

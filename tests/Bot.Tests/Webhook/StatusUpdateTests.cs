@@ -68,8 +68,8 @@ public sealed class StatusUpdateTests(SharedRedis redis) : IClassFixture<SharedR
     {
         await using var scenario = new Scenario(redis);
         var (employeeId, phone) = (await scenario.AddEmployeesAsync(1))[0];
-        // Accepted, but only after the client (2 s timeout) gave up: the outcome is unknown to the dispatcher.
-        scenario.Stub.ForRecipient(phone).RespondWith(WhatsAppStub.AcceptedResponse(phone).WithDelay(TimeSpan.FromSeconds(4)));
+        // Accepted, but only after the client (5 s timeout) gave up: the outcome is unknown to the dispatcher.
+        scenario.Stub.ForRecipient(phone).RespondWith(WhatsAppStub.AcceptedResponse(phone).WithDelay(TimeSpan.FromSeconds(8)));
         await scenario.StartDispatchersAsync(1);
         var id = await scenario.CreateAnnouncementAsync(new { message = "Did this arrive?" });
         var done = await scenario.WaitForStatusAsync(id, "completed", Timeout);
