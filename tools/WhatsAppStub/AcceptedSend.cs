@@ -40,7 +40,7 @@ internal sealed record CodeAnswer(Guid Guid, int StatusCode, IReadOnlyDictionary
 /// The accepted send, answered from code: the same JSON as the Handlebars template in send-message.json, with a
 /// wamid as long as Meta's (58 characters), so Redis measured against the stub holds production-sized records.
 /// </summary>
-internal static class AcceptedSend
+public static class AcceptedSend
 {
     // Per process, so wamids stay unique across restarts of the stub against the same Redis.
     private static readonly uint Salt = (uint)Random.Shared.Next();
@@ -49,7 +49,7 @@ internal static class AcceptedSend
     // '+' as is, not \u002B: the same bytes Meta sends.
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public static IResponseMessage Answer(IRequestMessage request, CodeAnswer answer)
+    internal static IResponseMessage Answer(IRequestMessage request, CodeAnswer answer)
     {
         var (to, _) = StubJson.ReadSend(request);
         if (string.IsNullOrEmpty(to))
@@ -58,6 +58,17 @@ internal static class AcceptedSend
                 """{"error":{"message":"(#100) The parameter to is required.","type":"OAuthException","code":100,"fbtrace_id":"AStubTrace100"}}""");
         }
 
+        return new ResponseMessage
+        {
+            StatusCode = answer.StatusCode,
+            Headers = answer.Headers.ToDictionary(h => h.Key, h => new WireMockList<string>(h.Value)),
+            BodyData = new BodyData { BodyAsString = Body(to, answer.MessageStatus), DetectedBodyType = BodyType.String },
+        };
+    }
+
+    /// <summary>Cloud API's answer to an accepted send to <paramref name="to"/>, with a fresh wamid.</summary>
+    public static string Body(string to, string messageStatus = "accepted")
+    {
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var json = new Utf8JsonWriter(buffer, WriterOptions))
         {
@@ -72,18 +83,13 @@ internal static class AcceptedSend
             json.WriteStartArray("messages");
             json.WriteStartObject();
             json.WriteString("id", MessageId(to));
-            json.WriteString("message_status", answer.MessageStatus);
+            json.WriteString("message_status", messageStatus);
             json.WriteEndObject();
             json.WriteEndArray();
             json.WriteEndObject();
         }
 
-        return new ResponseMessage
-        {
-            StatusCode = answer.StatusCode,
-            Headers = answer.Headers.ToDictionary(h => h.Key, h => new WireMockList<string>(h.Value)),
-            BodyData = new BodyData { BodyAsString = Encoding.UTF8.GetString(buffer.WrittenSpan), DetectedBodyType = BodyType.String },
-        };
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     private static string MessageId(string to)

@@ -17,10 +17,12 @@ internal static partial class StubJson
     public static bool IsMessagesPath(string path) => MessagesPath().IsMatch(path);
 
     /// <summary>The top-level <c>to</c> and <c>biz_opaque_callback_data</c> of a send; nulls when absent or not JSON.</summary>
-    public static (string? To, string? CallbackData) ReadSend(IRequestMessage request)
+    public static (string? To, string? CallbackData) ReadSend(IRequestMessage request) =>
+        ReadSend(request.BodyAsBytes ?? (request.Body is { } body ? Encoding.UTF8.GetBytes(body) : []));
+
+    public static (string? To, string? CallbackData) ReadSend(ReadOnlySpan<byte> bytes)
     {
-        var bytes = request.BodyAsBytes ?? (request.Body is { } body ? Encoding.UTF8.GetBytes(body) : null);
-        if (bytes is null || bytes.Length == 0) return (null, null);
+        if (bytes.Length == 0) return (null, null);
         string? to = null, callback = null;
         try
         {

@@ -1,6 +1,8 @@
 using System.Collections.Specialized;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using WireMock.Logging;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
@@ -35,7 +37,7 @@ public sealed record WhatsAppStubOptions
 /// bench. Behaviour lives in the JSON mappings so testers change it without code; a mapping whose <c>Data.answer</c> is
 /// <c>"code"</c> keeps its request matching, status, headers and delay from the file and has its body built by
 /// <see cref="AcceptedSend"/> instead of the Handlebars template (which serves about 25 requests/s). Code-defined
-/// routes: <c>GET /stub/received</c>, per-recipient counts kept as requests are logged.
+/// route: <c>GET /stub/received</c>, per-recipient counts kept as sends arrive.
 /// </summary>
 public sealed class WhatsAppStubServer : IDisposable
 {
@@ -46,34 +48,36 @@ public sealed class WhatsAppStubServer : IDisposable
     public const string ReceivedPath = "/stub/received";
     public const int DefaultMaxRequestLogCount = 1_000;
 
-    private WhatsAppStubServer(WireMockServer server) => Server = server;
+    private WhatsAppStubServer()
+    {
+    }
 
-    public WireMockServer Server { get; }
+    public WireMockServer Server { get; private set; } = null!;
 
     public string Url => Server.Url!;
 
-    /// <summary>What <c>GET /stub/received</c> answers: sends counted as they are logged.</summary>
+    /// <summary>What <c>GET /stub/received</c> answers: sends counted as they are answered.</summary>
     public ReceivedCounts Received { get; } = new();
 
-    /// <summary>Every send request, as it is logged (after its answer was written); for the bench's clocks.</summary>
-    public event Action<LoggedSend>? SendLogged;
+    /// <summary>Every send request, as its answer starts; for the bench's clocks.</summary>
+    public event Action<SeenSend>? SendAnswered;
 
     public static WhatsAppStubServer Start(WhatsAppStubOptions options)
     {
-        if (options.MaxRequestLogCount is <= 0)
-            throw new ArgumentOutOfRangeException(nameof(options), "MaxRequestLogCount must be positive: the counts are taken from the log");
         var port = options.Port;
-        var server = WireMockServer.Start(new WireMockServerSettings
+        var stub = new WhatsAppStubServer();
+        var server = stub.Server = WireMockServer.Start(new WireMockServerSettings
         {
             Urls = port == 0 ? null : [options.BindAllInterfaces ? $"http://0.0.0.0:{port}" : $"http://127.0.0.1:{port}"],
             Port = port == 0 ? null : port,
             StartAdminInterface = true,
             ReadStaticMappings = false,
             MaxRequestLogCount = options.MaxRequestLogCount,
+            // Counts are taken here, as each send arrives (not from the request log, which drops entries under load).
+            PreWireMockMiddlewareInit = app => ((IApplicationBuilder)app).Use(stub.CountAsync),
             // One console line per request would drown a 1,000-message demo; GET /__admin/requests has the recent ones.
             Logger = new WireMockNullLogger(),
         });
-        var stub = new WhatsAppStubServer(server);
         try
         {
             server.LogEntriesChanged += stub.OnLogChanged;
@@ -126,29 +130,40 @@ public sealed class WhatsAppStubServer : IDisposable
 
     private void OnLogChanged(object? sender, NotifyCollectionChangedEventArgs change)
     {
-        // Raised under the log's lock, one request at a time. Entries dropped by MaxRequestLogCount stay counted;
-        // DELETE /__admin/requests (a Reset) starts the counts again, as the log-based summary used to.
-        if (change.Action == NotifyCollectionChangedAction.Reset)
-        {
-            Received.Reset();
-            return;
-        }
+        // DELETE /__admin/requests starts the counts again, as when they were computed from the log.
+        if (change.Action == NotifyCollectionChangedAction.Reset) Received.Reset();
+    }
 
-        if (change.Action != NotifyCollectionChangedAction.Add || change.NewItems is null) return;
-        foreach (var entry in change.NewItems.OfType<ILogEntry>())
+    private Task CountAsync(HttpContext context, RequestDelegate next)
+    {
+        var request = context.Request;
+        if (!HttpMethods.IsPost(request.Method) || !StubJson.IsMessagesPath(request.Path.Value ?? "")) return next(context);
+        return CountSendAsync(context, next);
+    }
+
+    private async Task CountSendAsync(HttpContext context, RequestDelegate next)
+    {
+        var arrived = DateTime.UtcNow.Ticks;
+        // Buffered so WireMock reads the same body after us.
+        context.Request.EnableBuffering();
+        using var body = new MemoryStream();
+        await context.Request.Body.CopyToAsync(body, context.RequestAborted);
+        context.Request.Body.Position = 0;
+        var (to, callback) = StubJson.ReadSend(body.GetBuffer().AsSpan(0, (int)body.Length));
+        // Counted just before the answer's first byte leaves, so a client that got its answer finds it counted.
+        context.Response.OnStarting(() =>
         {
-            var request = entry.RequestMessage;
-            if (request.Method != "POST" || !StubJson.IsMessagesPath(request.Path)) continue;
-            var (to, callback) = StubJson.ReadSend(request);
-            var status = entry.ResponseMessage.StatusCode is int code ? code : int.TryParse(entry.ResponseMessage.StatusCode?.ToString(), out var parsed) ? parsed : 0;
+            var status = context.Response.StatusCode;
             Received.Add(to, status == 200);
-            SendLogged?.Invoke(new LoggedSend(to, callback, status, request.DateTime.Ticks));
-        }
+            SendAnswered?.Invoke(new SeenSend(to, callback, status, arrived));
+            return Task.CompletedTask;
+        });
+        await next(context);
     }
 }
 
-/// <summary>A send as logged: recipient, biz_opaque_callback_data, HTTP status answered, arrival (UTC ticks).</summary>
-public sealed record LoggedSend(string? To, string? CallbackData, int Status, long ArrivedAtTicks);
+/// <summary>A send as answered: recipient, biz_opaque_callback_data, HTTP status answered, arrival (UTC ticks).</summary>
+public sealed record SeenSend(string? To, string? CallbackData, int Status, long ArrivedAtTicks);
 
 /// <summary>Counts of send requests, kept as they arrive, so <c>GET /stub/received</c> never walks a request log.</summary>
 public sealed class ReceivedCounts
