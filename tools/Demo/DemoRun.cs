@@ -73,7 +73,7 @@ public sealed class DemoRun(DemoSettings settings)
         HttpClient api, HttpClient stub, string id, int acceptedBefore, TimeSpan timeout)
     {
         var deadline = Stopwatch.StartNew();
-        var printed = TimeSpan.MinValue;
+        TimeSpan? printed = null;
         DateTimeOffset? first = null, last = null;
         var seen = 0;
         while (true)
@@ -83,7 +83,7 @@ public sealed class DemoRun(DemoSettings settings)
             if (count > 0 && first is null) first = now;
             if (count > seen) (seen, last) = (count, now);
 
-            if (deadline.Elapsed - printed >= TimeSpan.FromSeconds(1))
+            if (printed is null || deadline.Elapsed - printed >= TimeSpan.FromSeconds(1))
             {
                 printed = deadline.Elapsed;
                 using var response = await api.GetAsync($"/api/announcements/{id}");
