@@ -18,7 +18,7 @@ for arg in "$@"; do
     --demo) mode=demo ;;
     --smoke) mode=smoke ;;
     --faults) faults=(--faults) ;;
-    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $arg (try --help)" >&2; exit 2 ;;
   esac
 done
