@@ -51,7 +51,7 @@ public static class AcceptedSend
 
     internal static IResponseMessage Answer(IRequestMessage request, CodeAnswer answer)
     {
-        var (to, _) = StubJson.ReadSend(request);
+        var to = StubJson.ReadTo(request);
         if (string.IsNullOrEmpty(to))
         {
             return StubResponses.Json(400,

@@ -16,14 +16,13 @@ internal static partial class StubJson
 
     public static bool IsMessagesPath(string path) => MessagesPath().IsMatch(path);
 
-    /// <summary>The top-level <c>to</c> and <c>biz_opaque_callback_data</c> of a send; nulls when absent or not JSON.</summary>
-    public static (string? To, string? CallbackData) ReadSend(IRequestMessage request) =>
-        ReadSend(request.BodyAsBytes ?? (request.Body is { } body ? Encoding.UTF8.GetBytes(body) : []));
+    /// <summary>The top-level <c>to</c> of a send; null when absent or not JSON.</summary>
+    public static string? ReadTo(IRequestMessage request) =>
+        ReadTo(request.BodyAsBytes ?? (request.Body is { } body ? Encoding.UTF8.GetBytes(body) : []));
 
-    public static (string? To, string? CallbackData) ReadSend(ReadOnlySpan<byte> bytes)
+    public static string? ReadTo(ReadOnlySpan<byte> bytes)
     {
-        if (bytes.Length == 0) return (null, null);
-        string? to = null, callback = null;
+        if (bytes.Length == 0) return null;
         try
         {
             var json = new Utf8JsonReader(bytes);
@@ -31,11 +30,9 @@ internal static partial class StubJson
             {
                 if (json.TokenType != JsonTokenType.PropertyName || json.CurrentDepth != 1) continue;
                 var isTo = json.ValueTextEquals("to"u8);
-                var isCallback = !isTo && json.ValueTextEquals("biz_opaque_callback_data"u8);
                 json.Read();
-                if (isTo && json.TokenType == JsonTokenType.String) to = json.GetString();
-                else if (isCallback && json.TokenType == JsonTokenType.String) callback = json.GetString();
-                else json.TrySkip();
+                if (isTo && json.TokenType == JsonTokenType.String) return json.GetString();
+                json.TrySkip();
             }
         }
         catch (JsonException)
@@ -43,6 +40,6 @@ internal static partial class StubJson
             // A body that is not JSON: counted under "(none)", like a send without a recipient.
         }
 
-        return (to, callback);
+        return null;
     }
 }

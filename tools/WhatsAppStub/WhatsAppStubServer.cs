@@ -1,6 +1,7 @@
+using System.Buffers;
 using System.Collections.Specialized;
+using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using WireMock.Logging;
@@ -58,9 +59,6 @@ public sealed class WhatsAppStubServer : IDisposable
 
     /// <summary>What <c>GET /stub/received</c> answers: sends counted as they are answered.</summary>
     public ReceivedCounts Received { get; } = new();
-
-    /// <summary>Every send request, as its answer starts; for the bench's clocks.</summary>
-    public event Action<SeenSend>? SendAnswered;
 
     public static WhatsAppStubServer Start(WhatsAppStubOptions options)
     {
@@ -143,27 +141,21 @@ public sealed class WhatsAppStubServer : IDisposable
 
     private async Task CountSendAsync(HttpContext context, RequestDelegate next)
     {
-        var arrived = DateTime.UtcNow.Ticks;
         // Buffered so WireMock reads the same body after us.
         context.Request.EnableBuffering();
         using var body = new MemoryStream();
         await context.Request.Body.CopyToAsync(body, context.RequestAborted);
         context.Request.Body.Position = 0;
-        var (to, callback) = StubJson.ReadSend(body.GetBuffer().AsSpan(0, (int)body.Length));
+        var to = StubJson.ReadTo(body.GetBuffer().AsSpan(0, (int)body.Length));
         // Counted just before the answer's first byte leaves, so a client that got its answer finds it counted.
         context.Response.OnStarting(() =>
         {
-            var status = context.Response.StatusCode;
-            Received.Add(to, status == 200);
-            SendAnswered?.Invoke(new SeenSend(to, callback, status, arrived));
+            Received.Add(to, context.Response.StatusCode == 200);
             return Task.CompletedTask;
         });
         await next(context);
     }
 }
-
-/// <summary>A send as answered: recipient, biz_opaque_callback_data, HTTP status answered, arrival (UTC ticks).</summary>
-public sealed record SeenSend(string? To, string? CallbackData, int Status, long ArrivedAtTicks);
 
 /// <summary>Counts of send requests, kept as they arrive, so <c>GET /stub/received</c> never walks a request log.</summary>
 public sealed class ReceivedCounts
@@ -233,15 +225,21 @@ public sealed class ReceivedCounts
         }
 
         Array.Sort(counts, (a, b) => string.CompareOrdinal(a.Key, b.Key));
-        var body = new JsonObject
+        var buffer = new ArrayBufferWriter<byte>(64 + counts.Length * 24);
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = StubJson.Options.Encoder }))
         {
-            ["requests"] = total,
-            ["accepted"] = counts.Sum(kv => kv.Value),
-            ["rejected"] = failed,
-            ["recipients"] = counts.Length,
-            ["maxPerRecipient"] = counts.Length == 0 ? 0 : counts.Max(kv => kv.Value),
-            ["byRecipient"] = new JsonObject(counts.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
-        };
-        return body.ToJsonString(StubJson.Options);
+            json.WriteStartObject();
+            json.WriteNumber("requests", total);
+            json.WriteNumber("accepted", counts.Sum(kv => kv.Value));
+            json.WriteNumber("rejected", failed);
+            json.WriteNumber("recipients", counts.Length);
+            json.WriteNumber("maxPerRecipient", counts.Length == 0 ? 0 : counts.Max(kv => kv.Value));
+            json.WriteStartObject("byRecipient");
+            foreach (var (to, count) in counts) json.WriteNumber(to, count);
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 }
