@@ -14,7 +14,6 @@ public sealed record BenchOptions(bool Quick, string Output, IReadOnlySet<int> S
     public int WebhookBatches => Quick ? 5 : 300;
     public int WebhookBatchSize => 100;
     public int WebhookConcurrency => 16;
-    public TimeSpan StubClosedLoop => Quick ? TimeSpan.FromSeconds(2) : TimeSpan.FromSeconds(10);
     public TimeSpan StubPaced => Quick ? TimeSpan.FromSeconds(2) : TimeSpan.FromSeconds(10);
     public int StubSends => Quick ? 5_000 : 100_000;
 
