@@ -181,7 +181,7 @@ cat <<EOF
   Employer API   $api/api   (header  X-Api-Key: $api_key)
   Health         $api/health/live   $api/health/ready
   Dispatchers    http://localhost:$health_port/health/ready   http://localhost:$((health_port + 1))/health/ready
-  WhatsApp stub  $stub/stub/received   (every request: $stub/__admin/requests)
+  WhatsApp stub  $stub/stub/received   (the last 1,000 requests: $stub/__admin/requests)
   Logs           .data/logs/
 
   Try:  curl -H 'X-Api-Key: $api_key' $api/api/announcements
