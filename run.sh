@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # One command from clone to announcements flowing:
 #   ./run.sh            build; start Redis (AOF), the WhatsApp stub, the webhook/API host and two dispatchers; Ctrl-C stops all
-#   ./run.sh --demo     ... then register 1,000 employees, schedule an announcement a few seconds ahead, show progress,
-#                       and print the stub's count of messages per recipient (all exactly 1); then stop
+#   ./run.sh --demo     ... then tools/Demo registers 1,000 employees, schedules an announcement 5 s ahead, shows progress,
+#                       the send rate seen at the stub and the messages per recipient (all exactly 1); then stop
 #   ./run.sh --smoke    like --demo with 5 employees; exit 0 on success, non-zero otherwise (used by .ci/run)
 #   ./run.sh --faults   also switch on the stub's fault mappings (429 + Retry-After, 131026, slow answers)
-# Ports can be moved with REDIS_PORT, STUB_PORT, WEBHOOK_PORT, DISPATCHER_HEALTH_PORT (first of two) env vars.
+# Ports can be moved with REDIS_PORT, STUB_PORT, WEBHOOK_PORT, DISPATCHER_HEALTH_PORT (first of two) env vars;
+# settings pass through as env vars, e.g. WhatsApp__MessagesPerSecond=1000 ./run.sh --demo (default cap: 80/s).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 root=$(pwd)
@@ -107,6 +108,17 @@ redis_answers() {
   fi
 }
 
+# redis_config NAME: the value CONFIG GET NAME answers on the port (empty or an error text when refused).
+redis_config() {
+  if command -v redis-cli >/dev/null 2>&1; then
+    redis-cli -p "$redis_port" config get "$1" 2>/dev/null | sed -n 2p
+  else
+    # RESP reply: *2, $len, NAME, $len, VALUE: the fifth line is the value.
+    (exec 3<>"/dev/tcp/127.0.0.1/$redis_port" && printf '*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$%d\r\n%s\r\n' "${#1}" "$1" >&3 &&
+      for _ in 1 2 3 4 5; do read -r -t 2 line <&3 || break; value=${line%$'\r'}; done && printf '%s' "$value") 2>/dev/null
+  fi
+}
+
 # --- prerequisites -------------------------------------------------------------------------------------------------
 command -v dotnet >/dev/null 2>&1 || fail "dotnet not found: install the .NET 10 SDK (https://dot.net)"
 command -v curl >/dev/null 2>&1 || fail "curl not found: apt-get install -y curl"
@@ -116,7 +128,7 @@ for port in "$stub_port" "$webhook_port" "$health_port" "$((health_port + 1))"; 
 done
 
 say "Building ($config)"
-for project in src/Bot.Webhook/Bot.Webhook.csproj src/Bot.Scheduler/Bot.Scheduler.csproj tools/WhatsAppStub/WhatsAppStub.csproj; do
+for project in src/Bot.Webhook/Bot.Webhook.csproj src/Bot.Scheduler/Bot.Scheduler.csproj tools/WhatsAppStub/WhatsAppStub.csproj tools/Demo/Demo.csproj; do
   dotnet build "$project" -c "$config" -nologo -v q </dev/null >"$log_dir/build.log" 2>&1 \
     || { tail -n 30 "$log_dir/build.log" >&2; fail "build of $project failed (log: $log_dir/build.log)"; }
 done
@@ -124,7 +136,10 @@ bin() { echo "$root/$1/bin/$config/net10.0"; }
 
 # --- Redis ---------------------------------------------------------------------------------------------------------
 if redis_answers; then
-  say "Using the Redis already answering on localhost:$redis_port"
+  # The exactly-once promise rests on Redis keeping what it acknowledged: never use a Redis without AOF unnoticed.
+  appendonly=$(redis_config appendonly)
+  [ "$appendonly" = yes ] || fail "the Redis on localhost:$redis_port has appendonly ${appendonly:-unknown (CONFIG GET refused)}: acknowledged sends could be lost on a restart; enable AOF there (redis-cli -p $redis_port config set appendonly yes), stop it, or set REDIS_PORT to a free port and run.sh starts its own"
+  say "Using the Redis already answering on localhost:$redis_port (appendonly yes, appendfsync $(redis_config appendfsync))"
 else
   command -v redis-server >/dev/null 2>&1 \
     || fail "nothing answers on localhost:$redis_port and redis-server is not installed: apt-get install -y redis-server (macOS: brew install redis)"
@@ -146,6 +161,8 @@ common_env=(
   "WhatsApp__BaseUrl=$stub"
   "WhatsApp__PhoneNumberId=$phone_number_id"
   "WhatsApp__AccessToken=$access_token"
+  # Development logs four lines per HttpClient call: at 1,000 sends/s that is the dispatcher's main work.
+  "Logging__LogLevel__System.Net.Http.HttpClient=Warning"
 )
 
 say "Starting the webhook/API host on $api"
@@ -166,7 +183,7 @@ cat <<EOF
   Employer API   $api/api   (header  X-Api-Key: $api_key)
   Health         $api/health/live   $api/health/ready
   Dispatchers    http://localhost:$health_port/health/ready   http://localhost:$((health_port + 1))/health/ready
-  WhatsApp stub  $stub/stub/received   (every request: $stub/__admin/requests)
+  WhatsApp stub  $stub/stub/received   (the last 1,000 requests: $stub/__admin/requests)
   Logs           .data/logs/
 
   Try:  curl -H 'X-Api-Key: $api_key' $api/api/announcements
@@ -184,70 +201,9 @@ if [ "$mode" = run ]; then
   done
 fi
 
-# --- demo / smoke --------------------------------------------------------------------------------------------------
+# --- demo / smoke: tools/Demo drives the API and reads the stub's counts (JSON, as JSON) ----------------------------
 employees=1000
 [ "$mode" = smoke ] && employees=5
-json_field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\).*/\1/p" | head -n 1; }
-
-say "Registering $employees employees (POST /api/employees/import)"
-csv="employeeId,phone,name"
-ids=""
-for i in $(seq 1 "$employees"); do
-  csv+=$'\n'"$(printf 'e%05d,+1650555%04d,Employee %d' "$i" "$i" "$i")"
-  ids+="$(printf '"e%05d"' "$i"),"
-done
-curl -fsS -X POST "$api/api/employees/import" -H "X-Api-Key: $api_key" -H 'Content-Type: text/csv' \
-  --data-binary "$csv" -o /dev/null || fail "employee import failed"
-
-send_at=$(date -u -d '+5 seconds' +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || date -u -v+5S +%Y-%m-%dT%H:%M:%SZ)
-say "Scheduling an announcement to those $employees employees at $send_at"
-# The explicit list keeps employees registered by earlier runs out of this count.
-body="{\"message\":\"Hello from ./run.sh --$mode\",\"sendAt\":\"$send_at\",\"employeeIds\":[${ids%,}]}"
-created=$(curl -fsS -X POST "$api/api/announcements" -H "X-Api-Key: $api_key" -H 'Content-Type: application/json' --data "$body") \
-  || fail "POST /api/announcements failed"
-id=$(json_field id <<<"$created")
-[ -n "$id" ] || fail "no id in $created"
-echo "  announcement $id"
-
-timeout_s=$((employees / 10 + 60))
-deadline=$((SECONDS + timeout_s))
-status=""
-while :; do
-  view=$(curl -fsS "$api/api/announcements/$id" -H "X-Api-Key: $api_key") || fail "GET /api/announcements/$id failed"
-  status=$(json_field status <<<"$view")
-  printf '  %s  status=%-11s targeted=%-5s sent=%-5s delivered=%-5s failed=%-5s unknown=%s\n' "$(date +%T)" "$status" \
-    "$(json_field targeted <<<"$view")" "$(json_field sent <<<"$view")" "$(json_field delivered <<<"$view")" \
-    "$(json_field failed <<<"$view")" "$(json_field unknown <<<"$view")"
-  [ "$status" = completed ] && break
-  [ "$SECONDS" -lt "$deadline" ] || fail "announcement $id not completed within ${timeout_s}s (status: $status)"
-  sleep 1
-done
-
-say "Messages per recipient at the stub ($stub/stub/received)"
-received=$(curl -fsS "$stub/stub/received") || fail "GET /stub/received failed"
-printf '%s\n' "$received" >"$data_dir/received.json"
-# One "+1650555xxxx": N pair per line, then a histogram: how many recipients got 1 message, 2, ...
-per_recipient=$(grep -o '"+[0-9]*":[0-9]*' <<<"$received" | tr -d '"' | sed 's/:/ /')
-if [ "$employees" -le 20 ]; then
-  sed 's/^/  /' <<<"$per_recipient"
-else
-  head -n 5 <<<"$per_recipient" | sed 's/^/  /'
-  echo "  ... (all $(wc -l <<<"$per_recipient") in .data/received.json)"
-fi
-awk '{ n[$2]++ } END { for (c in n) printf "  %d recipient(s) got %d message(s)\n", n[c], c }' <<<"$per_recipient"
-
-declare -A got
-while read -r phone count; do [ -n "$phone" ] && got[$phone]=$count; done <<<"$per_recipient"
-missing=0
-duplicated=0
-for i in $(seq 1 "$employees"); do
-  count=${got[$(printf '+1650555%04d' "$i")]:-0}
-  if [ "$count" -eq 0 ]; then missing=$((missing + 1)); elif [ "$count" -ne 1 ]; then duplicated=$((duplicated + 1)); fi
-done
-if [ "$missing" -eq 0 ] && [ "$duplicated" -eq 0 ]; then
-  say "OK: each of the $employees employees got exactly 1 message"
-elif [ ${#faults[@]} -gt 0 ]; then
-  say "With --faults: $missing employee(s) got no message (e.g. 131026 for numbers ending in 026), $duplicated more than one"
-else
-  fail "$missing employee(s) got no message and $duplicated got more than one"
-fi
+demo_args=(--api "$api" --api-key "$api_key" --stub "$stub" --employees "$employees" --received-file "$data_dir/received.json")
+[ ${#faults[@]} -gt 0 ] && demo_args+=(--faults)
+dotnet "$(bin tools/Demo)/Demo.dll" "${demo_args[@]}" </dev/null || fail "the $mode client (tools/Demo) failed; logs in .data/logs/"

@@ -14,6 +14,9 @@ public sealed record BenchOptions(bool Quick, string Output, IReadOnlySet<int> S
     public int WebhookBatches => Quick ? 5 : 300;
     public int WebhookBatchSize => 100;
     public int WebhookConcurrency => 16;
+    public int WebhookMessagePosts => Quick ? 2 : 10;
+    public TimeSpan StubPaced => Quick ? TimeSpan.FromSeconds(2) : TimeSpan.FromSeconds(10);
+    public int StubSends => Quick ? 5_000 : 100_000;
 
     public bool Runs(int scenario) => Scenarios.Contains(scenario);
 
@@ -22,7 +25,7 @@ public sealed record BenchOptions(bool Quick, string Output, IReadOnlySet<int> S
         var quick = false;
         var withAof = true;
         var output = "artifacts/bench/results.json";
-        IReadOnlySet<int> scenarios = new HashSet<int> { 1, 2, 3, 4, 5, 6, 7 };
+        IReadOnlySet<int> scenarios = new HashSet<int> { 1, 2, 3, 4, 5, 6, 7, 8 };
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -40,7 +43,7 @@ public sealed record BenchOptions(bool Quick, string Output, IReadOnlySet<int> S
                     var picked = new HashSet<int>();
                     foreach (var part in args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                     {
-                        if (!int.TryParse(part, out var n) || n is < 1 or > 7) return null;
+                        if (!int.TryParse(part, out var n) || n is < 1 or > 8) return null;
                         picked.Add(n);
                     }
                     scenarios = picked;

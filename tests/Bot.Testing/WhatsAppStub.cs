@@ -1,40 +1,39 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using WireMock;
+using Bot.Tools.WhatsAppStub;
 using WireMock.Matchers;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
 using WireMock.Server;
-using WireMock.Types;
-using WireMock.Util;
 
 namespace Bot.Testing;
 
 /// <summary>A send seen by the stub: who it went to, what it said, and the callback data it carried.</summary>
 public sealed record ObservedSend(string To, string? Text, string? TemplateName, string? CallbackData, JsonNode Body);
 
-/// <summary>WireMock.Net standing in for the WhatsApp Cloud API's messages endpoint.</summary>
+/// <summary>
+/// The shipped WhatsApp stub (tools/WhatsAppStub: the same server class and JSON mappings run.sh and compose start) on a
+/// free loopback port, keeping every request so tests can read them. Tests add their own mappings on top; any
+/// priority below the shipped accept's 100 wins over it.
+/// </summary>
 public sealed class WhatsAppStub : IDisposable
 {
-    public const string PhoneNumberId = "106540352242922";
+    public const string PhoneNumberId = WhatsAppStubServer.PhoneNumberId;
     public const string AccessToken = "EAAG-test-token";
-    public const string MessagesPath = "/v23.0/" + PhoneNumberId + "/messages";
+    public const string MessagesPath = WhatsAppStubServer.MessagesPath;
 
-    private int messageCounter;
-
-    public WhatsAppStub()
+    private readonly WhatsAppStubServer stub = WhatsAppStubServer.Start(new WhatsAppStubOptions
     {
-        Server = WireMockServer.Start();
-        // Lowest priority: specific fault mappings added by a test win over this default.
-        Server.Given(Request.Create().WithPath(MessagesPath).UsingPost())
-            .AtPriority(100)
-            .RespondWith(Response.Create().WithCallback(Accept));
-    }
+        MappingsFolder = Path.Combine(AppContext.BaseDirectory, "mappings"),
+        MaxRequestLogCount = null,
+    });
 
-    public WireMockServer Server { get; }
+    public WireMockServer Server => stub.Server;
 
-    public string Url => Server.Url!;
+    public string Url => stub.Url;
+
+    /// <summary>Counts per recipient, as <c>GET /stub/received</c> reports them.</summary>
+    public ReceivedCounts Received => stub.Received;
 
     /// <summary>Every POST to the messages endpoint, whatever was answered.</summary>
     public IReadOnlyList<ObservedSend> Sends =>
@@ -67,27 +66,9 @@ public sealed class WhatsAppStub : IDisposable
         Response.Create().WithStatusCode(status).WithHeader("Content-Type", "application/json")
             .WithBodyAsJson(new { error = new { message = $"(#{code}) {message}", type = "OAuthException", code, fbtrace_id = "AbCdEf" } });
 
+    /// <summary>The stub's own accepted answer (fresh wamid), e.g. to add a delay for one recipient.</summary>
     public static IResponseBuilder AcceptedResponse(string to) =>
-        Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json")
-            .WithBodyAsJson(new { messaging_product = "whatsapp", contacts = new[] { new { input = to, wa_id = to.TrimStart('+') } }, messages = new[] { new { id = $"wamid.fixed{Guid.NewGuid():N}", message_status = "accepted" } } });
-
-    private ResponseMessage Accept(IRequestMessage request)
-    {
-        var to = JsonNode.Parse(request.Body!)?["to"]?.GetValue<string>() ?? "";
-        var id = $"wamid.HBgL{Interlocked.Increment(ref messageCounter):D8}{Guid.NewGuid():N}";
-        var body = JsonSerializer.Serialize(new
-        {
-            messaging_product = "whatsapp",
-            contacts = new[] { new { input = to, wa_id = to.TrimStart('+') } },
-            messages = new[] { new { id, message_status = "accepted" } },
-        });
-        return new ResponseMessage
-        {
-            StatusCode = 200,
-            Headers = new Dictionary<string, WireMockList<string>> { ["Content-Type"] = new("application/json") },
-            BodyData = new BodyData { BodyAsString = body, DetectedBodyType = BodyType.String },
-        };
-    }
+        Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody(_ => AcceptedSend.Body(to));
 
     private static ObservedSend Parse(string body)
     {
@@ -100,5 +81,5 @@ public sealed class WhatsAppStub : IDisposable
             json);
     }
 
-    public void Dispose() => Server.Stop();
+    public void Dispose() => stub.Dispose();
 }

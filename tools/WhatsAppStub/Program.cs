@@ -16,17 +16,24 @@ internal static class StubProgram
             return 2;
         }
 
-        var server = WhatsAppStubServer.Start(settings.Port, settings.MappingsFolder, settings.Faults);
+        var server = WhatsAppStubServer.Start(new WhatsAppStubOptions
+        {
+            Port = settings.Port,
+            MappingsFolder = settings.MappingsFolder,
+            Faults = settings.Faults,
+            BindAllInterfaces = true,
+        });
         var baseUrl = $"http://localhost:{settings.Port}";
         Console.WriteLine($"WhatsApp stub listening on {baseUrl} (faults {(settings.Faults ? "on" : "off")})");
         foreach (var file in WhatsAppStubServer.MappingFiles(settings.MappingsFolder, settings.Faults))
         {
-            Console.WriteLine($"  mapping {Path.GetRelativePath(settings.MappingsFolder, file)}");
+            var answer = WhatsAppStubServer.AnsweredByCode(file) ? "  (body from code: Data.answer = code)" : "";
+            Console.WriteLine($"  mapping {Path.GetRelativePath(settings.MappingsFolder, file)}{answer}");
         }
 
         Console.WriteLine($"  sends:    POST {baseUrl}/v23.0/{{phoneNumberId}}/messages");
         Console.WriteLine($"  received: GET  {baseUrl}{WhatsAppStubServer.ReceivedPath}");
-        Console.WriteLine($"  requests: GET  {baseUrl}/__admin/requests   (reset: DELETE {baseUrl}/__admin/requests)");
+        Console.WriteLine($"  requests: GET  {baseUrl}/__admin/requests   (the last {WhatsAppStubServer.DefaultMaxRequestLogCount:N0}; reset: DELETE {baseUrl}/__admin/requests)");
 
         // Ctrl-C locally, SIGTERM from docker stop / run.sh: both end the process cleanly.
         var stopped = new TaskCompletionSource();
@@ -39,7 +46,7 @@ internal static class StubProgram
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         await stopped.Task;
-        server.Stop();
+        server.Dispose();
         Console.WriteLine("WhatsApp stub stopped");
         return 0;
     }

@@ -63,6 +63,45 @@ public sealed class ChildProcess : IAsyncDisposable
         return child;
     }
 
+    /// <summary>
+    /// The built tools/WhatsAppStub as run.sh starts it, listening on <paramref name="url"/>'s port; ready once
+    /// <c>/stub/received</c> answers. BENCH_STUB_DLL runs another build of it (e.g. the one before a change).
+    /// </summary>
+    public static async Task<ChildProcess> StartStubAsync(string url)
+    {
+        var dll = Environment.GetEnvironmentVariable("BENCH_STUB_DLL") is { Length: > 0 } other ? other : Built("StubAssembly");
+        var psi = new ProcessStartInfo("dotnet") { ArgumentList = { dll, "--port", new Uri(url).Port.ToString(CultureInfo.InvariantCulture) }, WorkingDirectory = Path.GetDirectoryName(dll)! };
+        var child = Start(psi, "whatsapp-stub", stopsOnStdin: false);
+        child.Description = dll;
+        using var probe = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            if (child.HasExited) throw new InvalidOperationException($"the stub exited:\n{child.Tail()}");
+            try
+            {
+                using var health = await probe.GetAsync("/stub/received");
+                if (health.IsSuccessStatusCode) break;
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+            }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the stub did not answer within 30 s:\n{child.Tail()}");
+            await Task.Delay(100);
+        }
+        child.ready.TrySetResult();
+        return child;
+    }
+
+    /// <summary>What was started, for the report.</summary>
+    public string Description { get; private set; } = "";
+
+    private static string Built(string key)
+    {
+        var dll = typeof(ChildProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().First(a => a.Key == key).Value!;
+        return File.Exists(dll) ? dll : throw new FileNotFoundException($"not built: {dll}", dll);
+    }
+
     private static ChildProcess Start(ProcessStartInfo psi, string name, bool stopsOnStdin)
     {
         psi.RedirectStandardInput = true;

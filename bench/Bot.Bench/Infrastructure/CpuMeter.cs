@@ -55,7 +55,8 @@ public static class CpuMeter
         }
     }
 
-    private static long ProcessTicks(int pid)
+    /// <summary>CPU time (user + system) of a process so far, in clock ticks (1/100 s).</summary>
+    public static long ProcessTicks(int pid)
     {
         try
         {

@@ -4,6 +4,7 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Bot.Tools.WhatsAppStub;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -15,22 +16,19 @@ using Microsoft.Extensions.Logging;
 namespace Bot.Bench.Infrastructure;
 
 /// <summary>
-/// A fast local WhatsApp Cloud API: <c>POST /{version}/{phoneNumberId}/messages</c> answers 200 with a fresh wamid,
-/// like Meta does, and records when each send arrived and for whom. Counting sends per <c>to</c> is how the bench
-/// detects a duplicate: every scenario sends each phone at most one message. WireMock is too slow to sit in the
-/// measured path; this does almost nothing per request.
+/// The shipped stub's accepted send (<see cref="AcceptedSend"/>: same JSON, same 58-character wamids) on bare Kestrel,
+/// recording when each send arrived and for whom. Counting sends per <c>to</c> is how the bench detects a duplicate:
+/// every scenario sends each phone at most one message. Why not the stub itself: WireMock's request pipeline costs
+/// about 1 ms of CPU per request (scenario 8 measures it), so on 2 cores it would cap a fan-out near 1,000/s and the
+/// bench would measure the stub; this stand-in costs a few microseconds.
 /// </summary>
 public sealed class WhatsAppStandIn : IAsyncDisposable
 {
-    public const string PhoneNumberId = "100200300";
-    public const string AccessToken = "bench-access-token";
-
     private readonly WebApplication app;
     private ConcurrentDictionary<string, int> perRecipient = new();
     private ConcurrentDictionary<string, long> firstByAnnouncement = new();
     private long[] arrivals = new long[1024];
     private int count;
-    private long nextMessageId;
 
     private WhatsAppStandIn(WebApplication app) => this.app = app;
 
@@ -102,21 +100,9 @@ public sealed class WhatsAppStandIn : IAsyncDisposable
             firstByAnnouncement.AddOrUpdate(announcementId, now, (_, t) => Math.Min(t, now));
         }
 
-        var id = Interlocked.Increment(ref nextMessageId);
         context.Response.StatusCode = 200;
         context.Response.ContentType = "application/json";
-        var body = $$"""{"messaging_product":"whatsapp","contacts":[{"input":"{{to}}","wa_id":"{{to.TrimStart('+')}}"}],"messages":[{"id":"{{MessageId(to, id)}}","message_status":"accepted"}]}""";
-        await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(body));
-    }
-
-    /// <summary>
-    /// A wamid as long as Meta's (58 characters: "wamid." + base64 of the recipient and a message key), so the delivery
-    /// records and the wamid index measured in Redis are the size they will be in production.
-    /// </summary>
-    private static string MessageId(string to, long id)
-    {
-        var raw = Encoding.ASCII.GetBytes($"{to.TrimStart('+'),-15}{id:X8}{id * 2654435761L:X16}");
-        return "wamid.HBgL" + Convert.ToBase64String(raw)[..48];
+        await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(AcceptedSend.Body(to)));
     }
 
     private static (string? To, string? Callback) Parse(ReadOnlySequence<byte> body)

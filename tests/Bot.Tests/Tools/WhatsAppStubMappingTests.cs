@@ -6,17 +6,17 @@ using Bot.Tools.WhatsAppStub;
 using Bot.WhatsAppClient;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using WireMock.Server;
 
 namespace Bot.Tests.Tools;
 
 /// <summary>The shipped stub (tools/WhatsAppStub) started from its JSON mapping files, as run.sh and compose start it.</summary>
 public sealed class WhatsAppStubMappingTests : IDisposable
 {
-    private const string PhoneNumberId = "106540352242922";
+    private const string PhoneNumberId = WhatsAppStubServer.PhoneNumberId;
     private static readonly string Mappings = Path.Combine(AppContext.BaseDirectory, "mappings");
 
-    private readonly List<WireMockServer> servers = [];
+    private readonly List<WhatsAppStubServer> servers = [];
+    private readonly List<string> folders = [];
 
     [Fact]
     public async Task SendIsAcceptedWithAFreshWamidAndTheRecipientEchoed()
@@ -34,6 +34,93 @@ public sealed class WhatsAppStubMappingTests : IDisposable
         Assert.NotEqual(firstId, secondId);
         Assert.Equal("+16505550001", first.Body["contacts"]![0]!["input"]!.GetValue<string>());
         Assert.Equal("16505550001", first.Body["contacts"]![0]!["wa_id"]!.GetValue<string>());
+        Assert.Equal("accepted", first.Body["messages"]![0]!["message_status"]!.GetValue<string>());
+        // As long as Meta's, so Redis measured against the stub holds production-sized delivery records.
+        Assert.Equal(58, firstId.Length);
+    }
+
+    [Fact]
+    public async Task TheAcceptMappingFileSetsTheCodeAnswersFields()
+    {
+        var folder = CopyOfMappings(json =>
+        {
+            json["Data"]!["messageStatus"] = "held_for_quality_assessment";
+            json["Response"]!["StatusCode"] = 201;
+        });
+        using var client = ClientFor(Start(faults: false, folder));
+
+        var result = await SendAsync(client, "+16505550005");
+
+        Assert.True(WhatsAppStubServer.AnsweredByCode(Path.Combine(folder, "send-message.json")));
+        Assert.Equal(HttpStatusCode.Created, result.Status);
+        Assert.Equal("held_for_quality_assessment", result.Body!["messages"]![0]!["message_status"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task WithoutDataAnswerCodeTheMappingsHandlebarsTemplateAnswersTheSameShape()
+    {
+        var folder = CopyOfMappings(json => json["Data"]!.AsObject().Remove("answer"));
+        using var client = ClientFor(Start(faults: false, folder));
+
+        var result = await SendAsync(client, "+16505550006");
+
+        Assert.False(WhatsAppStubServer.AnsweredByCode(Path.Combine(folder, "send-message.json")));
+        Assert.Equal(HttpStatusCode.OK, result.Status);
+        Assert.Equal("+16505550006", result.Body!["contacts"]![0]!["input"]!.GetValue<string>());
+        Assert.Equal("16505550006", result.Body["contacts"]![0]!["wa_id"]!.GetValue<string>());
+        Assert.StartsWith("wamid.", result.Body["messages"]![0]!["id"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task TheRequestLogIsCappedWhileTheReceivedCountsKeepEverySend()
+    {
+        var server = WhatsAppStubServer.Start(new WhatsAppStubOptions { MappingsFolder = Mappings, MaxRequestLogCount = 5 });
+        servers.Add(server);
+        using var client = ClientFor(server);
+
+        for (var i = 0; i < 20; i++) await SendAsync(client, $"+165055510{i:D2}");
+        client.DefaultRequestHeaders.Authorization = null;
+        await SendAsync(client, "+16505551099");
+
+        var requests = await client.GetFromJsonAsync<JsonArray>("/__admin/requests");
+        var summary = await client.GetFromJsonAsync<JsonObject>(WhatsAppStubServer.ReceivedPath);
+        Assert.True(requests!.Count <= 5, $"{requests.Count} requests logged");
+        Assert.Equal(21, summary!["requests"]!.GetValue<int>());
+        Assert.Equal(20, summary["accepted"]!.GetValue<int>());
+        Assert.Equal(1, summary["rejected"]!.GetValue<int>());
+        Assert.Equal(20, summary["recipients"]!.GetValue<int>());
+        Assert.Equal(1, summary["maxPerRecipient"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task TheTestsFakeIsTheShippedStubWithItsMappings()
+    {
+        using var fake = new Bot.Testing.WhatsAppStub();
+        using var client = new HttpClient { BaseAddress = new Uri(fake.Url) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Bot.Testing.WhatsAppStub.AccessToken);
+
+        var result = await SendAsync(client, "+16505550009");
+
+        Assert.Equal(HttpStatusCode.OK, result.Status);
+        Assert.Equal(WhatsAppStubServer.PhoneNumberId, Bot.Testing.WhatsAppStub.PhoneNumberId);
+        Assert.Contains(fake.Server.Mappings, m => m.Title?.StartsWith("Cloud API: accept a message", StringComparison.Ordinal) == true);
+        Assert.Equal(1, fake.Received.AcceptedFor("+16505550009"));
+        Assert.Single(fake.Accepted, s => s.To == "+16505550009");
+    }
+
+    [Fact]
+    public async Task ClearingTheRequestLogStartsTheCountsAgain()
+    {
+        using var client = ClientFor(Start(faults: false));
+        await SendAsync(client, "+16505550007");
+
+        using var cleared = await client.DeleteAsync("/__admin/requests");
+        await SendAsync(client, "+16505550008");
+
+        var summary = await client.GetFromJsonAsync<JsonObject>(WhatsAppStubServer.ReceivedPath);
+        Assert.Equal(HttpStatusCode.OK, cleared.StatusCode);
+        Assert.Equal(1, summary!["accepted"]!.GetValue<int>());
+        Assert.Null(summary["byRecipient"]!["+16505550007"]);
     }
 
     [Fact]
@@ -114,17 +201,31 @@ public sealed class WhatsAppStubMappingTests : IDisposable
 
     public void Dispose()
     {
-        foreach (var server in servers) server.Stop();
+        foreach (var server in servers) server.Dispose();
+        foreach (var folder in folders) Directory.Delete(folder, recursive: true);
     }
 
-    private WireMockServer Start(bool faults)
+    private WhatsAppStubServer Start(bool faults, string? mappings = null)
     {
-        var server = WhatsAppStubServer.Start(port: 0, Mappings, faults);
+        var server = WhatsAppStubServer.Start(new WhatsAppStubOptions { MappingsFolder = mappings ?? Mappings, Faults = faults });
         servers.Add(server);
         return server;
     }
 
-    private static HttpClient ClientFor(WireMockServer server)
+    /// <summary>The shipped mappings in a folder of their own, send-message.json changed by <paramref name="edit"/>, as a tester would.</summary>
+    private string CopyOfMappings(Action<JsonNode> edit)
+    {
+        var folder = Directory.CreateTempSubdirectory("stub-mappings-").FullName;
+        folders.Add(folder);
+        foreach (var file in Directory.GetFiles(Mappings, "*.json")) File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
+        var accept = Path.Combine(folder, "send-message.json");
+        var json = JsonNode.Parse(File.ReadAllText(accept))!;
+        edit(json);
+        File.WriteAllText(accept, json.ToJsonString());
+        return folder;
+    }
+
+    private static HttpClient ClientFor(WhatsAppStubServer server)
     {
         var client = new HttpClient { BaseAddress = new Uri(server.Url!) };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "stub-token");

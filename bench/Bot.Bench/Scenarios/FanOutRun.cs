@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using System.Globalization;
+using Bot.Bench.Infrastructure;
+using Bot.Core.Redis;
+
+namespace Bot.Bench.Scenarios;
+
+/// <summary>One announcement to every employee, timed from creation to completed; what scenarios 1, 1b, 1c and 2 share.</summary>
+public static class FanOutRun
+{
+    public sealed record Run(
+        string AnnouncementId, int Employees, TimeSpan Elapsed, double SendRate, double FirstSendMs, long MemoryDelta, long KeysDelta,
+        double DeliveryKeyBytes, double MessageIndexKeyBytes, long PeakRss, long Allocated, int Gen0, int Gen1, int Gen2,
+        long ClientOperations, double ServerCommands, Dictionary<string, long> CommandCalls, SendLog Log);
+
+
+    /// <summary>Seeds <paramref name="employees"/>, starts the dispatchers, warms them up, then times one announcement to everyone.</summary>
+    public static async Task<Run> RunAsync(BenchWorld world, ScenarioResult result, RedisProcess server, int employees, int dispatchers, bool noRateCap)
+    {
+        await server.ResetAsync();
+        await BenchWorld.SeedEmployeesAsync(server, employees);
+        world.WhatsApp.Reset(employees);
+        result.Settings["employees"] = employees.ToString(CultureInfo.InvariantCulture);
+        result.Settings["dispatchers"] = $"{dispatchers} (processes of Bot.Bench --role dispatcher, Bot.Scheduler's wiring; RedLock on)";
+        result.Settings["rate cap"] = noRateCap ? "none (limiter replaced)" : $"WhatsApp:MessagesPerSecond={world.Options.RateCap}";
+        result.Settings["redis"] = server.Description;
+
+        var processes = await world.StartDispatchersAsync(server, dispatchers, noRateCap ? null : world.Options.RateCap);
+        try
+        {
+            await world.WarmUpAsync(server, processes.Length);
+            world.WhatsApp.Reset(employees);
+            var before = await Task.WhenAll(processes.Select(p => p.StatsAsync()));
+            var memoryBefore = await server.UsedMemoryAsync();
+            var keysBefore = await server.Server.DatabaseSizeAsync();
+            await server.Server.ExecuteAsync("CONFIG", "RESETSTAT");
+
+            var created = DateTime.UtcNow.Ticks;
+            var clock = Stopwatch.StartNew();
+            var id = await BenchWorld.CreateAnnouncementAsync(server, sendAt: null, employeeIds: null);
+            var polls = await world.WaitForCompletionAsync(server, id, employees, TimeSpan.FromSeconds(60 + employees / 500.0));
+            var elapsed = clock.Elapsed;
+
+            var calls = await server.CommandCallsAsync();
+            var after = await Task.WhenAll(processes.Select(p => p.StatsAsync()));
+            var memoryAfter = await server.UsedMemoryAsync();
+            var keysAfter = await server.Server.DatabaseSizeAsync();
+            var peakRss = processes.Max(p => p.PeakRss());
+            var log = world.WhatsApp.Snapshot();
+            var counts = await BenchWorld.Stores(server).Announcements.CountsAsync(id);
+
+            BenchWorld.CheckExactlyOnce(result, log, employees, counts);
+            // Our own polling and bookkeeping are not the product's traffic.
+            calls["hget"] = calls.GetValueOrDefault("hget") - polls;
+            foreach (var own in calls.Keys.Where(k => k is "info" or "ping" or "echo" or "dbsize" || k.StartsWith("config|", StringComparison.Ordinal) ||
+                         k.StartsWith("client|", StringComparison.Ordinal) || k.StartsWith("cluster|", StringComparison.Ordinal)).ToList())
+                calls.Remove(own);
+
+            var stamps = await server.Db.HashGetAsync(RedisKeys.Announcement(id), ["createdAt", "startedAt", "completedAt"]);
+            if (!stamps[1].IsNull)
+                result.Add("create → claimed (startedAt − createdAt)", (long)stamps[1] - (long)stamps[0], "ms");
+            var (deliveryBytes, indexBytes) = await SampleKeySizesAsync(server, id, employees);
+            return new Run(id, employees, elapsed,
+                log.Total > 1 ? (log.Total - 1) / TimeSpan.FromTicks(log.Arrivals[^1] - log.Arrivals[0]).TotalSeconds : 0,
+                log.Total > 0 ? TimeSpan.FromTicks(log.Arrivals[0] - created).TotalMilliseconds : double.NaN,
+                memoryAfter - memoryBefore, keysAfter - keysBefore, deliveryBytes, indexBytes, peakRss,
+                after.Zip(before).Sum(p => p.First.AllocatedBytes - p.Second.AllocatedBytes),
+                after.Zip(before).Sum(p => p.First.Gen0 - p.Second.Gen0),
+                after.Zip(before).Sum(p => p.First.Gen1 - p.Second.Gen1),
+                after.Zip(before).Sum(p => p.First.Gen2 - p.Second.Gen2),
+                // Minus the 'stats' round itself: nothing, the counters are read locally.
+                after.Zip(before).Sum(p => p.First.RedisOperations - p.Second.RedisOperations),
+                calls.Values.Sum(), calls, log);
+        }
+        finally
+        {
+            await Task.WhenAll(processes.Select(p => p.DisposeAsync().AsTask()));
+        }
+    }
+
+    /// <summary>Average MEMORY USAGE of sampled delivery keys and of the wamid index keys next to them.</summary>
+    private static async Task<(double Delivery, double Index)> SampleKeySizesAsync(RedisProcess server, string announcementId, int employees)
+    {
+        var random = new Random(7);
+        var deliveries = BenchWorld.Stores(server).Deliveries;
+        long deliveryTotal = 0, indexTotal = 0;
+        int samples = Math.Min(200, employees), indexed = 0;
+        for (var s = 0; s < samples; s++)
+        {
+            var employee = BenchWorld.EmployeeId(random.Next(employees));
+            deliveryTotal += (long)await server.Db.ExecuteAsync("MEMORY", "USAGE", RedisKeys.Delivery(announcementId, employee).ToString(), "SAMPLES", "0");
+            if ((await deliveries.GetAsync(announcementId, employee))?.MessageId is { } messageId)
+            {
+                var usage = await server.Db.ExecuteAsync("MEMORY", "USAGE", RedisKeys.MessageDelivery(messageId).ToString(), "SAMPLES", "0");
+                if (!usage.IsNull)
+                {
+                    indexTotal += (long)usage;
+                    indexed++;
+                }
+            }
+        }
+        return ((double)deliveryTotal / samples, indexed == 0 ? 0 : (double)indexTotal / indexed);
+    }
+}
