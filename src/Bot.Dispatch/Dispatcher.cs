@@ -95,7 +95,7 @@ public sealed partial class Dispatcher(
                     var now = time.GetUtcNow();
                     var ids = await queue.ClaimAsync(Owner, options.LeaseDuration, takeOverAll ? DateTimeOffset.MaxValue : now, room);
                     takeOverAll = false;
-                    foreach (var id in ids) running.TryAdd(id, RunFanOutAsync(id, held, stoppingToken));
+                    foreach (var id in ids.Where(id => !running.ContainsKey(id))) running[id] = RunFanOutAsync(id, held, stoppingToken);
                     if (ids.Length == room) continue;
                 }
                 await WaitForWorkAsync(running.Count, stoppingToken);
