@@ -75,6 +75,12 @@ public sealed class MetricsTests(SharedRedis redis) : IClassFixture<SharedRedis>
         var afterWebhook = await Scrape.WaitAsync(prometheus, "/metrics", s => s.Delta(before, WebhookEvents, ("type", "message")) >= 1);
         Assert.Equal(4, afterWebhook.Delta(before, WebhookEvents, ("type", "status"), ("status", "delivered")));
         Assert.Equal(1, afterWebhook.Delta(before, WebhookEvents, ("type", "message")));
+        // The employee's message got its reply through the outbox; the inbox and outbox gauges are exported.
+        var afterReply = await Scrape.WaitAsync(prometheus, "/metrics", s => s.Delta(before, "webhook_replies_total", ("outcome", "sent")) >= 1);
+        Assert.Equal(1, afterReply.Delta(before, "webhook_replies_total", ("outcome", "sent")));
+        Assert.Contains(afterReply.Samples, s => s.Name == "webhook_inbox_length");
+        Assert.Contains(afterReply.Samples, s => s.Name == "webhook_inbox_oldest_age_seconds");
+        Assert.Contains(afterReply.Samples, s => s.Name == "webhook_outbox_length");
         // ASP.NET Core's and the runtime's meters are exported too.
         Assert.Contains(afterWebhook.Samples, s => s.Name == "http_server_request_duration_seconds_count");
         Assert.Contains(afterWebhook.Samples, s => s.Name.StartsWith("dotnet_", StringComparison.Ordinal));
