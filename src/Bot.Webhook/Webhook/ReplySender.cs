@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Bot.Dispatch;
 using Bot.Webhook.Observability;
@@ -9,8 +10,9 @@ namespace Bot.Webhook.Webhook;
 
 /// <summary>
 /// Sends the outbox's replies, <see cref="WebhookOptions.ReplyConcurrency"/> at a time, each through the sender's
-/// rate limiter (replies count against the number's cap like announcements do). A reply WhatsApp provably did not
-/// accept is retried with back-off; an unknown outcome is recorded, never re-sent.
+/// rate limiter (replies count against the number's cap like announcements do). Replies to one person go one after
+/// another in outbox order ("stopped" before "started" for STOP then START). A reply WhatsApp provably did not accept
+/// is retried with back-off; an unknown outcome is recorded, never re-sent.
 /// </summary>
 public sealed partial class ReplySender(
     ReplyOutbox outbox,
@@ -21,15 +23,46 @@ public sealed partial class ReplySender(
     TimeProvider time,
     ILogger<ReplySender> logger) : BackgroundService
 {
+    /// <summary>The last reply handed out per recipient, until it is settled: the next one to them waits for it.</summary>
+    private readonly ConcurrentDictionary<string, Task> lastTo = new();
+
+    /// <summary>A reply to send once <paramref name="Previous"/> (the one before it to the same person) is settled.</summary>
+    private sealed record Queued(Reply Reply, Task Previous, TaskCompletionSource Settled);
+
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
         if (!settings.ProcessInbox) return Task.CompletedTask;
         // Replies already taken from the outbox are finished on shutdown (their records say 'sending'); the
-        // enumeration stops handing out new ones.
-        return Parallel.ForEachAsync(Pending(settings, stoppingToken),
+        // enumeration stops handing out new ones. Entries are handed out in order, so the reply a worker waits for
+        // is always with another worker already: no worker waits on one nobody has.
+        return Parallel.ForEachAsync(InOrderPerRecipient(settings, stoppingToken),
             new ParallelOptions { MaxDegreeOfParallelism = settings.ReplyConcurrency },
-            async (entry, _) => await SendAsync(ReplyOutbox.Parse(entry), settings));
+            async (queued, _) =>
+            {
+                try
+                {
+                    await queued.Previous;
+                    await SendAsync(queued.Reply, settings);
+                }
+                finally
+                {
+                    queued.Settled.SetResult();
+                    lastTo.TryRemove(KeyValuePair.Create(queued.Reply.To, queued.Settled.Task));
+                }
+            });
+    }
+
+    private async IAsyncEnumerable<Queued> InOrderPerRecipient(WebhookOptions settings, [EnumeratorCancellation] CancellationToken stoppingToken)
+    {
+        await foreach (var entry in Pending(settings, stoppingToken))
+        {
+            var reply = ReplyOutbox.Parse(entry);
+            var settled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var previous = lastTo.TryGetValue(reply.To, out var last) ? last : Task.CompletedTask;
+            lastTo[reply.To] = settled.Task;
+            yield return new Queued(reply, previous, settled);
+        }
     }
 
     private async IAsyncEnumerable<StreamEntry> Pending(WebhookOptions settings, [EnumeratorCancellation] CancellationToken stoppingToken)

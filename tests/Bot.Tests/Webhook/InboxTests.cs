@@ -43,6 +43,22 @@ public sealed class InboxTests(SharedRedis redis) : IClassFixture<SharedRedis>
     }
 
     [Fact]
+    public async Task RepliesToOnePersonGoOutInTheOrderOfTheirMessagesEvenWhenWhatsAppIsSlow()
+    {
+        await using var scenario = new Scenario(redis);
+        var (employeeId, phone) = (await scenario.AddEmployeesAsync(1))[0];
+        scenario.Stub.Server.Given(Request.Create().WithPath(WhatsAppStub.MessagesPath).UsingPost()).AtPriority(50)
+            .RespondWith(WhatsAppStub.AcceptedResponse(phone).WithDelay(TimeSpan.FromMilliseconds(300)));
+
+        await scenario.DeliverAsync(Meta.InboundTexts([(phone, "STOP", Meta.NewMessageId()), (phone, "START", Meta.NewMessageId()), (phone, "help", Meta.NewMessageId())]));
+
+        // Each reply leaves only once the one before it to the same person was answered, so WhatsApp sees them in order.
+        var replies = await scenario.WaitForSendsToAsync(phone, 3);
+        Assert.Equal([BotConversation.StoppedText, BotConversation.StartedText, BotConversation.HelpText], replies.Select(r => r.Text));
+        Assert.Equal("active", (await scenario.GetEmployeeAsync(employeeId)).Status);
+    }
+
+    [Fact]
     public async Task APostAcceptedByAHostThatDiesBeforeProcessingIsAppliedByAnotherHost()
     {
         await using var scenario = new Scenario(redis, NoWorkers);
