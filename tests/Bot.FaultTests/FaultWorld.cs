@@ -36,7 +36,8 @@ public sealed class FaultWorld : IAsyncDisposable
             ["WhatsApp:PhoneNumberId"] = WhatsAppStub.PhoneNumberId,
             ["WhatsApp:AccessToken"] = WhatsAppStub.AccessToken,
             ["WhatsApp:MessagesPerSecond"] = "1000",
-            ["WhatsApp:Timeout"] = "00:00:02",
+            // The stub answers at once: a send that times out here was starved of CPU, not slow at WhatsApp.
+            ["WhatsApp:Timeout"] = "00:00:10",
             ["Dispatcher:PollInterval"] = "00:00:00.200",
             ["Dispatcher:LockExpiry"] = "00:00:03",
             ["Dispatcher:RetryBaseDelay"] = "00:00:00.100",
