@@ -39,8 +39,9 @@ public sealed class MetricsTests(SharedRedis redis) : IClassFixture<SharedRedis>
     [Fact]
     public async Task EmbeddedDispatcherSendsReRunsAndWebhookEventsMoveTheCountersOnTheWebhookHost()
     {
-        await using var scenario = new Scenario(redis);
-        await using var app = new WebhookHost(new Dictionary<string, string?>(scenario.Settings) { ["Dispatcher:Enabled"] = "true" });
+        await using var scenario = new Scenario(redis, new Dictionary<string, string?> { ["Webhook:ProcessInbox"] = "false" });
+        // Only this host works off the inbox (not the scenario's own), so the replies it sends are counted here.
+        await using var app = new WebhookHost(new Dictionary<string, string?>(scenario.Settings) { ["Dispatcher:Enabled"] = "true", ["Webhook:ProcessInbox"] = "true" });
         using var prometheus = app.ClientFor(apiKey: null);
         var before = await Scrape.GetAsync(prometheus, "/metrics");
         var employees = await scenario.AddEmployeesAsync(4);
