@@ -1,6 +1,7 @@
 using Bot.Core.Announcements;
 using Bot.Core.Deliveries;
 using Bot.Core.Employees;
+using Bot.Core.Messaging;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -17,6 +18,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<AnnouncementStore>();
         services.TryAddSingleton<DeliveryStore>();
         services.TryAddSingleton<JoinCodeStore>();
+        services.TryAddSingleton<MessagingLimit>();
         return services;
     }
 }

@@ -90,7 +90,7 @@ public sealed partial class Dispatcher(
             {
                 foreach (var done in running.Where(r => r.Value.IsCompleted).Select(r => r.Key).ToList()) running.Remove(done);
                 var room = options.MaxParallelAnnouncements - running.Count;
-                if (room > 0 && !pause.IsPaused)
+                if (room > 0)
                 {
                     var now = time.GetUtcNow();
                     var ids = await queue.ClaimAsync(Owner, options.LeaseDuration, takeOverAll ? DateTimeOffset.MaxValue : now, room);
@@ -98,6 +98,7 @@ public sealed partial class Dispatcher(
                     foreach (var id in ids.Where(id => !running.ContainsKey(id))) running[id] = RunFanOutAsync(id, held, stoppingToken);
                     if (ids.Length == room) continue;
                 }
+                await fanOut.ResendOutsideWindowAsync(Owner, stoppingToken);
                 await WaitForWorkAsync(running.Count, stoppingToken);
             }
         }
@@ -131,8 +132,7 @@ public sealed partial class Dispatcher(
     {
         var now = time.GetUtcNow();
         var wait = options.PollInterval;
-        if (pause.IsPaused) wait = Min(wait, pause.PausedUntil - now);
-        else if (running < options.MaxParallelAnnouncements)
+        if (running < options.MaxParallelAnnouncements)
         {
             foreach (var next in new[] { await queue.NextDueAsync(), await queue.NextLeaseExpiryAsync() })
             {

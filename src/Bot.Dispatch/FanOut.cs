@@ -4,6 +4,7 @@ using Bot.Core;
 using Bot.Core.Announcements;
 using Bot.Core.Deliveries;
 using Bot.Core.Employees;
+using Bot.Core.Messaging;
 using Bot.WhatsAppClient;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -22,7 +23,9 @@ public sealed partial class FanOut(
     EmployeeStore employees,
     DeliveryStore deliveries,
     IWhatsAppSender whatsApp,
+    SenderDirectory senders,
     SendRateLimiter rateLimiter,
+    MessagingLimit messagingLimit,
     DispatchPause pause,
     DispatcherMetrics metrics,
     IOptions<DispatcherOptions> options,
@@ -43,7 +46,7 @@ public sealed partial class FanOut(
         // A claim of an earlier pass (this process's included) is never mistaken for one of this pass.
         var owner = $"{dispatcher}#{Interlocked.Increment(ref passes)}";
         var announcement = await announcements.GetAsync(id);
-        if (announcement is { Status: AnnouncementStatus.Dispatching or AnnouncementStatus.Paused } &&
+        if (announcement is { Status: AnnouncementStatus.Dispatching or AnnouncementStatus.Paused or AnnouncementStatus.WaitingForLimit } &&
             time.GetUtcNow() - announcement.StartedAt > options.MaxDispatchAge)
         {
             await ExpireAsync(announcement, dispatcher);
@@ -55,26 +58,33 @@ public sealed partial class FanOut(
             return;
         }
 
+        var sender = senders.ForEmployer(announcement.EmployerId);
+        if (pause.IsPaused(sender.Id))
+        {
+            await PauseAsync(id, dispatcher, sender);
+            return;
+        }
+
         var total = await announcements.EnsureTargetsAsync(announcement, employees.AudienceAsync(announcement.EmployerId), owner);
-        var progress = new Progress();
         using var lineStopped = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         var lease = new LeaseKeeper(id, dispatcher, lineStopped);
         var keeping = KeepLeaseAsync(lease);
-        bool MayGoOn() => stillHeld() && !lease.Lost;
+        var pass = new Pass(announcement, sender, senders.PortfolioOf(sender), senders.FallbackTemplateOf(announcement.EmployerId),
+            owner, () => stillHeld() && !lease.Lost, lineStopped);
         try
         {
-            await using var toSend = ToSendAsync(announcement, total, owner, MayGoOn, progress, lineStopped.Token).GetAsyncEnumerator(lineStopped.Token);
+            await using var toSend = ToSendAsync(pass, total, lineStopped.Token).GetAsyncEnumerator(lineStopped.Token);
             if (!warmedUp && await toSend.MoveNextAsync())
             {
                 // A process's first request pays for connection set-up and JIT. Sent alone, it cannot hold up
                 // the requests permitted after it until they all leave at once, over the rate cap.
-                await DeliverAsync(announcement, toSend.Current, owner, MayGoOn, lineStopped, lineStopped.Token);
+                await DeliverAsync(pass, toSend.Current, lineStopped.Token);
                 warmedUp = true;
             }
             // One stream across batches: workers never wait for a batch to drain before the next one starts.
             await Parallel.ForEachAsync(Rest(toSend),
                 new ParallelOptions { MaxDegreeOfParallelism = options.MaxConcurrentSends, CancellationToken = lineStopped.Token },
-                (employee, token) => new ValueTask(DeliverAsync(announcement, employee, owner, MayGoOn, lineStopped, token)));
+                (employee, token) => new ValueTask(DeliverAsync(pass, employee, token)));
         }
         catch (OperationCanceledException)
         {
@@ -88,22 +98,26 @@ public sealed partial class FanOut(
         if (lease.Lost)
         {
             // Another dispatcher owns the announcement now and goes on with it: nothing here may touch its lease.
-            LogLeaseLost(id, progress.Offset, total);
+            LogLeaseLost(id, pass.Offset, total);
             return;
         }
-        if (pause.IsPaused)
+        if (pause.IsPaused(sender.Id))
         {
-            // Resumes after the pause (or when an operator resumes it); delivered ones are skipped by SET NX then.
-            // Nothing was recorded failed: the error was about the sender, not about any employee.
-            if (await queue.RequeueAsync(id, dispatcher, pause.PausedUntil) == LeaseUpdate.Done)
-                await announcements.PauseAsync(id, pause.Reason, pause.PausedUntil);
+            await PauseAsync(id, dispatcher, sender);
             return;
         }
-        if (progress.Offset < total)
+        if (pass.Offset < total)
         {
             // Let another replica resume now rather than when the lease runs out.
             await queue.HandBackAsync(id, dispatcher);
-            LogHandedBack(id, progress.Offset, total);
+            LogHandedBack(id, pass.Offset, total);
+            return;
+        }
+        if (pass.DeferredUntil is { } resumesAt)
+        {
+            // What fits in the messaging limit went out; the rest goes when places free (SET NX skips what was sent).
+            if (await queue.RequeueAsync(id, dispatcher, resumesAt) == LeaseUpdate.Done && await announcements.WaitForLimitAsync(id, resumesAt))
+                LogWaitingForLimit(id, pass.Portfolio.Id, pass.Portfolio.MessagingLimit, resumesAt);
             return;
         }
         await FinishAsync(announcement, dispatcher);
@@ -131,6 +145,49 @@ public sealed partial class FanOut(
             await done.CancelAsync();
             await keeping;
             done.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The sender is paused (a stop-the-line error): the announcement resumes after the pause, or when an operator resumes
+    /// it; delivered ones are skipped by SET NX then. Nothing was recorded failed: the error was about the sender.
+    /// </summary>
+    private async Task PauseAsync(string id, string dispatcher, Sender sender)
+    {
+        var until = pause.PausedUntil(sender.Id);
+        if (await queue.RequeueAsync(id, dispatcher, until) == LeaseUpdate.Done)
+            await announcements.PauseAsync(id, pause.Reason(sender.Id), until);
+    }
+
+    /// <summary>What every send of one pass (or one template re-send) needs to know, and how far the pass got.</summary>
+    private sealed class Pass(
+        Announcement announcement, Sender sender, Portfolio portfolio, FallbackTemplate? fallback, string owner,
+        Func<bool> mayGoOn, CancellationTokenSource lineStopped)
+    {
+        private readonly Lock gate = new();
+
+        public Announcement Announcement => announcement;
+        public Sender Sender => sender;
+        public Portfolio Portfolio => portfolio;
+        public FallbackTemplate? Fallback => fallback;
+
+        /// <summary>Whose claims this pass makes; a claim of an earlier pass is never mistaken for one of this pass.</summary>
+        public string Owner => owner;
+
+        /// <summary>The lock and the lease are still held.</summary>
+        public bool MayGoOn() => mayGoOn();
+
+        public CancellationTokenSource LineStopped => lineStopped;
+
+        /// <summary>The first target of the batch the pass is on, or the total once every batch was read.</summary>
+        public long Offset { get; set; }
+
+        /// <summary>When the messaging limit frees a place, once a business-initiated send of this pass found it full.</summary>
+        public DateTimeOffset? DeferredUntil { get; private set; }
+
+        public void Defer(DateTimeOffset until)
+        {
+            lock (gate) DeferredUntil = DeferredUntil is { } earlier && earlier < until ? earlier : until;
         }
     }
 
@@ -189,19 +246,13 @@ public sealed partial class FanOut(
         await queue.RemoveAsync(announcement.Id, dispatcher);
     }
 
-    /// <summary>How far the stream of deliveries got: the first target of the batch it was on, or the total.</summary>
-    private sealed class Progress
-    {
-        public long Offset { get; set; }
-    }
-
     private static async IAsyncEnumerable<T> Rest<T>(IAsyncEnumerator<T> items)
     {
         while (await items.MoveNextAsync()) yield return items.Current;
     }
 
     /// <summary>
-    /// Moves a scheduled announcement to dispatching, or a paused one back to it; false when it was cancelled or
+    /// Moves a scheduled announcement to dispatching, or a paused or waiting one back to it; false when it was cancelled or
     /// finished meanwhile.
     /// </summary>
     private async Task<bool> StartAsync(Announcement announcement)
@@ -210,10 +261,10 @@ public sealed partial class FanOut(
         {
             case AnnouncementStatus.Dispatching:
                 return true;
-            case AnnouncementStatus.Paused:
-                var resumed = await announcements.SetStatusAsync(announcement.Id, AnnouncementStatus.Paused, AnnouncementStatus.Dispatching,
+            case AnnouncementStatus.Paused or AnnouncementStatus.WaitingForLimit:
+                var resumed = await announcements.SetStatusAsync(announcement.Id, announcement.Status, AnnouncementStatus.Dispatching,
                     "resumedAt", new HashEntry("reason", ""), new HashEntry("resumesAt", ""));
-                return resumed is AnnouncementStatus.Paused or AnnouncementStatus.Dispatching;
+                return resumed == announcement.Status || resumed == AnnouncementStatus.Dispatching;
             case AnnouncementStatus.Scheduled:
                 var before = await announcements.SetStatusAsync(announcement.Id,
                     AnnouncementStatus.Scheduled, AnnouncementStatus.Dispatching, "startedAt");
@@ -228,16 +279,17 @@ public sealed partial class FanOut(
     /// The employees to send to, batch by batch. Before every batch the lock and the lease are checked (a dispatcher
     /// that lost either stops here). Deliveries that need no send (opted out, removed) are settled here.
     /// </summary>
-    private async IAsyncEnumerable<Employee> ToSendAsync(Announcement announcement, long total, string owner, Func<bool> stillHeld,
-        Progress progress, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<Employee> ToSendAsync(Pass pass, long total, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        var announcement = pass.Announcement;
         for (long offset = 0; offset < total; offset += options.BatchSize)
         {
-            progress.Offset = offset;
-            if (cancellationToken.IsCancellationRequested || !stillHeld()) yield break;
+            pass.Offset = offset;
+            if (cancellationToken.IsCancellationRequested || !pass.MayGoOn()) yield break;
             var employeeIds = await announcements.TargetsAsync(announcement.Id, offset, offset + options.BatchSize - 1);
-            // The phone is read now, just before the send: an employee whose number changed gets it on the new one.
-            var people = await employees.GetManyAsync(announcement.EmployerId, employeeIds);
+            // The phone (and the 24-hour window) is read now, just before the send: an employee whose number changed
+            // gets it on the new one.
+            var people = await employees.GetManyAsync(announcement.EmployerId, employeeIds, pass.Sender.Id);
             // A cheap look first, so a resumed announcement does not spend send permits on deliveries that exist.
             // It decides nothing: the SET NX right before each send does.
             var existing = await deliveries.GetManyAsync(announcement.Id, employeeIds);
@@ -248,14 +300,14 @@ public sealed partial class FanOut(
                 if (existing[i] is { } record)
                 {
                     metrics.DuplicatePrevented();
-                    await SettleIfAbandonedAsync(announcement.Id, employeeIds[i], record, owner, stillHeld);
+                    await SettleIfAbandonedAsync(announcement.Id, employeeIds[i], record, pass.Owner, pass.MayGoOn);
                 }
                 else if (people[i] is { Status: EmployeeStatus.Active } employee) yield return employee;
                 else skipped.Add(new DeliveryClaim(employeeIds[i], new DeliveryRecord(DeliveryState.Skipped, now, Error: people[i]?.Status ?? "not_found")));
             }
             if (skipped.Count > 0) await deliveries.ClaimAsync(announcement.Id, skipped, options.DeliveryRetention);
         }
-        progress.Offset = total;
+        pass.Offset = total;
     }
 
     /// <summary>
@@ -277,24 +329,66 @@ public sealed partial class FanOut(
     }
 
     /// <summary>
-    /// Claims one delivery (SET NX) right before its send, sends it, and records how it ended; retries only what
-    /// provably was not accepted. Claiming per send keeps what a killed dispatcher leaves 'claimed' to the sends
-    /// it had under way (at most MaxConcurrentSends).
+    /// Claims one delivery (SET NX) right before its send, sends it, and records how it ended. The message is text
+    /// inside the employee's 24-hour window with the sender, else the employer's fallback template (text when it has
+    /// none: WhatsApp then fails it with 131047). A business-initiated message first takes its place in the
+    /// portfolio's messaging limit; when that is full, the delivery is left for a later pass, unclaimed.
     /// </summary>
-    private async Task DeliverAsync(Announcement announcement, Employee employee, string owner, Func<bool> stillHeld, CancellationTokenSource lineStopped, CancellationToken token)
+    private async Task DeliverAsync(Pass pass, Employee employee, CancellationToken token)
     {
-        var callbackData = new DeliveryRef(announcement.Id, employee.EmployeeId).Format();
-        OutgoingMessage message = announcement.Template is { } t
-            ? new TemplateMessage(employee.Phone, t.Name, t.Language, t.Parameters, callbackData)
-            : new TextMessage(employee.Phone, announcement.Message!, callbackData);
-        var claim = DeliveryRecord.Claimed(owner, time.GetUtcNow());
+        var announcement = pass.Announcement;
+        var now = time.GetUtcNow();
+        var inWindow = employee.InWindow(now, senders.CustomerServiceWindow);
+        var (form, message) = Compose(pass, employee, inWindow);
+        if ((!inWindow || form == DeliveryForm.Template) && !await ReachAsync(pass, employee, now)) return;
+
+        var claim = DeliveryRecord.Claimed(pass.Owner, now, form);
         if (await deliveries.TryClaimAsync(announcement.Id, employee.EmployeeId, claim, options.DeliveryRetention) is { } theirs)
         {
             metrics.DuplicatePrevented();
-            await SettleIfAbandonedAsync(announcement.Id, employee.EmployeeId, theirs, owner, stillHeld);
+            await SettleIfAbandonedAsync(announcement.Id, employee.EmployeeId, theirs, pass.Owner, pass.MayGoOn);
             return;
         }
+        // Only for a send known not to have gone out: the key goes, so a later run sends it.
+        await SendClaimedAsync(pass, employee, message, claim, () => deliveries.ReleaseAsync(announcement.Id, employee.EmployeeId, claim), token);
+    }
 
+    private static (string Form, OutgoingMessage Message) Compose(Pass pass, Employee employee, bool inWindow)
+    {
+        var announcement = pass.Announcement;
+        var callbackData = new DeliveryRef(announcement.Id, employee.EmployeeId).Format();
+        if (announcement.Template is { } t)
+            return (DeliveryForm.Template, new TemplateMessage(employee.Phone, t.Name, t.Language, t.Parameters, callbackData));
+        if (!inWindow && pass.Fallback is { } fallback)
+            return (DeliveryForm.Template, FallbackMessage(employee, announcement, fallback));
+        return (DeliveryForm.Text, new TextMessage(employee.Phone, announcement.Message!, callbackData));
+    }
+
+    private static TemplateMessage FallbackMessage(Employee employee, Announcement announcement, FallbackTemplate fallback) =>
+        new(employee.Phone, fallback.Name, fallback.Language, [announcement.Message!], new DeliveryRef(announcement.Id, employee.EmployeeId).Format());
+
+    /// <summary>
+    /// Takes the employee's place in the portfolio's messaging limit; false (and the pass deferred to when a place
+    /// frees) when it is full. Once full, later sends of the pass do not ask again.
+    /// </summary>
+    private async Task<bool> ReachAsync(Pass pass, Employee employee, DateTimeOffset now)
+    {
+        var portfolio = pass.Portfolio;
+        if (!portfolio.IsLimited) return true;
+        if (pass.DeferredUntil is { } until && until > now) return false;
+        if (await messagingLimit.TryReachAsync(portfolio.Id, portfolio.MessagingLimit, portfolio.Window, employee.WhatsAppId, now) is not { } freesAt)
+            return true;
+        // Places free one by one as the window moves: look again a little later, when a batch of them has.
+        pass.Defer(freesAt + portfolio.Window / 100);
+        return false;
+    }
+
+    /// <summary>Sends a claimed delivery; retries only what provably was not accepted.</summary>
+    /// <param name="giveBack">Undoes the claim, for a send known not to have gone out.</param>
+    private async Task SendClaimedAsync(Pass pass, Employee employee, OutgoingMessage message, DeliveryRecord claim, Func<Task> giveBack, CancellationToken token)
+    {
+        var announcement = pass.Announcement;
+        var sender = pass.Sender;
         for (var attempt = 1; ; attempt++)
         {
             // A retry goes only while the delivery still holds this pass's claim: a status webhook, or a dispatcher that
@@ -305,20 +399,20 @@ public sealed partial class FanOut(
             {
                 // The permit is the last step before the request, so requests reach WhatsApp at the capped
                 // rate even when Redis or this process stalls for a moment.
-                using var permit = await rateLimiter.AcquireAsync(token);
-                if (pause.IsPaused)
+                await rateLimiter.AcquireAsync(sender, token);
+                if (pause.IsPaused(sender.Id))
                 {
                     // Another send hit a stop-the-line error: this one would fail the same way.
-                    await GiveBackAsync();
-                    await lineStopped.CancelAsync();
+                    await giveBack();
+                    await pass.LineStopped.CancelAsync();
                     return;
                 }
                 // Not cancellable: once a request may have left, its answer decides the delivery's state.
-                result = await whatsApp.SendAsync(message, CancellationToken.None);
+                result = await whatsApp.SendAsync(sender, message, CancellationToken.None);
             }
             catch (OperationCanceledException)
             {
-                await GiveBackAsync();
+                await giveBack();
                 return;
             }
             metrics.Sent(result.Outcome.ToString());
@@ -327,6 +421,7 @@ public sealed partial class FanOut(
             {
                 case SendOutcome.Accepted:
                     await Record(new DeliveryRecord(DeliveryState.Sent, now, result.MessageId));
+                    if (result.WaId is { } waId) await employees.SetWaIdAsync(announcement.EmployerId, employee.EmployeeId, employee.Phone, waId);
                     return;
                 case SendOutcome.Permanent:
                     await Record(new DeliveryRecord(DeliveryState.Failed, now, Error: result.ErrorCode?.ToString()));
@@ -337,10 +432,10 @@ public sealed partial class FanOut(
                     return;
                 case SendOutcome.StopTheLine:
                     // Not accepted: give the claim back so the resumed announcement sends it.
-                    await GiveBackAsync();
-                    if (pause.Trip(options.StopTheLinePause, $"{result.ErrorCode}: {result.Error}"))
-                        LogStopTheLine(result.ErrorCode, result.Error, options.StopTheLinePause, announcement.Id);
-                    await lineStopped.CancelAsync();
+                    await giveBack();
+                    if (pause.Trip(sender.Id, options.StopTheLinePause, $"{result.ErrorCode}: {result.Error}"))
+                        LogStopTheLine(result.ErrorCode, result.Error, sender.Id, options.StopTheLinePause, announcement.Id);
+                    await pass.LineStopped.CancelAsync();
                     return;
                 case SendOutcome.Retryable when attempt >= options.MaxSendAttempts:
                     await Record(new DeliveryRecord(DeliveryState.Failed, now, Error: result.ErrorCode?.ToString()));
@@ -353,7 +448,7 @@ public sealed partial class FanOut(
                     }
                     catch (OperationCanceledException)
                     {
-                        await GiveBackAsync();
+                        await giveBack();
                         return;
                     }
                     break;
@@ -361,9 +456,69 @@ public sealed partial class FanOut(
         }
 
         Task Record(DeliveryRecord outcome) => deliveries.TransitionAsync(announcement.Id, employee.EmployeeId, outcome);
+    }
 
-        // Only for a send known not to have gone out: the key goes, so a later run sends it.
-        Task GiveBackAsync() => deliveries.ReleaseAsync(announcement.Id, employee.EmployeeId, claim);
+    /// <summary>
+    /// Re-sends as the employer's fallback template the texts WhatsApp failed with 131047 (the employee was outside the
+    /// 24-hour window after all: the window is only known from messages this product saw). Exactly once per delivery:
+    /// the record moves from that failed text to a template claim by compare-and-set, and a template is never re-sent.
+    /// </summary>
+    public async Task ResendOutsideWindowAsync(string dispatcher, CancellationToken stopping)
+    {
+        foreach (var delivery in await queue.DueResendsAsync(options.BatchSize))
+        {
+            if (stopping.IsCancellationRequested) return;
+            try
+            {
+                await ResendAsync(delivery, $"{dispatcher}#resend", stopping);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogResendFailed(ex, delivery.AnnouncementId, delivery.EmployeeId);
+            }
+        }
+    }
+
+    private async Task ResendAsync(DeliveryRef delivery, string owner, CancellationToken stopping)
+    {
+        var (announcementId, employeeId) = delivery;
+        var announcement = await announcements.GetAsync(announcementId);
+        var failed = await deliveries.GetAsync(announcementId, employeeId);
+        var fallback = announcement is null ? null : senders.FallbackTemplateOf(announcement.EmployerId);
+        var employee = announcement is null ? null : (await employees.GetManyAsync(announcement.EmployerId, [employeeId]))[0];
+        if (announcement?.Message is null || fallback is null || employee is not { Status: EmployeeStatus.Active } ||
+            failed is not { State: DeliveryState.Failed, Error: "131047", Form: DeliveryForm.Text })
+        {
+            await queue.ForgetResendAsync(delivery);
+            return;
+        }
+        var sender = senders.ForEmployer(announcement.EmployerId);
+        if (pause.IsPaused(sender.Id))
+        {
+            await queue.DeferResendAsync(delivery, pause.PausedUntil(sender.Id));
+            return;
+        }
+
+        using var lineStopped = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        var pass = new Pass(announcement, sender, senders.PortfolioOf(sender), fallback, owner, () => true, lineStopped);
+        var now = time.GetUtcNow();
+        if (!await ReachAsync(pass, employee, now))
+        {
+            await queue.DeferResendAsync(delivery, pass.DeferredUntil!.Value);
+            return;
+        }
+        var claim = DeliveryRecord.Claimed(owner, now, DeliveryForm.Template);
+        var claimed = await deliveries.SwapAsync(announcementId, employeeId, failed, claim);
+        // Forgotten before the send: a crash from here on leaves a claim (settled as unknown), never a second re-send.
+        await queue.ForgetResendAsync(delivery);
+        if (!claimed) return;
+        await SendClaimedAsync(pass, employee, FallbackMessage(employee, announcement, fallback), claim,
+            async () =>
+            {
+                // Not sent after all: back to the failed text, queued again.
+                if (await deliveries.SwapAsync(announcementId, employeeId, claim, failed)) await queue.AddResendsAsync([delivery]);
+            },
+            lineStopped.Token);
     }
 
     private async Task FinishAsync(Announcement announcement, string dispatcher)
@@ -400,6 +555,12 @@ public sealed partial class FanOut(
     [LoggerMessage(LogLevel.Warning, "Delivery {AnnouncementId}/{EmployeeId} has an unknown outcome ({Reason}); it will not be re-sent")]
     private partial void LogUnknown(string announcementId, string employeeId, string? reason);
 
-    [LoggerMessage(LogLevel.Error, "WhatsApp answered error {Code} ({Error}): dispatching is paused for {Pause}; announcement {AnnouncementId} stays resumable")]
-    private partial void LogStopTheLine(int? code, string? error, TimeSpan pause, string announcementId);
+    [LoggerMessage(LogLevel.Error, "WhatsApp answered error {Code} ({Error}): dispatching from sender {Sender} is paused for {Pause}; announcement {AnnouncementId} stays resumable")]
+    private partial void LogStopTheLine(int? code, string? error, string sender, TimeSpan pause, string announcementId);
+
+    [LoggerMessage(LogLevel.Information, "Announcement {AnnouncementId} waits for the messaging limit of portfolio {Portfolio} ({Limit} recipients per window); it goes on at {ResumesAt:O}")]
+    private partial void LogWaitingForLimit(string announcementId, string portfolio, int limit, DateTimeOffset resumesAt);
+
+    [LoggerMessage(LogLevel.Warning, "Template re-send of delivery {AnnouncementId}/{EmployeeId} failed; it is looked at again")]
+    private partial void LogResendFailed(Exception exception, string announcementId, string employeeId);
 }

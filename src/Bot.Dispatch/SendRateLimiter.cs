@@ -1,88 +1,95 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Threading.RateLimiting;
+using Bot.Core.Redis;
 using Bot.WhatsAppClient;
-using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace Bot.Dispatch;
 
 /// <summary>
-/// Caps sends at <c>WhatsApp:MessagesPerSecond</c> for the whole process (the limit is per business number) by
-/// pacing: each permit gets its own time slot after the previous one and waits for it. Slots are absolute, so a
-/// waiter that wakes late does not push the others back.
+/// Caps every send from a WhatsApp number — announcements, template re-sends, bot replies, from any number of
+/// dispatcher and webhook processes — at the number's <c>MessagesPerSecond</c>, which WhatsApp enforces per number.
 /// <list type="bullet">
-/// <item>The pace is one permit a second under the cap: a request held up on its way (a GC pause, a busy core)
-/// then reaches WhatsApp next to the following one without taking a one-second window over the cap.</item>
-/// <item>A lull of up to 5 ms (a batch boundary, a late timer) is made up for, so the total stays N/rate; at
-/// 1000/s that lets five permits out together, at 50/s none.</item>
+/// <item>Slots are handed out by Redis (<c>reserve-send-slots.lua</c>): one interval apart on Redis's clock, so no two
+/// processes ever get the same moment. A process reserves a few at a time (about 50 ms worth) to keep Redis off the
+/// path of each send; a slot it does not use is lost, which only ever sends less.</item>
+/// <item>The pace is one message a second under the cap: a request held up on its way (a GC pause, a busy core)
+/// then reaches WhatsApp next to the following one without making a one-second window go over.</item>
+/// <item>Each caller waits for its own slot, in whole milliseconds, never spinning and never before the slot.</item>
 /// </list>
-/// A token bucket would not do: its timer rounds the period to whole milliseconds and refills per tick, and a
-/// full bucket plus a refill lets two permits out together.
 /// </summary>
-public sealed class SendRateLimiter : RateLimiter
+public sealed class SendRateLimiter(IDatabase db)
 {
-    private static readonly long CatchUp = Stopwatch.Frequency / 200;
-    private readonly long interval;
-    private readonly Lock gate = new();
-    private long nextSlot;
-    private long lastGrant = Stopwatch.GetTimestamp();
+    private readonly ConcurrentDictionary<string, Pacer> pacers = new();
+    private bool unbounded;
 
-    public SendRateLimiter(IOptions<WhatsAppOptions> options)
+    /// <summary>A limiter that lets every send go at once: for benchmarks that measure everything but WhatsApp's cap.</summary>
+    public static SendRateLimiter Unbounded(IDatabase db) => new(db) { unbounded = true };
+
+    /// <summary>Waits for the next slot of <paramref name="sender"/>; cancelling gives up the wait (the slot stays spent).</summary>
+    public Task AcquireAsync(Sender sender, CancellationToken cancellationToken)
     {
-        var rate = options.Value.MessagesPerSecond;
-        interval = (long)(Stopwatch.Frequency / Math.Max(rate - 1, rate * 0.9));
+        if (unbounded) return Task.CompletedTask;
+        var pacer = pacers.GetOrAdd(sender.Id, _ => new Pacer(db, sender));
+        if (pacer.Rate != sender.MessagesPerSecond) pacer = pacers[sender.Id] = new Pacer(db, sender);
+        return pacer.AcquireAsync(cancellationToken);
     }
 
-    public override TimeSpan? IdleDuration => Stopwatch.GetElapsedTime(Interlocked.Read(ref lastGrant));
-
-    public override RateLimiterStatistics? GetStatistics() => null;
-
-    /// <summary>Waits for this permit's slot; cancelling gives up the wait (the slot stays spent).</summary>
-    public ValueTask<RateLimitLease> AcquireAsync(CancellationToken cancellationToken) => AcquireAsync(1, cancellationToken);
-
-    protected override RateLimitLease AttemptAcquireCore(int permitCount)
+    private sealed class Pacer(IDatabase db, Sender sender)
     {
-        lock (gate)
+        private readonly long intervalMicros = (long)(1_000_000 / Math.Max(sender.MessagesPerSecond - 1, sender.MessagesPerSecond * 0.9));
+        private readonly int blockSize = Math.Clamp(sender.MessagesPerSecond / 20, 1, 50);
+        private readonly SemaphoreSlim refill = new(1, 1);
+        private readonly Lock gate = new();
+        private long nextSlot;
+        private int left;
+
+        public int Rate => sender.MessagesPerSecond;
+
+        public async Task AcquireAsync(CancellationToken cancellationToken)
         {
-            var now = Stopwatch.GetTimestamp();
-            if (nextSlot > now) return Lease.Refused;
-            nextSlot = Math.Max(now - CatchUp, nextSlot) + interval * permitCount;
+            long slot;
+            while (!TryTake(out slot))
+            {
+                await refill.WaitAsync(cancellationToken);
+                try
+                {
+                    if (Volatile.Read(ref left) == 0) await ReserveAsync();
+                }
+                finally
+                {
+                    refill.Release();
+                }
+            }
+            // Timers count whole milliseconds and may fire up to one early: wait until the slot has come.
+            while (Stopwatch.GetTimestamp() < slot)
+            {
+                var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), slot);
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(1, Math.Ceiling(wait.TotalMilliseconds))), cancellationToken);
+            }
         }
-        Interlocked.Exchange(ref lastGrant, Stopwatch.GetTimestamp());
-        return Lease.Granted;
-    }
 
-    protected override async ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken)
-    {
-        long slot;
-        lock (gate)
+        private bool TryTake(out long slot)
         {
-            slot = Math.Max(Stopwatch.GetTimestamp() - CatchUp, nextSlot);
-            nextSlot = slot + interval * permitCount;
+            lock (gate)
+            {
+                slot = nextSlot;
+                if (left == 0) return false;
+                left--;
+                nextSlot += intervalMicros * Stopwatch.Frequency / 1_000_000;
+                return true;
+            }
         }
-        // Timers count whole milliseconds and may fire up to one early: wait in whole milliseconds until the
-        // slot has come, never spinning and never handing out a permit before its slot.
-        while (Stopwatch.GetTimestamp() < slot)
+
+        private async Task ReserveAsync()
         {
-            var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), slot);
-            await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(1, Math.Ceiling(wait.TotalMilliseconds))), cancellationToken);
-        }
-        Interlocked.Exchange(ref lastGrant, Stopwatch.GetTimestamp());
-        return Lease.Granted;
-    }
-
-    private sealed class Lease(bool acquired) : RateLimitLease
-    {
-        public static readonly Lease Granted = new(true);
-        public static readonly Lease Refused = new(false);
-
-        public override bool IsAcquired => acquired;
-
-        public override IEnumerable<string> MetadataNames => [];
-
-        public override bool TryGetMetadata(string metadataName, out object? metadata)
-        {
-            metadata = null;
-            return false;
+            var delayMicros = (long)await db.ScriptEvaluateAsync(LuaScripts.ReserveSendSlots,
+                [RedisKeys.SendSlots(sender.Id)], [intervalMicros, blockSize]);
+            lock (gate)
+            {
+                nextSlot = Stopwatch.GetTimestamp() + delayMicros * Stopwatch.Frequency / 1_000_000;
+                left = blockSize;
+            }
         }
     }
 }

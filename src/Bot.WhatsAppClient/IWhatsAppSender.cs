@@ -4,7 +4,8 @@ namespace Bot.WhatsAppClient;
 public interface IWhatsAppSender
 {
     /// <summary>Sends <paramref name="message"/> and classifies the outcome. Only throws <see cref="ArgumentException"/> for invalid input.</summary>
+    /// <param name="from">The business number it goes out from.</param>
     /// <param name="message">The message to send.</param>
     /// <param name="cancellationToken">Cancels the call; a cancelled send is reported as <see cref="SendOutcome.Unknown"/>.</param>
-    Task<SendResult> SendAsync(OutgoingMessage message, CancellationToken cancellationToken = default);
+    Task<SendResult> SendAsync(Sender from, OutgoingMessage message, CancellationToken cancellationToken = default);
 }

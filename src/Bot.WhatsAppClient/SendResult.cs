@@ -42,6 +42,12 @@ public sealed record SendResult(
     /// <param name="maxDelay">The longest wait.</param>
     public TimeSpan RetryDelay(int attempt, TimeSpan baseDelay, TimeSpan maxDelay) => WhatsAppErrorPolicy.RetryDelay(this, attempt, baseDelay, maxDelay);
 
+    /// <summary>
+    /// The recipient's WhatsApp id from the answer's <c>contacts[].wa_id</c>: it may differ from the number sent to
+    /// (Brazil, Mexico, Argentina), and inbound messages carry it.
+    /// </summary>
+    public string? WaId { get; init; }
+
     /// <summary>Creates an accepted result carrying Meta's message id.</summary>
     /// <param name="messageId">The <c>wamid</c> Meta returned.</param>
     public static SendResult Accepted(string messageId) => new(SendOutcome.Accepted, messageId);

@@ -48,7 +48,7 @@ internal static class WhatsAppErrorPolicy
             var messageId = response.Content?.Messages?.FirstOrDefault()?.Id;
             return string.IsNullOrEmpty(messageId)
                 ? new SendResult(SendOutcome.Unknown, ErrorCode: status, Error: $"HTTP {status} without a message id")
-                : SendResult.Accepted(messageId);
+                : SendResult.Accepted(messageId) with { WaId = response.Content?.Contacts?.FirstOrDefault()?.WaId };
         }
 
         var retryAfter = ParseRetryAfter(response.Headers?.RetryAfter, now);

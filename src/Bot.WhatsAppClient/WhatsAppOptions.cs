@@ -16,12 +16,13 @@ public sealed class WhatsAppOptions
     [Required(ErrorMessage = "WhatsApp:ApiVersion is required."), RegularExpression(@"^v\d+\.\d+$", ErrorMessage = "WhatsApp:ApiVersion looks like v23.0.")]
     public string ApiVersion { get; set; } = "v23.0";
 
-    /// <summary>The business phone number id that messages are sent from.</summary>
-    [Required(ErrorMessage = "WhatsApp:PhoneNumberId is required: the id of the WhatsApp business number that sends.")]
+    /// <summary>
+    /// The phone number id of the sender <c>default</c> (employers without <c>Employers:&lt;id&gt;:Sender</c>); required
+    /// unless every employer names a sender under <c>Senders</c>. Checked by <see cref="SenderDirectory"/>.
+    /// </summary>
     public string PhoneNumberId { get; set; } = "";
 
-    /// <summary>System-user access token sent as a bearer token. Secret: never logged.</summary>
-    [Required(ErrorMessage = "WhatsApp:AccessToken is required: the Cloud API access token.")]
+    /// <summary>Access token of the sender <c>default</c>, sent as a bearer token. Secret: never logged.</summary>
     public string AccessToken { get; set; } = "";
 
     /// <summary>App secret keying the webhook signature (used by the webhook host, not validated here).</summary>
@@ -30,7 +31,13 @@ public sealed class WhatsAppOptions
     /// <summary>Token expected in webhook verification requests (used by the webhook host, not validated here).</summary>
     public string VerifyToken { get; set; } = "";
 
-    /// <summary>Send throughput allowed for the business number (Meta's default is 80/s, up to 1000/s).</summary>
+    /// <summary>
+    /// How long after an employee's last message to a number free-form messages may go from it (WhatsApp's
+    /// customer-service window is 24 hours; shorter only for tests and demos).
+    /// </summary>
+    public TimeSpan CustomerServiceWindow { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>Send throughput allowed for the sender <c>default</c> (Meta's default is 80/s, up to 1000/s).</summary>
     [Range(1, 1000, ErrorMessage = "WhatsApp:MessagesPerSecond is between 1 and 1000.")]
     public int MessagesPerSecond { get; set; } = 80;
 

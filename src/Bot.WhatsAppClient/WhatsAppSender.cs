@@ -12,17 +12,17 @@ internal sealed partial class WhatsAppSender(
 {
     private const int MaxTextBodyLength = 4096;
 
-    public async Task<SendResult> SendAsync(OutgoingMessage message, CancellationToken cancellationToken = default)
+    public async Task<SendResult> SendAsync(Sender from, OutgoingMessage message, CancellationToken cancellationToken = default)
     {
         var request = BuildRequest(message);
         var settings = options.CurrentValue;
         var recipient = PhoneMask.Mask(message.To);
-        LogSending(request.Type, recipient);
+        LogSending(request.Type, recipient, from.Id);
 
         SendResult result;
         try
         {
-            using var response = await api.SendMessageAsync(settings.ApiVersion, settings.PhoneNumberId, request, cancellationToken);
+            using var response = await api.SendMessageAsync(settings.ApiVersion, from.PhoneNumberId, request, from.Id, cancellationToken);
             result = response.HasRequestError(out var requestError)
                 ? WhatsAppErrorPolicy.FromException(requestError, cancellationToken.IsCancellationRequested)
                 : WhatsAppErrorPolicy.FromResponse(response, message.To, DateTimeOffset.UtcNow);
@@ -96,8 +96,8 @@ internal sealed partial class WhatsAppSender(
     [GeneratedRegex(@"^\+[1-9][0-9]{6,14}$")]
     private static partial Regex E164();
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Sending WhatsApp {Type} message to {Recipient}")]
-    private partial void LogSending(string type, string recipient);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Sending WhatsApp {Type} message to {Recipient} from sender {Sender}")]
+    private partial void LogSending(string type, string recipient, string sender);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "WhatsApp send to {Recipient}: {Outcome} (code {ErrorCode}, id {MessageId})")]
     private partial void LogSent(string recipient, SendOutcome outcome, int? errorCode, string? messageId);

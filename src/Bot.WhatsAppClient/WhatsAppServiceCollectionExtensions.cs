@@ -10,7 +10,9 @@ public static class WhatsAppServiceCollectionExtensions
 {
     /// <summary>
     /// Binds and validates <see cref="WhatsAppOptions"/> from the <c>WhatsApp</c> section (failing at start-up),
-    /// and registers <see cref="IWhatsAppApi"/> and a singleton <see cref="IWhatsAppSender"/>.
+    /// binds the senders, portfolios and employers' senders into a <see cref="SenderDirectory"/>, and registers
+    /// <see cref="IWhatsAppApi"/> and a singleton <see cref="IWhatsAppSender"/>. Resolve <see cref="SenderDirectory"/>
+    /// at start-up (the hosts do) so a wrong sender setting stops the host with its key named.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <returns>The same service collection.</returns>
@@ -21,6 +23,9 @@ public static class WhatsAppServiceCollectionExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
+        services.AddOptions<MessagingOptions>().BindConfiguration("").ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MessagingOptions>, MessagingOptionsValidation>());
+        services.TryAddSingleton<SenderDirectory>();
         services.TryAddTransient<BearerTokenHandler>();
 
         var settings = new RefitSettings(new SystemTextJsonContentSerializer(WhatsAppJson.Options))

@@ -36,9 +36,8 @@ public static class DispatcherRole
         builder.AddStandaloneDispatcher();
         if (unlimited)
         {
-            // The options validator caps MessagesPerSecond at 1,000 (Meta's ceiling per number); the limiter itself
-            // is built from the number alone, so a huge one makes every AcquireAsync complete synchronously.
-            builder.Services.AddSingleton(new SendRateLimiter(Options.Create(new WhatsAppOptions { MessagesPerSecond = 10_000_000 })));
+            // The options validator caps MessagesPerSecond at 1,000 (Meta's ceiling per number).
+            builder.Services.AddSingleton(services => SendRateLimiter.Unbounded(services.GetRequiredService<IDatabase>()));
         }
 
         using var host = builder.Build();

@@ -7,13 +7,16 @@ public static class AnnouncementStatus
 
     /// <summary>Stopped by an error about the sender (token, account, spam limit): see <c>reason</c>; resumes at <c>resumesAt</c>.</summary>
     public const string Paused = "paused";
+
+    /// <summary>The portfolio's WhatsApp messaging limit is reached: what fits went out, the rest goes on at <c>resumesAt</c>.</summary>
+    public const string WaitingForLimit = "waiting_for_limit";
     public const string Completed = "completed";
     public const string Cancelled = "cancelled";
 
     /// <summary>Not finished within Dispatcher:MaxDispatchAge; what was not sent is failed(expired).</summary>
     public const string Expired = "expired";
 
-    public static readonly string[] All = [Scheduled, Dispatching, Paused, Completed, Cancelled, Expired];
+    public static readonly string[] All = [Scheduled, Dispatching, Paused, WaitingForLimit, Completed, Cancelled, Expired];
 }
 
 /// <summary>A WhatsApp template with body parameters, for messages outside the 24-hour window.</summary>

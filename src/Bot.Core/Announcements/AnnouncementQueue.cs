@@ -90,6 +90,28 @@ public sealed class AnnouncementQueue(IDatabase db, TimeProvider time)
         (LeaseUpdate)(int)await db.ScriptEvaluateAsync(LuaScripts.UpdateLease, [RedisKeys.Due, RedisKeys.InFlight, RedisKeys.LeaseOwners],
             [id, owner, operation, at.ToUnixMs()]);
 
+    /// <summary>
+    /// Queues template re-sends of texts WhatsApp failed with 131047 (outside the 24-hour window); the delivery record
+    /// decides whether one is due (<see cref="Deliveries.DeliveryStore.SwapAsync"/>), so queuing one twice is harmless.
+    /// </summary>
+    public async Task AddResendsAsync(IReadOnlyCollection<Deliveries.DeliveryRef> deliveries)
+    {
+        if (deliveries.Count == 0) return;
+        var now = time.GetUtcNow().ToUnixMs();
+        await db.SortedSetAddAsync(RedisKeys.Resends, [.. deliveries.Select(d => new SortedSetEntry(d.Format(), now))], SortedSetWhen.NotExists);
+    }
+
+    /// <summary>Up to <paramref name="max"/> re-sends due now.</summary>
+    public async Task<Deliveries.DeliveryRef[]> DueResendsAsync(int max) =>
+        [.. (await db.SortedSetRangeByScoreAsync(RedisKeys.Resends, stop: time.GetUtcNow().ToUnixMs(), take: max))
+            .Select(v => Deliveries.DeliveryRef.ParseOrNull(v)).OfType<Deliveries.DeliveryRef>()];
+
+    /// <summary>Looks at a re-send again at <paramref name="at"/> (the messaging limit is full until then).</summary>
+    public Task DeferResendAsync(Deliveries.DeliveryRef delivery, DateTimeOffset at) =>
+        db.SortedSetAddAsync(RedisKeys.Resends, delivery.Format(), at.ToUnixMs(), SortedSetWhen.Exists);
+
+    public Task ForgetResendAsync(Deliveries.DeliveryRef delivery) => db.SortedSetRemoveAsync(RedisKeys.Resends, delivery.Format());
+
     /// <summary>When the next queued announcement is due, or null when none waits.</summary>
     public async Task<DateTimeOffset?> NextDueAsync()
     {

@@ -152,6 +152,11 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueue queue, Tim
         await SetStatusAsync(id, AnnouncementStatus.Dispatching, AnnouncementStatus.Paused, "pausedAt",
             new HashEntry("reason", reason), new HashEntry("resumesAt", resumesAt.ToUnixMs())) == AnnouncementStatus.Dispatching;
 
+    /// <summary>Dispatching → waiting_for_limit until <paramref name="resumesAt"/>; true when this call set it.</summary>
+    public async Task<bool> WaitForLimitAsync(string id, DateTimeOffset resumesAt) =>
+        await SetStatusAsync(id, AnnouncementStatus.Dispatching, AnnouncementStatus.WaitingForLimit, "waitingSince",
+            new HashEntry("reason", "messaging limit"), new HashEntry("resumesAt", resumesAt.ToUnixMs())) == AnnouncementStatus.Dispatching;
+
     /// <summary>An operator's "resume now" for a paused announcement; false when it is not paused.</summary>
     public async Task<bool> ResumeNowAsync(string employerId, string id)
     {

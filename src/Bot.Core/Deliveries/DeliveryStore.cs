@@ -96,6 +96,15 @@ public sealed class DeliveryStore(IDatabase db)
         await db.ScriptEvaluateAsync(LuaScripts.ReleaseDelivery,
             [RedisKeys.Delivery(announcementId, employeeId)], [claim.ToString()]);
 
+    /// <summary>
+    /// Replaces the record only if it is exactly <paramref name="expected"/> (see swap-delivery.lua: the 131047 template
+    /// re-send and its give-back, the one move outside the state machine); true when swapped.
+    /// </summary>
+    public async Task<bool> SwapAsync(string announcementId, string employeeId, DeliveryRecord expected, DeliveryRecord next) =>
+        (long)await db.ScriptEvaluateAsync(LuaScripts.SwapDelivery,
+            [RedisKeys.Delivery(announcementId, employeeId), RedisKeys.Announcement(announcementId)],
+            [expected.ToString(), next.ToString()]) == 1;
+
     public async Task<DeliveryRecord?> GetAsync(string announcementId, string employeeId)
     {
         var value = await db.StringGetAsync(RedisKeys.Delivery(announcementId, employeeId));

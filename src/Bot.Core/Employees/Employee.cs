@@ -8,7 +8,17 @@ public static class EmployeeStatus
 }
 
 /// <summary>An employee, known by the employer's stable id; the phone is only where messages go today.</summary>
-public sealed record Employee(string EmployeeId, string Phone, string? Name, string Status, DateTimeOffset UpdatedAt);
+/// <param name="WaId">Their WhatsApp id when it differs from the phone's digits (Brazil, Mexico, Argentina), as WhatsApp reported it.</param>
+/// <param name="LastInboundAt">When they last messaged the sender asked about (opens WhatsApp's 24-hour window); null if never or not asked.</param>
+public sealed record Employee(string EmployeeId, string Phone, string? Name, string Status, DateTimeOffset UpdatedAt,
+    string? WaId = null, DateTimeOffset? LastInboundAt = null)
+{
+    /// <summary>The WhatsApp id inbound messages from this employee carry.</summary>
+    public string WhatsAppId => WaId ?? Phone.TrimStart('+');
+
+    /// <summary>Whether free-form messages may go to them now (WhatsApp's customer-service window).</summary>
+    public bool InWindow(DateTimeOffset now, TimeSpan window) => LastInboundAt is { } at && now - at < window;
+}
 
 public enum UpsertResult { Created, Updated, Unchanged, PhoneConflict }
 

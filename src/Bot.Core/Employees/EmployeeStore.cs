@@ -45,25 +45,47 @@ public sealed class EmployeeStore(IDatabase db, TimeProvider time)
     }
 
     /// <summary>
-    /// The employees (of any employer) whose current phone is <paramref name="phone"/> and who are not removed.
+    /// The employees (of any employer) an inbound WhatsApp message from <paramref name="waId"/> comes from, not removed:
+    /// per employer, those whose stored WhatsApp id is it, else those whose current phone is <paramref name="phone"/>.
     /// </summary>
-    public async Task<IReadOnlyList<(string EmployerId, Employee Employee)>> FindByPhoneAsync(string phone)
+    public async Task<IReadOnlyList<(string EmployerId, Employee Employee)>> FindByWhatsAppIdAsync(string waId, string phone)
     {
-        var members = await db.SetMembersAsync(RedisKeys.PhoneOwners(phone));
+        var keys = new[] { RedisKeys.PhoneOwners("+" + waId), RedisKeys.PhoneOwners(phone) }.Distinct().ToArray();
+        var members = (await Task.WhenAll(keys.Select(k => db.SetMembersAsync(k)))).SelectMany(m => m).Distinct();
         var owners = members.Select(m => ((string)m!).Split(':', 2)).Where(p => p.Length == 2).ToArray();
         var batch = db.CreateBatch();
         var reads = owners.Select(o => batch.HashGetAsync(RedisKeys.Employee(o[0], o[1]), EmployeeFields)).ToArray();
         batch.Execute();
         var values = await Task.WhenAll(reads);
-        var found = new List<(string, Employee)>();
+        var found = new List<(string EmployerId, Employee Employee, bool ByWaId)>();
         for (var i = 0; i < owners.Length; i++)
         {
             // The employee hash is the truth; the global index may lag behind a phone change or a removal.
-            if (ToEmployee(owners[i][1], values[i]) is { } e && e.Phone == phone && e.Status != EmployeeStatus.Removed)
-                found.Add((owners[i][0], e));
+            if (ToEmployee(owners[i][1], values[i]) is not { Status: not EmployeeStatus.Removed } e) continue;
+            if (e.WaId == waId) found.Add((owners[i][0], e, true));
+            else if (e.Phone == phone) found.Add((owners[i][0], e, false));
         }
-        return found;
+        return [.. found.GroupBy(f => f.EmployerId)
+            .SelectMany(g => g.Any(f => f.ByWaId) ? g.Where(f => f.ByWaId) : g)
+            .Select(f => (f.EmployerId, f.Employee))];
     }
+
+    /// <summary>
+    /// Stores the WhatsApp id WhatsApp reported for an employee's number, when it differs from the number's digits, and
+    /// indexes it so inbound messages find the employee by it.
+    /// </summary>
+    public async Task SetWaIdAsync(string employerId, string employeeId, string phone, string waId)
+    {
+        if (waId == phone.TrimStart('+')) return;
+        await db.HashSetAsync(RedisKeys.Employee(employerId, employeeId), "waId", waId);
+        await db.SetAddAsync(RedisKeys.PhoneOwners("+" + waId), $"{employerId}:{employeeId}");
+    }
+
+    /// <summary>Records that the employee messaged <paramref name="senderId"/>'s number at <paramref name="at"/>: its 24-hour window opens.</summary>
+    public Task RecordInboundAsync(string employerId, string employeeId, string senderId, DateTimeOffset at) =>
+        db.HashSetAsync(RedisKeys.Employee(employerId, employeeId), InboundField(senderId), at.ToUnixMs());
+
+    private static string InboundField(string senderId) => $"in:{senderId}";
 
     /// <summary>
     /// Adds the employee to the global phone index. Written after the upsert script rather than inside it: the
@@ -90,11 +112,15 @@ public sealed class EmployeeStore(IDatabase db, TimeProvider time)
         return (items, ids.Length > limit ? page[^1] : null);
     }
 
-    /// <summary>Looks employees up in one pipelined round trip; null where an id is unknown.</summary>
-    public async Task<Employee?[]> GetManyAsync(string employerId, IReadOnlyList<string> employeeIds)
+    /// <summary>
+    /// Looks employees up in one pipelined round trip; null where an id is unknown. With <paramref name="senderId"/>,
+    /// each one's <see cref="Employee.LastInboundAt"/> is their last message to that sender's number.
+    /// </summary>
+    public async Task<Employee?[]> GetManyAsync(string employerId, IReadOnlyList<string> employeeIds, string? senderId = null)
     {
+        RedisValue[] fields = senderId is null ? EmployeeFields : [.. EmployeeFields, InboundField(senderId)];
         var batch = db.CreateBatch();
-        var reads = employeeIds.Select(id => batch.HashGetAsync(RedisKeys.Employee(employerId, id), EmployeeFields)).ToArray();
+        var reads = employeeIds.Select(id => batch.HashGetAsync(RedisKeys.Employee(employerId, id), fields)).ToArray();
         batch.Execute();
         var values = await Task.WhenAll(reads);
         return [.. employeeIds.Select((id, i) => ToEmployee(id, values[i]))];
@@ -143,10 +169,11 @@ public sealed class EmployeeStore(IDatabase db, TimeProvider time)
         return [.. statuses.Select(s => (string?)s is { Length: > 0 } status ? status : null)];
     }
 
-    private static readonly RedisValue[] EmployeeFields = ["phone", "name", "status", "updatedAt"];
+    private static readonly RedisValue[] EmployeeFields = ["phone", "name", "status", "updatedAt", "waId"];
 
     private static Employee? ToEmployee(string employeeId, RedisValue[] v) =>
         v[2].IsNull
             ? null
-            : new Employee(employeeId, v[0]!, v[1].IsNullOrEmpty ? null : (string?)v[1], v[2]!, Clock.FromUnixMs((long)v[3]));
+            : new Employee(employeeId, v[0]!, v[1].IsNullOrEmpty ? null : (string?)v[1], v[2]!, Clock.FromUnixMs((long)v[3]),
+                v[4].IsNullOrEmpty ? null : (string?)v[4], v.Length > 5 && !v[5].IsNull ? Clock.FromUnixMs((long)v[5]) : null);
 }

@@ -23,6 +23,9 @@ public static class LuaScripts
     public static string EmployeeStatuses => Load("employee-statuses.lua");
     public static string ScheduleAnnouncement => Load("schedule-announcement.lua");
     public static string ForgetCreation => Load("forget-creation.lua");
+    public static string ReserveSendSlots => Load("reserve-send-slots.lua");
+    public static string ReachRecipient => Load("reach-recipient.lua");
+    public static string SwapDelivery => Load("swap-delivery.lua");
 
     private static string Load(string name) => Cache.GetOrAdd(name, static n =>
     {

@@ -24,8 +24,21 @@ public static class RedisKeys
     /// </summary>
     public static readonly RedisKey PendingCreations = "announcements:{queue}:creating";
 
+    /// <summary>ZSET of "announcementId:employeeId" deliveries whose text WhatsApp failed with 131047, to re-send as the
+    /// employer's fallback template; score = when to look at it (unix ms).</summary>
+    public static readonly RedisKey Resends = "announcements:{queue}:resend";
+
     /// <summary>Pub/sub channel a new "send now" announcement is announced on, so dispatchers wake at once.</summary>
     public static readonly RedisChannel WakeUp = RedisChannel.Literal("announcements:wakeup");
+
+    /// <summary>STRING: the next free send slot of a WhatsApp number (µs on Redis's clock), shared by every process.</summary>
+    public static RedisKey SendSlots(string senderId) => $"sender:{{{senderId}}}:slots";
+
+    /// <summary>
+    /// ZSET of the unique recipients a portfolio's business-initiated messages reached, score = when (unix ms): its
+    /// WhatsApp messaging limit counts them over a moving window.
+    /// </summary>
+    public static RedisKey Reached(string portfolioId) => $"portfolio:{{{portfolioId}}}:reached";
 
     public static RedisKey Employee(string employerId, string employeeId) => $"emp:{{{employerId}}}:{employeeId}";
 

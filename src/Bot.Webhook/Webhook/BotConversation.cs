@@ -8,8 +8,9 @@ namespace Bot.Webhook.Webhook;
 
 /// <summary>
 /// What employees can say to the bot: <c>JOIN &lt;code&gt;</c>, <c>STOP</c>, <c>START</c>, and anything else gets
-/// the help text. An inbound message carries only the sender's number, so the sender is found through the
-/// global phone index; one number may belong to employees of several employers, and STOP/START apply to all.
+/// the help text. A message reaches one of our numbers (a <see cref="Sender"/>) and acts only on employees of the
+/// employers on that number: STOP to employer A's bot leaves the same person subscribed at employer B. The person is
+/// found by WhatsApp id first, then by number. Every message opens the employee's 24-hour window with that number.
 /// Runs from the inbox, at least once per message: each message's effect is idempotent, its reply is queued once
 /// (<see cref="ReplyOutbox"/>), and the message is marked done only after both.
 /// </summary>
@@ -18,7 +19,9 @@ public sealed partial class BotConversation(
     EmployeeStore employees,
     JoinCodeStore joinCodes,
     ReplyOutbox outbox,
+    SenderDirectory senders,
     IDatabase db,
+    TimeProvider time,
     ILogger<BotConversation> logger)
 {
     /// <summary>Meta batches at most 1,000 updates per POST; more is not a payload Meta sent.</summary>
@@ -41,7 +44,7 @@ public sealed partial class BotConversation(
     public const string BadCodeText = "That join code is not valid: it may have expired or been used already. Ask your employer for a new code.";
     public const string PhoneTakenText = "This number already belongs to another employee of your employer, so it was not linked. Please contact your employer.";
 
-    public async Task HandleAsync(IReadOnlyList<WebhookMessage> messages)
+    public async Task HandleAsync(Sender sender, IReadOnlyList<WebhookMessage> messages)
     {
         var candidates = messages.Take(MaxMessagesPerPost)
             .Where(m => WebhookEventLog.IsValidId(m.Id) && m.From is not null && WaId().IsMatch(m.From))
@@ -51,47 +54,65 @@ public sealed partial class BotConversation(
         var work = candidates.Where((_, i) => !done[i]);
 
         // One sender's messages in the order sent (STOP then START must end opted in); senders in parallel.
-        await Parallel.ForEachAsync(work.GroupBy(m => m.From!), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (sender, _) =>
+        await Parallel.ForEachAsync(work.GroupBy(m => m.From!), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (person, _) =>
         {
-            foreach (var message in sender)
+            foreach (var message in person)
             {
-                await HandleOneAsync(message);
+                await HandleOneAsync(sender, message);
                 await events.MarkDoneAsync(message.Id!);
             }
         });
     }
 
-    private async Task HandleOneAsync(WebhookMessage message)
+    private async Task HandleOneAsync(Sender sender, WebhookMessage message)
     {
-        if (TextOf(message) is not { } text) return; // images, reactions, …: nothing to answer
-        var replyTo = "+" + message.From;
-        // The wa_id is the number without '+'; the employee index holds numbers as the employer API normalised them.
+        var waId = message.From!;
+        var replyTo = "+" + waId;
+        // The employee index holds numbers as the employer API normalised them.
         var phone = PhoneNormalizer.TryNormalize(replyTo, out var e164, out _) ? e164 : replyTo;
+        var owners = (await employees.FindByWhatsAppIdAsync(waId, phone)).Where(o => senders.IsOn(o.EmployerId, sender)).ToList();
+        await RecordInboundAsync(sender, message, waId, owners);
 
+        if (TextOf(message) is not { } text) return; // images, reactions, …: nothing to answer
         var reply = Parse(text) switch
         {
-            (Command.Join, var code) => await JoinAsync(phone, code!, message.Id!),
-            (Command.Stop, _) => await SetStatusAsync(phone, EmployeeStatus.OptedOut, StoppedText, message.Id!),
-            (Command.Start, _) => await SetStatusAsync(phone, EmployeeStatus.Active, StartedText, message.Id!),
-            _ => await HelpAsync(phone, message.Id!),
+            (Command.Join, var code) => await JoinAsync(sender, message, phone, code!),
+            (Command.Stop, _) => await SetStatusAsync(owners, EmployeeStatus.OptedOut, StoppedText, phone, message.Id!),
+            (Command.Start, _) => await SetStatusAsync(owners, EmployeeStatus.Active, StartedText, phone, message.Id!),
+            _ => owners.Count == 0 ? await NotRegisteredAsync(phone, message.Id!) : HelpText,
         };
-        if (reply is not null) await outbox.EnqueueAsync(message.Id!, replyTo, reply);
+        if (reply is not null) await outbox.EnqueueAsync(message.Id!, sender.Id, replyTo, reply);
     }
 
-    private async Task<string?> JoinAsync(string phone, string code, string messageId)
+    /// <summary>Opens the employees' 24-hour window with this number and keeps the WhatsApp id the message came from.</summary>
+    private async Task RecordInboundAsync(Sender sender, WebhookMessage message, string waId, IEnumerable<(string EmployerId, Employee Employee)> owners)
+    {
+        var at = long.TryParse(message.Timestamp, out var seconds) ? DateTimeOffset.FromUnixTimeSeconds(seconds) : time.GetUtcNow();
+        foreach (var (employerId, employee) in owners)
+        {
+            await employees.RecordInboundAsync(employerId, employee.EmployeeId, sender.Id, at);
+            if (employee.WaId != waId) await employees.SetWaIdAsync(employerId, employee.EmployeeId, employee.Phone, waId);
+        }
+    }
+
+    private async Task<string?> JoinAsync(Sender sender, WebhookMessage message, string phone, string code)
     {
         var failures = RedisKeys.JoinFailures(phone);
         if ((long?)await db.StringGetAsync(failures) >= MaxJoinFailuresPerHour) return null;
 
         // Consumed on behalf of this message: processing it again finds the same owner, not a used code.
-        var owner = await joinCodes.ConsumeAsync(code, messageId);
-        var result = owner is var (employerId, employeeId)
+        var owner = await joinCodes.ConsumeAsync(code, message.Id!);
+        // A code only works on its employer's own number.
+        var result = owner is var (employerId, employeeId) && senders.IsOn(employerId, sender)
             ? await employees.RelinkPhoneAsync(employerId, employeeId, phone)
             : RelinkResult.NotFound;
         switch (result)
         {
             case RelinkResult.Linked or RelinkResult.Unchanged:
-                LogJoined(owner!.Value.EmployerId, owner.Value.EmployeeId, PhoneMask.Mask(phone));
+                var (joinedEmployer, joinedEmployee) = owner!.Value;
+                if (await employees.GetAsync(joinedEmployer, joinedEmployee) is { } joined)
+                    await RecordInboundAsync(sender, message, message.From!, [(joinedEmployer, joined)]);
+                LogJoined(joinedEmployer, joinedEmployee, PhoneMask.Mask(phone));
                 return JoinedText;
             case RelinkResult.PhoneConflict:
                 return PhoneTakenText;
@@ -101,16 +122,13 @@ public sealed partial class BotConversation(
         }
     }
 
-    private async Task<string?> SetStatusAsync(string phone, string status, string reply, string messageId)
+    private async Task<string?> SetStatusAsync(
+        IReadOnlyList<(string EmployerId, Employee Employee)> owners, string status, string reply, string phone, string messageId)
     {
-        var owners = await employees.FindByPhoneAsync(phone);
         if (owners.Count == 0) return await NotRegisteredAsync(phone, messageId);
         foreach (var (employerId, employee) in owners) await employees.SetStatusAsync(employerId, employee.EmployeeId, status);
         return reply;
     }
-
-    private async Task<string?> HelpAsync(string phone, string messageId) =>
-        (await employees.FindByPhoneAsync(phone)).Count == 0 ? await NotRegisteredAsync(phone, messageId) : HelpText;
 
     /// <summary>
     /// Once per number per interval, so a stranger cannot make the bot send message after message. The mark names the

@@ -1,4 +1,5 @@
 using Bot.Webhook.Observability;
+using Bot.WhatsAppClient;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -16,6 +17,7 @@ public sealed partial class InboxWorker(
     ReplyOutbox outbox,
     StatusUpdates statusUpdates,
     BotConversation conversation,
+    SenderDirectory senders,
     WebhookMetrics metrics,
     IOptions<WebhookOptions> options,
     TimeProvider time,
@@ -92,8 +94,17 @@ public sealed partial class InboxWorker(
         try
         {
             var payload = WebhookPayload.Parse(WebhookInbox.BodyOf(entry).Span);
-            await statusUpdates.ApplyAsync([.. payload.Statuses]);
-            await conversation.HandleAsync([.. payload.Messages]);
+            // Each change is about one of our numbers; a number not configured here is not ours to act on.
+            foreach (var value in payload.Values)
+            {
+                if (senders.FindByPhoneNumberId(value.Metadata?.PhoneNumberId) is not { } sender)
+                {
+                    ReportUnknownNumber(value.Metadata?.PhoneNumberId);
+                    continue;
+                }
+                await statusUpdates.ApplyAsync([.. (value.Statuses ?? []).OfType<WebhookStatus>()]);
+                await conversation.HandleAsync(sender, [.. (value.Messages ?? []).OfType<WebhookMessage>()]);
+            }
             await inbox.Queue.CompleteAsync(entry.Id);
         }
         catch (Exception ex)
@@ -102,6 +113,22 @@ public sealed partial class InboxWorker(
             LogEntryFailed(ex, entry.Id.ToString());
         }
     }
+
+    /// <summary>Once per phone number id per hour: a misrouted webhook subscription should be seen, not flood the log.</summary>
+    private void ReportUnknownNumber(string? phoneNumberId)
+    {
+        var id = phoneNumberId is { Length: <= 32 } ? phoneNumberId : "(missing)";
+        var now = time.GetUtcNow();
+        if (unknownNumbers.TryGetValue(id, out var last) && now - last < TimeSpan.FromHours(1)) return;
+        if (unknownNumbers.Count > 1000) unknownNumbers.Clear();
+        unknownNumbers[id] = now;
+        LogUnknownNumber(id);
+    }
+
+    private readonly Dictionary<string, DateTimeOffset> unknownNumbers = [];
+
+    [LoggerMessage(LogLevel.Warning, "Webhook for phone number id {PhoneNumberId}, which no sender is configured with: ignored (check Senders:<id>:PhoneNumberId)")]
+    private partial void LogUnknownNumber(string phoneNumberId);
 
     [LoggerMessage(LogLevel.Error, "Inbox worker loop failed; retrying")]
     private partial void LogLoopFailed(Exception ex);

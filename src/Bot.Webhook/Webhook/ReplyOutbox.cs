@@ -1,10 +1,11 @@
 using Bot.Core.Redis;
+using Bot.WhatsAppClient;
 using StackExchange.Redis;
 
 namespace Bot.Webhook.Webhook;
 
-/// <summary>A bot reply waiting in the outbox: the inbound message it answers, the recipient and the text.</summary>
-public sealed record Reply(RedisValue EntryId, string InboundMessageId, string To, string Body);
+/// <summary>A bot reply waiting in the outbox: the inbound message it answers, the number it goes out from, the recipient and the text.</summary>
+public sealed record Reply(RedisValue EntryId, string InboundMessageId, string SenderId, string To, string Body);
 
 /// <summary>
 /// Bot replies on their way out. Exactly one per inbound message, like deliveries: the reply's record is created with
@@ -21,7 +22,7 @@ public sealed class ReplyOutbox(IDatabase db, TimeProvider time)
 
     private static readonly LuaScript Enqueue = LuaScript.Prepare("""
         if not redis.call('SET', @record, 'queued', 'NX', 'EX', @ttl) then return 0 end
-        redis.call('XADD', @stream, '*', 'message', @message, 'to', @to, 'body', @body)
+        redis.call('XADD', @stream, '*', 'message', @message, 'sender', @sender, 'to', @to, 'body', @body)
         return 1
         """);
 
@@ -41,7 +42,7 @@ public sealed class ReplyOutbox(IDatabase db, TimeProvider time)
     public RedisStreamQueue Queue { get; } = new(db, RedisKeys.ReplyOutbox, Group, time);
 
     /// <summary>Queues the reply to an inbound message unless one was queued before; true when this call queued it.</summary>
-    public async Task<bool> EnqueueAsync(string inboundMessageId, string to, string body)
+    public async Task<bool> EnqueueAsync(string inboundMessageId, string senderId, string to, string body)
     {
         var queued = (long)await db.ScriptEvaluateAsync(Enqueue, new
         {
@@ -49,6 +50,7 @@ public sealed class ReplyOutbox(IDatabase db, TimeProvider time)
             stream = Queue.Key,
             ttl = (long)Retention.TotalSeconds,
             message = inboundMessageId,
+            sender = senderId,
             to,
             body,
         }) == 1;
@@ -57,7 +59,7 @@ public sealed class ReplyOutbox(IDatabase db, TimeProvider time)
     }
 
     public static Reply Parse(StreamEntry entry) =>
-        new(entry.Id, (string)entry["message"]!, (string)entry["to"]!, (string)entry["body"]!);
+        new(entry.Id, (string)entry["message"]!, (string?)entry["sender"] ?? Sender.Default, (string)entry["to"]!, (string)entry["body"]!);
 
     /// <summary>Takes the reply for sending; false when it was taken before (by a sender that may have sent it).</summary>
     public async Task<bool> TryClaimAsync(Reply reply) =>

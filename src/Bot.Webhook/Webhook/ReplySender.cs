@@ -18,6 +18,7 @@ public sealed partial class ReplySender(
     ReplyOutbox outbox,
     IWhatsAppSender whatsApp,
     SendRateLimiter rateLimiter,
+    SenderDirectory senders,
     WebhookMetrics metrics,
     IOptions<WebhookOptions> options,
     TimeProvider time,
@@ -111,7 +112,8 @@ public sealed partial class ReplySender(
             // leaves the reply 'queued' for another sender, instead of 'sending' and so never sent.
             for (var attempt = 1; ; attempt++)
             {
-                using var lease = await rateLimiter.AcquireAsync(CancellationToken.None);
+                var sender = senders.Get(reply.SenderId);
+                await rateLimiter.AcquireAsync(sender, CancellationToken.None);
                 if (attempt == 1 && !await outbox.TryClaimAsync(reply))
                 {
                     // Taken before by a sender that died (or is still retrying): it may have been sent.
@@ -119,7 +121,7 @@ public sealed partial class ReplySender(
                     metrics.Reply("unknown");
                     return;
                 }
-                var result = await whatsApp.SendAsync(new TextMessage(reply.To, reply.Body));
+                var result = await whatsApp.SendAsync(sender, new TextMessage(reply.To, reply.Body));
                 if (result.Outcome == SendOutcome.Retryable && attempt < settings.ReplyAttempts)
                 {
                     await Task.Delay(result.RetryDelay(attempt, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60)), time);

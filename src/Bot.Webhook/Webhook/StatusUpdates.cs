@@ -1,4 +1,5 @@
 using Bot.Core;
+using Bot.Core.Announcements;
 using Bot.Core.Deliveries;
 
 namespace Bot.Webhook.Webhook;
@@ -10,7 +11,7 @@ namespace Bot.Webhook.Webhook;
 /// dedupe is needed, and the inbox may process a POST again after a crash. The Redis work for a whole POST is
 /// two pipelines: look up message ids that came without callback data, transition.
 /// </summary>
-public sealed partial class StatusUpdates(DeliveryStore deliveries, TimeProvider time, ILogger<StatusUpdates> logger)
+public sealed partial class StatusUpdates(DeliveryStore deliveries, AnnouncementQueue queue, TimeProvider time, ILogger<StatusUpdates> logger)
 {
     public async Task ApplyAsync(IReadOnlyList<WebhookStatus> statuses)
     {
@@ -28,6 +29,7 @@ public sealed partial class StatusUpdates(DeliveryStore deliveries, TimeProvider
 
         var now = time.GetUtcNow();
         var transitions = new List<DeliveryTransition>(work.Count);
+        var resends = new List<DeliveryRef>();
         for (var i = 0; i < work.Count; i++)
         {
             if (targets[i] is not { } target) continue;
@@ -35,10 +37,17 @@ public sealed partial class StatusUpdates(DeliveryStore deliveries, TimeProvider
             var (status, state) = work[i];
             var error = state == DeliveryState.Failed ? ErrorCode(status) : null;
             transitions.Add(new DeliveryTransition(announcementId, employeeId, new DeliveryRecord(state, now, status.Id, error)));
+            if (error == OutsideWindowError) resends.Add(target);
         }
         var applied = await deliveries.TransitionManyAsync(transitions);
+        // Queued whether or not this call moved the delivery: after a crash right here, processing the POST again
+        // moves nothing but must still queue the re-send. The dispatcher re-sends only a text that failed this way.
+        await queue.AddResendsAsync(resends);
         LogApplied(work.Count, transitions.Count, applied.Count(a => a));
     }
+
+    /// <summary>More than 24 hours since the employee's last message: free-form text cannot go, a template can.</summary>
+    private const string OutsideWindowError = "131047";
 
     private static DeliveryState? ToState(string? status) => status switch
     {

@@ -140,7 +140,8 @@ public sealed class WhatsAppStubMappingTests : IDisposable
             .BuildServiceProvider();
         var sender = services.GetRequiredService<IWhatsAppSender>();
 
-        var result = await sender.SendAsync(new TextMessage("+16505550002", "hello"));
+        var from = services.GetRequiredService<SenderDirectory>().Get(Sender.Default);
+        var result = await sender.SendAsync(from, new TextMessage("+16505550002", "hello"));
 
         Assert.Equal(SendOutcome.Accepted, result.Outcome);
         Assert.StartsWith("wamid.", result.MessageId);

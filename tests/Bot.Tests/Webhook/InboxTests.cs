@@ -1,3 +1,4 @@
+using Bot.WhatsAppClient;
 using System.Net;
 using System.Net.Http.Json;
 using Bot.Core.Redis;
@@ -135,9 +136,9 @@ public sealed class InboxTests(SharedRedis redis) : IClassFixture<SharedRedis>
         await using var scenario = new Scenario(redis, NoWorkers);
         var outbox = scenario.AppServices.GetRequiredService<ReplyOutbox>();
         const string inFlight = "+16505550101", waiting = "+16505550102";
-        Assert.True(await outbox.EnqueueAsync("wamid.in-flight", inFlight, "sent when its sender died?"));
-        Assert.True(await outbox.EnqueueAsync("wamid.waiting", waiting, "still waiting for a permit"));
-        Assert.False(await outbox.EnqueueAsync("wamid.waiting", waiting, "the same message processed again"));
+        Assert.True(await outbox.EnqueueAsync("wamid.in-flight", Sender.Default, inFlight, "sent when its sender died?"));
+        Assert.True(await outbox.EnqueueAsync("wamid.waiting", Sender.Default, waiting, "still waiting for a permit"));
+        Assert.False(await outbox.EnqueueAsync("wamid.waiting", Sender.Default, waiting, "the same message processed again"));
         // A sender of another replica read both, claimed the first (its request may be out), and was killed.
         await scenario.Redis.StreamCreateConsumerGroupAsync(RedisKeys.ReplyOutbox, ReplyOutbox.Group, "0-0");
         var read = await scenario.Redis.StreamReadGroupAsync(RedisKeys.ReplyOutbox, ReplyOutbox.Group, "killed-replica", ">", 10);

@@ -11,9 +11,61 @@ public sealed class WhatsAppOptionsTests
     {
         using var services = WhatsAppTestHost.Build("https://graph.example.test", new Dictionary<string, string?> { ["WhatsApp:PhoneNumberId"] = null });
 
-        var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<WhatsAppOptions>>().Value);
+        var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<MessagingOptions>>().Value);
 
-        Assert.Contains(nameof(WhatsAppOptions.PhoneNumberId), error.Message);
+        Assert.Contains("WhatsApp:PhoneNumberId is required", error.Message);
+    }
+
+    [Theory]
+    [InlineData("Senders:b:PhoneNumberId", null, "Senders:b:PhoneNumberId is required")]
+    [InlineData("Senders:b:AccessToken", null, "Senders:b:AccessToken is required")]
+    [InlineData("Senders:b:MessagesPerSecond", "1001", "Senders:b:MessagesPerSecond is between 1 and 1000")]
+    [InlineData("Senders:b:PhoneNumberId", WhatsAppTestHost.PhoneNumberId, "Senders:b:PhoneNumberId is the same number as sender 'default'")]
+    [InlineData("Employers:acme:Sender", "nobody", "Employers:acme:Sender names 'nobody'")]
+    [InlineData("Employers:acme:FallbackTemplate:Name", "notice", "Employers:acme:FallbackTemplate needs both Name and Language")]
+    [InlineData("Portfolios:b:MessagingLimit", "1000", "Portfolios:b:MessagingLimit is one of WhatsApp's tiers")]
+    [InlineData("WhatsApp:CustomerServiceWindow", "00:00:00", "WhatsApp:CustomerServiceWindow must be positive")]
+    public void WrongSenderSettingsFailNamingTheKey(string key, string? value, string message)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Senders:b:PhoneNumberId"] = "200000000000002",
+            ["Senders:b:AccessToken"] = "token-b",
+            ["Employers:acme:Sender"] = "b",
+            [key] = value,
+        };
+        using var services = WhatsAppTestHost.Build("https://graph.example.test", settings);
+
+        var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<MessagingOptions>>().Value);
+
+        Assert.Contains(message, error.Message);
+    }
+
+    [Fact]
+    public void EmployersPickTheirSenderAndTheRestUseDefault()
+    {
+        using var services = WhatsAppTestHost.Build("https://graph.example.test", new Dictionary<string, string?>
+        {
+            ["Senders:b:PhoneNumberId"] = "200000000000002",
+            ["Senders:b:AccessToken"] = "token-b",
+            ["Senders:b:MessagesPerSecond"] = "20",
+            ["Senders:b:Portfolio"] = "shared",
+            ["Portfolios:shared:MessagingLimit"] = "250",
+            ["Employers:acme:Sender"] = "b",
+            ["Employers:acme:FallbackTemplate:Name"] = "announcement",
+            ["Employers:acme:FallbackTemplate:Language"] = "en_US",
+        });
+        var senders = services.GetRequiredService<SenderDirectory>();
+
+        Assert.Equal(new Sender("b", "200000000000002", 20, "shared"), senders.ForEmployer("acme"));
+        Assert.Equal(Sender.Default, senders.ForEmployer("globex").Id);
+        Assert.Equal(WhatsAppTestHost.PhoneNumberId, senders.ForEmployer("globex").PhoneNumberId);
+        Assert.Equal("b", senders.FindByPhoneNumberId("200000000000002")!.Id);
+        Assert.Null(senders.FindByPhoneNumberId("999"));
+        Assert.Equal(new FallbackTemplate("announcement", "en_US"), senders.FallbackTemplateOf("acme"));
+        Assert.Null(senders.FallbackTemplateOf("globex"));
+        Assert.Equal(new Portfolio("shared", 250, TimeSpan.FromDays(1)), senders.PortfolioOf(senders.ForEmployer("acme")));
+        Assert.False(senders.PortfolioOf(senders.ForEmployer("globex")).IsLimited);
     }
 
     [Theory]

@@ -77,13 +77,13 @@ public sealed class WhatsAppSenderTests : IDisposable
     }
 
     [Fact]
-    public async Task AcceptedAnswerReturnsTheWamid()
+    public async Task AcceptedAnswerReturnsTheWamidAndTheWhatsAppId()
     {
         GraphAnswers(200, Accepted(WamId));
 
         var result = await Sender().SendAsync(new TextMessage(Recipient, "hi"));
 
-        Assert.Equal(SendResult.Accepted(WamId), result);
+        Assert.Equal(SendResult.Accepted(WamId) with { WaId = Recipient.TrimStart('+') }, result);
     }
 
     [Fact]
@@ -247,10 +247,17 @@ public sealed class WhatsAppSenderTests : IDisposable
         await Assert.ThrowsAsync<ArgumentException>(() => Sender().SendAsync(new TextMessage(Recipient, new string('x', 4097))));
     }
 
-    private IWhatsAppSender Sender(IDictionary<string, string?>? overrides = null, string? baseUrl = null)
+    private DefaultSender Sender(IDictionary<string, string?>? overrides = null, string? baseUrl = null)
     {
         _services = WhatsAppTestHost.Build(baseUrl ?? _graph.Url!, overrides, _logs);
-        return _services.GetRequiredService<IWhatsAppSender>();
+        return new DefaultSender(_services.GetRequiredService<IWhatsAppSender>(), _services.GetRequiredService<SenderDirectory>().Get(Bot.WhatsAppClient.Sender.Default));
+    }
+
+    /// <summary>Sends from the sender <c>default</c> (<c>WhatsApp:PhoneNumberId</c>).</summary>
+    private sealed record DefaultSender(IWhatsAppSender Inner, Sender From)
+    {
+        public Task<SendResult> SendAsync(OutgoingMessage message, CancellationToken cancellationToken = default) =>
+            Inner.SendAsync(From, message, cancellationToken);
     }
 
     private void GraphAnswers(int status, string? body, string? retryAfter = null, TimeSpan? delay = null)

@@ -2,7 +2,8 @@
 -- A state never goes backwards: WhatsApp does not promise status order ('read' may arrive before
 -- 'delivered'), and a late or redelivered status must change nothing.
 -- KEYS[1] delivery key, KEYS[2] announcement hash
--- ARGV[1] new value (its first character is the state), ARGV[2] value the caller expects ('' = any)
+-- ARGV[1] new value (its first character is the state; a value without the fifth field, the form, keeps the
+-- current one: a status webhook does not know whether text or a template went), ARGV[2] value the caller expects ('' = any)
 -- Returns 0 when not allowed or the value changed meanwhile; when applied, the record's remaining TTL in ms
 -- (at least 1; -1 if it has none), so the caller can give the wamid index the same lifetime without a PTTL
 -- round trip of its own.
@@ -20,7 +21,10 @@ local allowed = {
 }
 if not (allowed[from] and allowed[from][to]) then return 0 end
 local counters = { u = 'unknown', s = 'sent', d = 'delivered', r = 'read', f = 'failed', k = 'skipped' }
-redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL')
+local value = ARGV[1]
+local form = string.match(current, '^[^|]*|[^|]*|[^|]*|[^|]*|(.*)$')
+if form and not string.match(value, '^[^|]*|[^|]*|[^|]*|[^|]*|') then value = value .. '|' .. form end
+redis.call('SET', KEYS[1], value, 'KEEPTTL')
 if counters[from] then redis.call('HINCRBY', KEYS[2], counters[from], -1) end
 redis.call('HINCRBY', KEYS[2], counters[to], 1)
 local ttl = redis.call('PTTL', KEYS[1])

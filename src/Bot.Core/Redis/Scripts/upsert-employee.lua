@@ -16,8 +16,10 @@ if relink then
   name = old[2] or ''
 end
 if existed and old[1] == ARGV[2] and old[2] == name then return { 'unchanged' } end
-if old[1] and old[1] ~= ARGV[2] and redis.call('HGET', KEYS[2], old[1]) == ARGV[1] then
-  redis.call('HDEL', KEYS[2], old[1])
+if old[1] and old[1] ~= ARGV[2] then
+  if redis.call('HGET', KEYS[2], old[1]) == ARGV[1] then redis.call('HDEL', KEYS[2], old[1]) end
+  -- The WhatsApp id belonged to the old number.
+  redis.call('HDEL', KEYS[1], 'waId')
 end
 -- An employee's own STOP outlives the employer's edits; a removed employee who is added again is active.
 local status = 'active'
