@@ -20,6 +20,7 @@ builder.AddRedis();
 builder.Services.AddAnnouncementStores();
 builder.Services.AddWhatsAppClient();
 builder.AddEmployerAuthentication();
+builder.AddAnnouncementsApi();
 builder.AddWhatsAppWebhook();
 builder.AddServiceDefaults("Bot.Webhook", WebhookMetrics.MeterName,
     // Always listed: with the dispatcher in another process the meter simply has no instruments here.
@@ -35,6 +36,7 @@ app.UsePortal();
 app.UseAuthentication();
 app.UseAuthorization();
 
+app.MapEmployer();
 app.MapEmployees();
 app.MapAnnouncements();
 app.MapWebhook();

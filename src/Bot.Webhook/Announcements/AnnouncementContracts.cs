@@ -33,11 +33,13 @@ public sealed class NumberOrStringConverter : JsonConverter<string>
     public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
 }
 
-public sealed record AnnouncementAccepted(string Id, string Status, DateTimeOffset SendAt);
+/// <summary>A created announcement, with what sending it meets (see <see cref="PreviewResponse"/>) as of its creation.</summary>
+public sealed record AnnouncementAccepted(string Id, string Status, DateTimeOffset SendAt,
+    long Targeted, long OutsideWindow, long OverMessagingLimit, DateTimeOffset EstimatedCompletion);
 
 public sealed record CountsResponse(long Targeted, long Sent, long Delivered, long Read, long Failed, long Unknown, long Skipped);
 
-/// <summary>An announcement; <c>reason</c> and <c>resumesAt</c> only while it is <c>paused</c>.</summary>
+/// <summary>An announcement; <c>reason</c> and <c>resumesAt</c> only while it is <c>paused</c> or <c>waiting_for_limit</c>.</summary>
 public sealed record AnnouncementResponse(
     string Id, string Status,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Reason,
@@ -50,7 +52,8 @@ public sealed record AnnouncementResponse(
         new CountsResponse(a.Counts.Targeted, a.Counts.Sent, a.Counts.Delivered, a.Counts.Read, a.Counts.Failed, a.Counts.Unknown, a.Counts.Skipped));
 }
 
-public sealed record DeliveryResponse(string EmployeeId, string State, string? MessageId, string? Error, DateTimeOffset? UpdatedAt);
+/// <summary>One delivery; <c>form</c> is <c>text</c> or <c>template</c> (how it went), null while pending.</summary>
+public sealed record DeliveryResponse(string EmployeeId, string State, string? Form, string? MessageId, string? Error, DateTimeOffset? UpdatedAt);
 
 public static partial class AnnouncementValidation
 {

@@ -16,12 +16,21 @@ public static class AnnouncementsApi
     /// <summary>The values of <c>?state=</c>: "pending" (no delivery record yet) and every delivery state.</summary>
     private static readonly string[] DeliveryStateFilter = ["pending", .. DeliveryStates.All.Select(s => s.Name())];
 
+    public static IHostApplicationBuilder AddAnnouncementsApi(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<AnnouncementPreview>();
+        return builder;
+    }
+
     public static RouteGroupBuilder MapAnnouncements(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/announcements").RequireEmployer().WithTags("Announcements");
         group.MapPost("/", CreateAsync)
             .WithSummary("Create an announcement")
             .WithDescription("A text `message` or a `template`, to all employees or to `employeeIds`, now or at `sendAt` (ISO 8601 with offset). 202 when created; a retry with the same `Idempotency-Key` returns the same announcement with 200, and the key reused for a different announcement is 422.");
+        group.MapPost("/preview", PreviewAsync)
+            .WithSummary("Preview an announcement without creating it")
+            .WithDescription("Same body as create. `targeted`: employees it would go to; `outsideWindow`: active ones outside WhatsApp's 24-hour window (they get the employer's fallback template, or without one a text WhatsApp fails with 131047); `overMessagingLimit`: business-initiated messages that do not fit the portfolio's messaging limit now (they wait, status `waiting_for_limit`); `estimatedCompletion`.");
         group.MapGet("/{id}", GetAsync)
             .WithSummary("Get an announcement with its counts")
             .WithDescription($"Each delivery is counted once, in its latest state: once completed, {string.Join(" + ", DeliveryStates.CountFields.Skip(1))} = targeted.");
@@ -42,7 +51,7 @@ public static class AnnouncementsApi
     }
 
     private static async Task<Results<Accepted<AnnouncementAccepted>, Ok<AnnouncementAccepted>, ValidationProblem, ProblemHttpResult>> CreateAsync(
-        CreateAnnouncementRequest request, Employer employer, AnnouncementStore announcements, EmployeeStore employees,
+        CreateAnnouncementRequest request, Employer employer, AnnouncementStore announcements, EmployeeStore employees, AnnouncementPreview preview,
         TimeProvider time, [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey)
     {
         var errors = AnnouncementValidation.Validate(request, time.GetUtcNow(), out var sendAt, out var template, out var employeeIds);
@@ -52,11 +61,21 @@ public static class AnnouncementsApi
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
         var draft = new NewAnnouncement(employer.Id, request.Message, template, sendAt, employeeIds);
-        return await StoreAsync(draft, idempotencyKey, announcements, accepted: a => TypedResults.Accepted($"/api/announcements/{a.Id}", a));
+        return await StoreAsync(draft, idempotencyKey, announcements, preview, accepted: a => TypedResults.Accepted($"/api/announcements/{a.Id}", a));
+    }
+
+    private static async Task<Results<Ok<PreviewResponse>, ValidationProblem>> PreviewAsync(
+        CreateAnnouncementRequest request, Employer employer, EmployeeStore employees, AnnouncementPreview preview, TimeProvider time)
+    {
+        var errors = AnnouncementValidation.Validate(request, time.GetUtcNow(), out var sendAt, out var template, out var employeeIds);
+        if (errors.Count == 0 && employeeIds is not null && await UnknownEmployeesAsync(employer.Id, employeeIds, employees) is { } unknown)
+            errors["employeeIds"] = [unknown];
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+        return TypedResults.Ok(await preview.PreviewAsync(employer.Id, template, sendAt, employeeIds));
     }
 
     private static async Task<Results<Accepted<AnnouncementAccepted>, Ok<AnnouncementAccepted>, ValidationProblem, ProblemHttpResult>> SendAnnouncementAsync(
-        SendAnnouncementRequest request, Employer employer, AnnouncementStore announcements)
+        SendAnnouncementRequest request, Employer employer, AnnouncementStore announcements, AnnouncementPreview preview)
     {
         var errors = new Dictionary<string, string[]>();
         if (string.IsNullOrWhiteSpace(request.Id) || AnnouncementValidation.ValidateIdempotencyKey(request.Id) is not null)
@@ -67,13 +86,14 @@ public static class AnnouncementsApi
         // Its own key space: a PoC id never collides with an Idempotency-Key of the new API.
         var draft = new NewAnnouncement(employer.Id, request.Message, null, null, null);
         var accepted = (Func<AnnouncementAccepted, Accepted<AnnouncementAccepted>>)(a => TypedResults.Accepted($"/api/announcements/{a.Id}", a));
-        var result = await StoreAsync(draft, $"send_announcement:{request.Id}", announcements, accepted);
+        var result = await StoreAsync(draft, $"send_announcement:{request.Id}", announcements, preview, accepted);
         // The PoC always answered 202, also when it had seen the id before.
         return result.Result is Ok<AnnouncementAccepted> { Value: { } replay } ? accepted(replay) : result;
     }
 
     private static async Task<Results<Accepted<AnnouncementAccepted>, Ok<AnnouncementAccepted>, ValidationProblem, ProblemHttpResult>> StoreAsync(
-        NewAnnouncement draft, string? idempotencyKey, AnnouncementStore announcements, Func<AnnouncementAccepted, Accepted<AnnouncementAccepted>> accepted)
+        NewAnnouncement draft, string? idempotencyKey, AnnouncementStore announcements, AnnouncementPreview preview,
+        Func<AnnouncementAccepted, Accepted<AnnouncementAccepted>> accepted)
     {
         var (outcome, id) = await announcements.CreateAsync(draft, idempotencyKey);
         if (outcome == CreateOutcome.KeyReusedWithOtherRequest)
@@ -82,7 +102,9 @@ public static class AnnouncementsApi
                 detail: "This idempotency key was already used for a different announcement. Use a new key for a new announcement.",
                 statusCode: StatusCodes.Status422UnprocessableEntity);
         var stored = (await announcements.GetAsync(id))!;
-        var body = new AnnouncementAccepted(stored.Id, stored.Status, stored.SendAt);
+        var figures = await preview.PreviewAsync(draft.EmployerId, draft.Template, draft.SendAt, draft.EmployeeIds);
+        var body = new AnnouncementAccepted(stored.Id, stored.Status, stored.SendAt,
+            figures.Targeted, figures.OutsideWindow, figures.OverMessagingLimit, figures.EstimatedCompletion);
         return outcome == CreateOutcome.Created ? accepted(body) : TypedResults.Ok(body);
     }
 
@@ -147,8 +169,8 @@ public static class AnnouncementsApi
             {
                 offset++;
                 var item = records[i] is { } r
-                    ? new DeliveryResponse(ids[i], r.State.Name(), r.MessageId, r.Error, r.UpdatedAt)
-                    : new DeliveryResponse(ids[i], "pending", null, null, null);
+                    ? new DeliveryResponse(ids[i], r.State.Name(), r.Form, r.MessageId, r.Error, r.UpdatedAt)
+                    : new DeliveryResponse(ids[i], "pending", null, null, null, null);
                 if (state is null || item.State == state) items.Add(item);
             }
         }

@@ -87,7 +87,11 @@ public sealed partial class BotConversation(
     /// <summary>Opens the employees' 24-hour window with this number and keeps the WhatsApp id the message came from.</summary>
     private async Task RecordInboundAsync(Sender sender, WebhookMessage message, string waId, IEnumerable<(string EmployerId, Employee Employee)> owners)
     {
-        var at = long.TryParse(message.Timestamp, out var seconds) ? DateTimeOffset.FromUnixTimeSeconds(seconds) : time.GetUtcNow();
+        // When the employee wrote (the window opens then), never later than now: a clock ahead must not stretch it.
+        var now = time.GetUtcNow();
+        var at = long.TryParse(message.Timestamp, out var seconds) && seconds > 0 && seconds < now.ToUnixTimeSeconds()
+            ? DateTimeOffset.FromUnixTimeSeconds(seconds)
+            : now;
         foreach (var (employerId, employee) in owners)
         {
             await employees.RecordInboundAsync(employerId, employee.EmployeeId, sender.Id, at);

@@ -19,16 +19,19 @@ public static class Meta
     public static string WaId(string phone) => phone.TrimStart('+');
 
     /// <summary>The inbound text message sample: <c>entry[].changes[].value.messages[]</c>.</summary>
-    public static byte[] InboundText(string fromPhone, string body, string? messageId = null) =>
-        InboundTexts([(fromPhone, body, messageId ?? NewMessageId())]);
+    public static byte[] InboundText(string fromPhone, string body, string? messageId = null, string? toPhoneNumberId = null) =>
+        InboundTexts([(fromPhone, body, messageId ?? NewMessageId())], toPhoneNumberId);
 
     /// <summary>Several inbound text messages in one POST, as Meta batches them (up to 1,000).</summary>
-    public static byte[] InboundTexts(IReadOnlyList<(string FromPhone, string Body, string MessageId)> messages) =>
+    /// <param name="toPhoneNumberId">The business number written to (the sender <c>default</c>'s when null).</param>
+    public static byte[] InboundTexts(IReadOnlyList<(string FromPhone, string Body, string MessageId)> messages, string? toPhoneNumberId = null) =>
         Envelope(new Dictionary<string, object?>
         {
             ["contacts"] = messages.Select(m => new { profile = new { name = "Sheena Nelson" }, wa_id = WaId(m.FromPhone) }).ToArray(),
-            ["messages"] = messages.Select(m => new { from = WaId(m.FromPhone), id = m.MessageId, timestamp = "1749416383", type = "text", text = new { body = m.Body } }).ToArray(),
-        });
+            ["messages"] = messages.Select(m => new { from = WaId(m.FromPhone), id = m.MessageId, timestamp = Now(), type = "text", text = new { body = m.Body } }).ToArray(),
+        }, toPhoneNumberId);
+
+    private static string Now() => DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>The status update sample: <c>value.statuses[]</c>.</summary>
     public static byte[] Statuses(params object[] statuses) => Envelope(new Dictionary<string, object?> { ["statuses"] = statuses });
@@ -58,12 +61,12 @@ public static class Meta
         return s;
     }
 
-    public static byte[] Envelope(Dictionary<string, object?> value)
+    public static byte[] Envelope(Dictionary<string, object?> value, string? phoneNumberId = null)
     {
         var full = new Dictionary<string, object?>
         {
             ["messaging_product"] = "whatsapp",
-            ["metadata"] = new { display_phone_number = "15550783881", phone_number_id = WhatsAppStub.PhoneNumberId },
+            ["metadata"] = new { display_phone_number = "15550783881", phone_number_id = phoneNumberId ?? WhatsAppStub.PhoneNumberId },
         };
         foreach (var (k, v) in value) full[k] = v;
         return JsonSerializer.SerializeToUtf8Bytes(new
@@ -134,7 +137,7 @@ public static class Meta
 
     public sealed record DeliveryPage(List<DeliveryView> Items, string? NextCursor);
 
-    public sealed record DeliveryView(string EmployeeId, string State, string? MessageId, string? Error);
+    public sealed record DeliveryView(string EmployeeId, string State, string? MessageId, string? Error, string? Form = null);
 
     public sealed record JoinCodeView(string Code, DateTimeOffset ExpiresAt);
 }

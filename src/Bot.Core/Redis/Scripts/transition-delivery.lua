@@ -20,6 +20,10 @@ local allowed = {
   d = { r = true },
 }
 if not (allowed[from] and allowed[from][to]) then return 0 end
+-- A status about another message of this delivery (the text before its template re-send) is not about this one.
+local held = string.match(current, '^[^|]*|[^|]*|([^|]*)')
+local incoming = string.match(ARGV[1], '^[^|]*|[^|]*|([^|]*)')
+if from ~= 'c' and held ~= '' and incoming ~= '' and held ~= incoming then return 0 end
 local counters = { u = 'unknown', s = 'sent', d = 'delivered', r = 'read', f = 'failed', k = 'skipped' }
 local value = ARGV[1]
 local form = string.match(current, '^[^|]*|[^|]*|[^|]*|[^|]*|(.*)$')

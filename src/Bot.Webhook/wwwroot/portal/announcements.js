@@ -118,7 +118,9 @@ export function announcementDetailView() {
     $('#detail-content').textContent = summary(data);
     cancelButton.hidden = data.status !== 'scheduled';
     // Paused by an error about the sender (token, account, spam limit): why, until when, and "resume now" once fixed.
-    $('#detail-pause').hidden = data.status !== 'paused';
+    // Or waiting for the portfolio's messaging limit: what fit went out, the rest goes on at resumesAt.
+    $('#detail-pause').hidden = data.status !== 'paused' && data.status !== 'waiting_for_limit';
+    $('#detail-pause-label').textContent = data.status === 'waiting_for_limit' ? 'Waiting for' : 'Paused because';
     $('#detail-reason').textContent = data.reason ?? '';
     $('#detail-resumes-at').textContent = data.resumesAt ? formatDateTime(data.resumesAt) : '';
     resumeButton.hidden = data.status !== 'paused';
@@ -143,6 +145,7 @@ export function announcementDetailView() {
     $('#delivery-rows').replaceChildren(...data.items.map(d => h('tr', {},
       h('td', { 'data-label': 'Employee' }, d.employeeId),
       h('td', { 'data-label': 'State' }, h('span', { class: `state state-${d.state}` }, d.state)),
+      h('td', { 'data-label': 'Form' }, d.form ?? '—'),
       h('td', { 'data-label': 'Message id', class: 'mono' }, d.messageId ?? '—'),
       h('td', { 'data-label': 'Error' }, d.error ?? '—'),
       h('td', { 'data-label': 'Updated' }, formatDateTime(d.updatedAt)))));

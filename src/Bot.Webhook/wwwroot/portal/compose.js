@@ -20,6 +20,31 @@ export function composeView({ navigate, flash }) {
   // and the API answers with the announcement it already made. A new key only after a success.
   let idempotencyKey = newIdempotencyKey();
   let posting = false;
+  // The body the employer was warned about (employees outside the 24-hour window, over the messaging limit):
+  // sending exactly that body again means "send anyway".
+  let warnedFor = null;
+  const warning = $('#compose-warning');
+
+  request('GET', '/api/employer').then(({ data }) => {
+    const limit = data.sender.messagingLimit ? `, messaging limit ${data.sender.messagingLimit} people a day` : '';
+    $('#compose-sender').textContent = `Sends from WhatsApp sender “${data.sender.id}” (number id ${data.sender.phoneNumberId}${limit}).` +
+      (data.fallbackTemplate ? ` Employees outside the 24-hour window get the template “${data.fallbackTemplate.name}”.` : '');
+  }).catch(() => {});
+
+  /** What WhatsApp will do with this announcement; null when there is nothing to warn about. */
+  async function warningFor(payload) {
+    const { data } = await request('POST', '/api/announcements/preview', { json: payload });
+    const lines = [];
+    if (data.outsideWindow > 0 && payload.message !== undefined) {
+      lines.push(`${data.outsideWindow} of ${data.targeted} employees have not messaged the bot in the last 24 hours: ` +
+        'they get the fallback template if one is configured; otherwise WhatsApp will not deliver the text to them.');
+    }
+    if (data.overMessagingLimit > 0) {
+      lines.push(`${data.overMessagingLimit} messages do not fit the messaging limit today: they wait and go out as it frees ` +
+        `(estimated completion ${new Date(data.estimatedCompletion).toLocaleString()}).`);
+    }
+    return lines.length ? lines.join(' ') : null;
+  }
 
   const choice = name => form.querySelector(`input[name="${name}"]:checked`).value;
 
@@ -59,6 +84,11 @@ export function composeView({ navigate, flash }) {
     sendAt.min = toLocalInputValue(new Date());
     $('#send-at-zone').textContent = `Your time zone: ${timeZoneDescription()}.`;
     send.textContent = later ? 'Schedule announcement' : 'Send now';
+    if (warnedFor !== null) {
+      // A changed draft is a new question: warn again if it needs it.
+      if (JSON.stringify(body()) === warnedFor) send.textContent = 'Send anyway';
+      else { warnedFor = null; warning.hidden = true; }
+    }
   }
 
   function countMessage() {
@@ -107,6 +137,19 @@ export function composeView({ navigate, flash }) {
     send.disabled = true;
     send.setAttribute('aria-busy', 'true');
     try {
+      const key = JSON.stringify(payload);
+      if (warnedFor !== key) {
+        const text = await warningFor(payload);
+        if (text) {
+          warnedFor = key;
+          warning.textContent = `${text} Press “Send anyway” to send it.`;
+          warning.hidden = false;
+          send.textContent = 'Send anyway';
+          return;
+        }
+      }
+      warning.hidden = true;
+      warnedFor = null;
       const { data } = await request('POST', '/api/announcements', {
         json: payload,
         headers: { 'Idempotency-Key': idempotencyKey },
