@@ -44,8 +44,12 @@ public sealed class DispatcherOptions
     [Range(1, 1024, ErrorMessage = "Dispatcher:{0} must be between {1} and {2}.")]
     public int MaxConcurrentSends { get; set; } = 32;
 
-    [Range(1, 64, ErrorMessage = "Dispatcher:{0} must be between {1} and {2}.")]
-    public int MaxParallelAnnouncements { get; set; } = 4;
+    /// <summary>
+    /// Announcements one dispatcher fans out at once. They share each WhatsApp number's capacity in turn (see
+    /// <see cref="SendRateLimiter"/>), so a small one due now starts at once instead of queuing behind big ones.
+    /// </summary>
+    [Range(1, 256, ErrorMessage = "Dispatcher:{0} must be between {1} and {2}.")]
+    public int MaxParallelAnnouncements { get; set; } = 32;
 
     /// <summary>Attempts per delivery for errors that prove the message was not accepted (429, 130429, …).</summary>
     [Range(1, 20, ErrorMessage = "Dispatcher:{0} must be between {1} and {2}.")]

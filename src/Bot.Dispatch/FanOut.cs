@@ -179,6 +179,9 @@ public sealed partial class FanOut(
 
         public CancellationTokenSource LineStopped => lineStopped;
 
+        /// <summary>Its share of the sender's capacity: the employer's, and within it the announcement's.</summary>
+        public SendLane Lane { get; } = new(announcement.EmployerId, announcement.Id, announcement.Urgent);
+
         /// <summary>The first target of the batch the pass is on, or the total once every batch was read.</summary>
         public long Offset { get; set; }
 
@@ -399,7 +402,7 @@ public sealed partial class FanOut(
             {
                 // The permit is the last step before the request, so requests reach WhatsApp at the capped
                 // rate even when Redis or this process stalls for a moment.
-                await rateLimiter.AcquireAsync(sender, token);
+                await rateLimiter.AcquireAsync(sender, pass.Lane, token);
                 if (pause.IsPaused(sender.Id))
                 {
                     // Another send hit a stop-the-line error: this one would fail the same way.

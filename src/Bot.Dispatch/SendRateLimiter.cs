@@ -2,94 +2,245 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Bot.Core.Redis;
 using Bot.WhatsAppClient;
+using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
 namespace Bot.Dispatch;
 
+/// <summary>Who a send is for, so a sender's capacity is shared fairly: employers in turn, and each one's announcements in turn.</summary>
+/// <param name="Group">The employer (or <c>replies</c> for the bot's answers).</param>
+/// <param name="Id">The announcement, or anything that names one stream of sends within the group.</param>
+/// <param name="Urgent">Served before every lane that is not.</param>
+public readonly record struct SendLane(string Group, string Id, bool Urgent = false)
+{
+    public static readonly SendLane Replies = new("replies", "replies");
+}
+
 /// <summary>
 /// Caps every send from a WhatsApp number — announcements, template re-sends, bot replies, from any number of
-/// dispatcher and webhook processes — at the number's <c>MessagesPerSecond</c>, which WhatsApp enforces per number.
+/// dispatcher and webhook processes — at the number's <c>MessagesPerSecond</c>, which WhatsApp enforces per number,
+/// and shares that capacity fairly between whoever is waiting.
 /// <list type="bullet">
 /// <item>Slots are handed out by Redis (<c>reserve-send-slots.lua</c>): one interval apart on Redis's clock, so no two
 /// processes ever get the same moment. A process reserves a few at a time (about 50 ms worth) to keep Redis off the
 /// path of each send; a slot it does not use is lost, which only ever sends less.</item>
+/// <item>Redis's clock is mapped to this process's the way NTP does it: each answer gives an offset good to half its
+/// round trip, and the best of the recent ones is used. Reading "the slot is in 20 ms" from an answer that arrived
+/// late (a busy core, a GC pause) would move this process's slots onto the next process's.</item>
 /// <item>The pace is one message a second under the cap: a request held up on its way (a GC pause, a busy core)
 /// then reaches WhatsApp next to the following one without making a one-second window go over.</item>
-/// <item>Each caller waits for its own slot, in whole milliseconds, never spinning and never before the slot.</item>
+/// <item>Fair: one pump per sender waits for each slot (in whole milliseconds, never before it) and only then picks who
+/// gets it — urgent lanes first, then employers in turn and each employer's announcements in turn. A one-employee
+/// "send now" next to five 20,000-employee fan-outs waits a few slots, not for their queues to drain.</item>
 /// </list>
 /// </summary>
-public sealed class SendRateLimiter(IDatabase db)
+public sealed partial class SendRateLimiter(IDatabase db, ILogger<SendRateLimiter> logger)
 {
+    private readonly IDatabase db = db;
     private readonly ConcurrentDictionary<string, Pacer> pacers = new();
+    private readonly ClockOffset clock = new();
     private bool unbounded;
 
     /// <summary>A limiter that lets every send go at once: for benchmarks that measure everything but WhatsApp's cap.</summary>
-    public static SendRateLimiter Unbounded(IDatabase db) => new(db) { unbounded = true };
+    public static SendRateLimiter Unbounded(IDatabase db, ILogger<SendRateLimiter> logger) => new(db, logger) { unbounded = true };
 
-    /// <summary>Waits for the next slot of <paramref name="sender"/>; cancelling gives up the wait (the slot stays spent).</summary>
-    public Task AcquireAsync(Sender sender, CancellationToken cancellationToken)
+    /// <summary>Waits for <paramref name="lane"/>'s turn at the next slot of <paramref name="sender"/>; cancelling gives up the wait.</summary>
+    public Task AcquireAsync(Sender sender, SendLane lane, CancellationToken cancellationToken)
     {
         if (unbounded) return Task.CompletedTask;
-        var pacer = pacers.GetOrAdd(sender.Id, _ => new Pacer(db, sender));
-        if (pacer.Rate != sender.MessagesPerSecond) pacer = pacers[sender.Id] = new Pacer(db, sender);
-        return pacer.AcquireAsync(cancellationToken);
+        var pacer = pacers.GetOrAdd(sender.Id, _ => new Pacer(this, sender));
+        if (pacer.Rate != sender.MessagesPerSecond) pacer = pacers[sender.Id] = new Pacer(this, sender);
+        return pacer.AcquireAsync(lane, cancellationToken);
     }
 
-    private sealed class Pacer(IDatabase db, Sender sender)
+    private sealed class Pacer(SendRateLimiter limiter, Sender sender)
     {
         private readonly long intervalMicros = (long)(1_000_000 / Math.Max(sender.MessagesPerSecond - 1, sender.MessagesPerSecond * 0.9));
         private readonly int blockSize = Math.Clamp(sender.MessagesPerSecond / 20, 1, 50);
-        private readonly SemaphoreSlim refill = new(1, 1);
         private readonly Lock gate = new();
+        private readonly FairQueue waiting = new();
+        private bool pumping;
         private long nextSlot;
         private int left;
 
         public int Rate => sender.MessagesPerSecond;
 
-        public async Task AcquireAsync(CancellationToken cancellationToken)
+        public Task AcquireAsync(SendLane lane, CancellationToken cancellationToken)
         {
-            long slot;
-            while (!TryTake(out slot))
+            var turn = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (gate)
             {
-                await refill.WaitAsync(cancellationToken);
+                waiting.Enqueue(lane, turn);
+                if (!pumping)
+                {
+                    pumping = true;
+                    _ = Task.Run(PumpAsync, CancellationToken.None);
+                }
+            }
+            if (!cancellationToken.CanBeCanceled) return turn.Task;
+            var registration = cancellationToken.Register(() => turn.TrySetCanceled(cancellationToken));
+            return turn.Task.ContinueWith(t => { registration.Dispose(); return t; }, TaskScheduler.Default).Unwrap();
+        }
+
+        /// <summary>Hands out slots while anyone waits; each slot goes to whoever's turn it is when the slot comes.</summary>
+        private async Task PumpAsync()
+        {
+            while (true)
+            {
+                lock (gate)
+                {
+                    if (waiting.IsEmpty)
+                    {
+                        pumping = false;
+                        return;
+                    }
+                }
                 try
                 {
-                    if (Volatile.Read(ref left) == 0) await ReserveAsync();
+                    var slot = await NextSlotAsync();
+                    // Timers count whole milliseconds and may fire up to one early: wait until the slot has come.
+                    while (Stopwatch.GetTimestamp() < slot)
+                    {
+                        var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), slot);
+                        await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(1, Math.Ceiling(wait.TotalMilliseconds))));
+                    }
+                    lock (gate)
+                    {
+                        // A waiter that gave up meanwhile passes its turn on.
+                        while (waiting.TryDequeue(out var turn) && !turn.TrySetResult())
+                        {
+                        }
+                    }
                 }
-                finally
+                catch (Exception ex)
                 {
-                    refill.Release();
+                    // Redis unavailable: nobody can be let through safely; try again shortly.
+                    limiter.LogReserveFailed(ex, sender.Id);
+                    await Task.Delay(TimeSpan.FromMilliseconds(200));
                 }
             }
-            // Timers count whole milliseconds and may fire up to one early: wait until the slot has come.
-            while (Stopwatch.GetTimestamp() < slot)
-            {
-                var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), slot);
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(1, Math.Ceiling(wait.TotalMilliseconds))), cancellationToken);
-            }
         }
 
-        private bool TryTake(out long slot)
+        private async Task<long> NextSlotAsync()
         {
-            lock (gate)
+            if (left == 0)
             {
-                slot = nextSlot;
-                if (left == 0) return false;
-                left--;
-                nextSlot += intervalMicros * Stopwatch.Frequency / 1_000_000;
-                return true;
-            }
-        }
-
-        private async Task ReserveAsync()
-        {
-            var delayMicros = (long)await db.ScriptEvaluateAsync(LuaScripts.ReserveSendSlots,
-                [RedisKeys.SendSlots(sender.Id)], [intervalMicros, blockSize]);
-            lock (gate)
-            {
-                nextSlot = Stopwatch.GetTimestamp() + delayMicros * Stopwatch.Frequency / 1_000_000;
+                var sent = Stopwatch.GetTimestamp();
+                var answer = (long[])(await limiter.db.ScriptEvaluateAsync(LuaScripts.ReserveSendSlots,
+                    [RedisKeys.SendSlots(sender.Id)], [intervalMicros, blockSize]))!;
+                var offset = limiter.clock.Observe(redisNow: answer[0], sent, Stopwatch.GetTimestamp());
+                nextSlot = ToTicks(answer[1] - offset);
                 left = blockSize;
+            }
+            left--;
+            var slot = nextSlot;
+            nextSlot += ToTicks(intervalMicros);
+            return slot;
+        }
+    }
+
+    /// <summary>Waiting sends by lane: urgent lanes first; otherwise groups in turn, and the lanes of a group in turn.</summary>
+    private sealed class FairQueue
+    {
+        private readonly Dictionary<SendLane, Queue<TaskCompletionSource>> lanes = [];
+        private readonly LinkedList<string> groups = new();
+        private readonly Dictionary<string, LinkedList<SendLane>> groupLanes = [];
+        private readonly LinkedList<SendLane> urgent = new();
+
+        public bool IsEmpty => lanes.Count == 0;
+
+        public void Enqueue(SendLane lane, TaskCompletionSource turn)
+        {
+            if (!lanes.TryGetValue(lane, out var queue))
+            {
+                lanes[lane] = queue = new Queue<TaskCompletionSource>();
+                if (lane.Urgent) urgent.AddLast(lane);
+                else
+                {
+                    if (!groupLanes.TryGetValue(lane.Group, out var inGroup))
+                    {
+                        groupLanes[lane.Group] = inGroup = new LinkedList<SendLane>();
+                        groups.AddLast(lane.Group);
+                    }
+                    inGroup.AddLast(lane);
+                }
+            }
+            queue.Enqueue(turn);
+        }
+
+        public bool TryDequeue(out TaskCompletionSource turn)
+        {
+            var lane = urgent.First is { } u ? Rotate(urgent, u) : NextRegular();
+            if (lane is not { } chosen)
+            {
+                turn = null!;
+                return false;
+            }
+            var queue = lanes[chosen];
+            turn = queue.Dequeue();
+            if (queue.Count == 0) Remove(chosen);
+            return true;
+        }
+
+        private SendLane? NextRegular()
+        {
+            if (groups.First is not { } group) return null;
+            Rotate(groups, group);
+            var inGroup = groupLanes[group.Value];
+            return Rotate(inGroup, inGroup.First!);
+        }
+
+        /// <summary>The node's value, with the node moved to the back of its list (its next turn comes after the others').</summary>
+        private static T Rotate<T>(LinkedList<T> list, LinkedListNode<T> node)
+        {
+            list.Remove(node);
+            list.AddLast(node);
+            return node.Value;
+        }
+
+        private void Remove(SendLane lane)
+        {
+            lanes.Remove(lane);
+            if (lane.Urgent)
+            {
+                urgent.Remove(lane);
+                return;
+            }
+            var inGroup = groupLanes[lane.Group];
+            inGroup.Remove(lane);
+            if (inGroup.Count > 0) return;
+            groupLanes.Remove(lane.Group);
+            groups.Remove(lane.Group);
+        }
+    }
+
+    /// <summary>
+    /// Redis's clock (µs) minus this process's (<see cref="Stopwatch"/> µs), from the recent answer with the shortest
+    /// round trip: Redis read its clock somewhere within the round trip, so the middle of it is off by at most half.
+    /// </summary>
+    private sealed class ClockOffset
+    {
+        private const int Samples = 32;
+        private readonly (long Offset, long RoundTrip)[] recent = new (long, long)[Samples];
+        private readonly Lock gate = new();
+        private int count;
+
+        public long Observe(long redisNow, long sent, long received)
+        {
+            var sentMicros = ToMicros(sent);
+            var receivedMicros = ToMicros(received);
+            lock (gate)
+            {
+                recent[count++ % Samples] = (redisNow - (sentMicros + receivedMicros) / 2, receivedMicros - sentMicros);
+                return recent.Take(Math.Min(count, Samples)).MinBy(s => s.RoundTrip).Offset;
             }
         }
     }
+
+    private static long ToMicros(long ticks) => (long)(ticks * (1_000_000.0 / Stopwatch.Frequency));
+
+    private static long ToTicks(long micros) => (long)(micros * (Stopwatch.Frequency / 1_000_000.0));
+
+    [LoggerMessage(LogLevel.Warning, "Reserving send slots for sender {Sender} failed; retrying")]
+    private partial void LogReserveFailed(Exception exception, string sender);
 }

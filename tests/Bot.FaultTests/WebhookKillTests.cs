@@ -1,8 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using Bot.Core.Redis;
 using WireMock.RequestBuilders;
 using Xunit.Abstractions;
@@ -12,8 +8,6 @@ namespace Bot.FaultTests;
 /// <summary>The built Bot.Webhook as a real process: killed right after it answered Meta, and in Production.</summary>
 public sealed class WebhookKillTests(ITestOutputHelper output)
 {
-    private const string AppSecret = "fault-app-secret";
-
     [Fact]
     public async Task AHostKilledRightAfterThe200LosesNoEventAndNoEmployeeGetsTwoReplies()
     {
@@ -21,19 +15,19 @@ public sealed class WebhookKillTests(ITestOutputHelper output)
         var phones = await world.SeedEmployeesAsync(1000);
         world.Stub.Server.Given(Request.Create().WithPath(WhatsAppStub.MessagesPath).UsingPost()).AtPriority(50)
             .RespondWith(WhatsAppStub.AcceptedResponse("+16505550000").WithDelay(TimeSpan.FromMilliseconds(300)));
-        var settings = WebhookSettings(world);
+        var settings = WebhookProcess.Settings(world);
         var messageIds = phones.Select((_, i) => $"wamid.fault{i:D5}").ToList();
-        var body = InboundTexts(phones.Zip(messageIds));
+        var body = WebhookProcess.InboundTexts(phones.Zip(messageIds));
 
         await using var first = HostProcess.StartWebhook(Ports.Free(), settings);
-        var url = await WaitUntilLiveAsync(first);
+        var url = await WebhookProcess.WaitUntilLiveAsync(first);
         using var http = new HttpClient();
-        var answer = await http.SendAsync(Signed(url, body));
+        var answer = await http.SendAsync(WebhookProcess.Signed(url, body));
         first.Kill();
 
         Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
         await using var second = HostProcess.StartWebhook(Ports.Free(), settings);
-        await WaitUntilLiveAsync(second);
+        await WebhookProcess.WaitUntilLiveAsync(second);
         // Everything the dead host left — the POST itself, or entries and replies pending on it — is taken over.
         await Eventually.WaitAsync(async () => await world.Db.StreamLengthAsync(RedisKeys.WebhookInbox) == 0 &&
             await world.Db.StreamLengthAsync(RedisKeys.ReplyOutbox) == 0, TimeSpan.FromSeconds(90), "inbox and outbox worked off");
@@ -58,8 +52,8 @@ public sealed class WebhookKillTests(ITestOutputHelper output)
     public async Task TheBuiltHostServesThePortalInProduction()
     {
         await using var world = await FaultWorld.StartAsync();
-        await using var host = HostProcess.StartWebhook(Ports.Free(), WebhookSettings(world));
-        var url = await WaitUntilLiveAsync(host);
+        await using var host = HostProcess.StartWebhook(Ports.Free(), WebhookProcess.Settings(world));
+        var url = await WebhookProcess.WaitUntilLiveAsync(host);
 
         using var http = new HttpClient();
         var page = await http.GetAsync(url);
@@ -67,57 +61,5 @@ public sealed class WebhookKillTests(ITestOutputHelper output)
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Contains("<title>Announcements — employer portal</title>", await page.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(url + "portal/app.js")).StatusCode);
-    }
-
-    private static Dictionary<string, string> WebhookSettings(FaultWorld world) => world.Settings(new Dictionary<string, string>
-    {
-        ["WhatsApp:AppSecret"] = AppSecret,
-        ["WhatsApp:VerifyToken"] = "fault-verify-token",
-        ["Employers:acme:ApiKey"] = "fault-api-key-0123456789",
-        ["Webhook:ClaimAfter"] = "00:00:01",
-        ["Webhook:PollInterval"] = "00:00:00.100",
-    });
-
-    private static async Task<string> WaitUntilLiveAsync(HostProcess host)
-    {
-        var url = await Eventually.WaitAsync(() => Task.FromResult(host.Output.Select(l => l.Split("Now listening on: ")).FirstOrDefault(p => p.Length == 2)?[1]),
-            u => u is not null || host.HasExited, TimeSpan.FromSeconds(60), "the webhook host listening");
-        Assert.False(host.HasExited, string.Join('\n', host.Output));
-        return url!.TrimEnd('/') + "/";
-    }
-
-    /// <summary>One POST of inbound "hi" messages, shaped and signed like Meta's.</summary>
-    private static byte[] InboundTexts(IEnumerable<(string Phone, string MessageId)> messages) =>
-        JsonSerializer.SerializeToUtf8Bytes(new
-        {
-            @object = "whatsapp_business_account",
-            entry = new[]
-            {
-                new
-                {
-                    id = "102290129340398",
-                    changes = new[]
-                    {
-                        new
-                        {
-                            field = "messages",
-                            value = new
-                            {
-                                messaging_product = "whatsapp",
-                                metadata = new { display_phone_number = "15550783881", phone_number_id = WhatsAppStub.PhoneNumberId },
-                                messages = messages.Select(m => new { from = m.Phone.TrimStart('+'), id = m.MessageId, timestamp = "1749416383", type = "text", text = new { body = "hi" } }),
-                            },
-                        },
-                    },
-                },
-            },
-        });
-
-    private static HttpRequestMessage Signed(string url, byte[] body)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, url + "webhook") { Content = new ByteArrayContent(body) };
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        request.Headers.Add("X-Hub-Signature-256", "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(AppSecret), body)));
-        return request;
     }
 }

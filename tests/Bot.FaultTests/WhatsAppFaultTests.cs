@@ -98,4 +98,40 @@ public sealed class WhatsAppFaultTests(ITestOutputHelper output)
         Assert.InRange(busiest, 1, 51);
         Assert.InRange(duration.TotalSeconds, 9.5, 10.5);
     }
+
+    [Fact]
+    public async Task RateCapHoldsForEverythingTheNumberSendsFromThreeDispatchersAndTheWebhookHost()
+    {
+        await using var world = await FaultWorld.StartAsync();
+        var phones = await world.SeedEmployeesAsync(300);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        var capped = new Dictionary<string, string> { ["WhatsApp:MessagesPerSecond"] = "50", ["Dispatcher:UseLock"] = "false" };
+        await using var webhook = HostProcess.StartWebhook(Ports.Free(), WebhookProcess.Settings(world, capped));
+        var url = await WebhookProcess.WaitUntilLiveAsync(webhook);
+        // Three replicas fan the same announcement out at once (no lock): only the shared limiter keeps them apart.
+        var dispatchers = world.StartDispatchers(3, capped);
+
+        var id = await world.AnnounceAsync("Rate test");
+        // Meanwhile 100 employees write to the bot, and each gets a reply from the same number.
+        using var http = new HttpClient();
+        var inbound = phones.Take(100).Select((p, i) => (p, $"wamid.rate{i:D3}")).ToList();
+        Assert.True((await http.SendAsync(WebhookProcess.Signed(url, WebhookProcess.InboundTexts(inbound)))).IsSuccessStatusCode);
+        await world.WaitForCompletedAsync(id, TimeSpan.FromSeconds(60));
+        await Eventually.WaitAsync(() => Task.FromResult(world.Stub.Server.LogEntries.Count()), n => n >= 400, TimeSpan.FromSeconds(30), "300 sends and 100 replies");
+
+        await world.AssertExactlyOnceAsync(id, 300);
+        var times = world.Stub.Server.LogEntries.Select(e => e.RequestMessage.DateTime).Order().ToArray();
+        var busiest = 0;
+        for (int first = 0, last = 0; last < times.Length; last++)
+        {
+            while (times[last] - times[first] >= TimeSpan.FromSeconds(1)) first++;
+            busiest = Math.Max(busiest, last - first + 1);
+        }
+        output.WriteLine($"{times.Length} requests from {dispatchers.Length} dispatchers and the webhook host; busiest one-second window: {busiest}; " +
+            $"all took {(times[^1] - times[0]).TotalSeconds:F2} s (at 50/s: 8 s)");
+        Assert.Equal(400, times.Length);
+        Assert.InRange(busiest, 1, 51);
+    }
 }

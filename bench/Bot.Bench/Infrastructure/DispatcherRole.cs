@@ -37,7 +37,7 @@ public static class DispatcherRole
         if (unlimited)
         {
             // The options validator caps MessagesPerSecond at 1,000 (Meta's ceiling per number).
-            builder.Services.AddSingleton(services => SendRateLimiter.Unbounded(services.GetRequiredService<IDatabase>()));
+            builder.Services.AddSingleton(services => SendRateLimiter.Unbounded(services.GetRequiredService<IDatabase>(), services.GetRequiredService<ILogger<SendRateLimiter>>()));
         }
 
         using var host = builder.Build();

@@ -43,7 +43,8 @@ public sealed record Announcement(
     DeliveryCounts Counts,
     DateTimeOffset? StartedAt = null,
     string? Reason = null,
-    DateTimeOffset? ResumesAt = null);
+    DateTimeOffset? ResumesAt = null,
+    bool Urgent = false);
 
 /// <summary>
 /// What an employer asked for, as asked: <see cref="SendAt"/> null means now and <see cref="EmployeeIds"/> null
@@ -54,4 +55,6 @@ public sealed record NewAnnouncement(
     string? Message,
     TemplateContent? Template,
     DateTimeOffset? SendAt,
-    IReadOnlyList<string>? EmployeeIds);
+    IReadOnlyList<string>? EmployeeIds,
+    // Left out of the request's hash when false, so requests stored before the field existed still replay.
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)] bool Urgent = false);

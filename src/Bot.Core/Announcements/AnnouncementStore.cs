@@ -45,6 +45,7 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueue queue, Tim
             "template", request.Template is null ? "" : JsonSerializer.Serialize(request.Template),
             "audience", request.EmployeeIds is null ? "all" : "list",
             "targeted", request.EmployeeIds?.Count ?? 0,
+            "urgent", request.Urgent ? 1 : 0,
         ];
         var existing = await db.ScriptEvaluateAsync(LuaScripts.CreateAnnouncement,
             [RedisKeys.Announcement(id), RedisKeys.Targets(id)],
@@ -224,7 +225,8 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueue queue, Tim
             ToCounts([.. CountFields.Select(c => Get(c!))]),
             Get("startedAt").IsNullOrEmpty ? null : Clock.FromUnixMs((long)Get("startedAt")),
             Get("reason").IsNullOrEmpty ? null : (string?)Get("reason"),
-            Get("resumesAt").IsNullOrEmpty ? null : Clock.FromUnixMs((long)Get("resumesAt")));
+            Get("resumesAt").IsNullOrEmpty ? null : Clock.FromUnixMs((long)Get("resumesAt")),
+            Get("urgent") == 1);
     }
 
     private static string IndexMember(long sequence, string id) =>

@@ -12,7 +12,8 @@ namespace Bot.Webhook.Announcements;
 public sealed record TemplateRequest(string? Name, string? Language, List<string>? Parameters);
 
 /// <summary><c>sendAt</c> is kept as text so an ISO 8601 time without an offset can be refused, not guessed.</summary>
-public sealed record CreateAnnouncementRequest(string? Message, TemplateRequest? Template, string? SendAt, List<string>? EmployeeIds);
+/// <param name="Urgent">Goes before other announcements of the same WhatsApp number.</param>
+public sealed record CreateAnnouncementRequest(string? Message, TemplateRequest? Template, string? SendAt, List<string>? EmployeeIds, bool Urgent = false);
 
 /// <summary>
 /// The original proof of concept's request: send <c>message</c> to everyone now; <c>id</c> is the idempotency key,
@@ -45,10 +46,10 @@ public sealed record AnnouncementResponse(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Reason,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? ResumesAt,
     DateTimeOffset SendAt, DateTimeOffset CreatedAt, string? Message, TemplateContent? Template,
-    string Audience, CountsResponse Counts)
+    string Audience, bool Urgent, CountsResponse Counts)
 {
     public static AnnouncementResponse From(Announcement a) => new(a.Id, a.Status, a.Reason, a.ResumesAt, a.SendAt, a.CreatedAt, a.Message, a.Template,
-        a.ToAllEmployees ? "all" : "list",
+        a.ToAllEmployees ? "all" : "list", a.Urgent,
         new CountsResponse(a.Counts.Targeted, a.Counts.Sent, a.Counts.Delivered, a.Counts.Read, a.Counts.Failed, a.Counts.Unknown, a.Counts.Skipped));
 }
 

@@ -27,7 +27,7 @@ public static class AnnouncementsApi
         var group = routes.MapGroup("/api/announcements").RequireEmployer().WithTags("Announcements");
         group.MapPost("/", CreateAsync)
             .WithSummary("Create an announcement")
-            .WithDescription("A text `message` or a `template`, to all employees or to `employeeIds`, now or at `sendAt` (ISO 8601 with offset). 202 when created; a retry with the same `Idempotency-Key` returns the same announcement with 200, and the key reused for a different announcement is 422.");
+            .WithDescription("A text `message` or a `template`, to all employees or to `employeeIds`, now or at `sendAt` (ISO 8601 with offset); `urgent: true` goes before the other announcements sharing the WhatsApp number. 202 when created; a retry with the same `Idempotency-Key` returns the same announcement with 200, and the key reused for a different announcement is 422.");
         group.MapPost("/preview", PreviewAsync)
             .WithSummary("Preview an announcement without creating it")
             .WithDescription("Same body as create. `targeted`: employees it would go to; `outsideWindow`: active ones outside WhatsApp's 24-hour window (they get the employer's fallback template, or without one a text WhatsApp fails with 131047); `overMessagingLimit`: business-initiated messages that do not fit the portfolio's messaging limit now (they wait, status `waiting_for_limit`); `estimatedCompletion`.");
@@ -60,7 +60,7 @@ public static class AnnouncementsApi
             errors["employeeIds"] = [unknown];
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
-        var draft = new NewAnnouncement(employer.Id, request.Message, template, sendAt, employeeIds);
+        var draft = new NewAnnouncement(employer.Id, request.Message, template, sendAt, employeeIds, request.Urgent);
         return await StoreAsync(draft, idempotencyKey, announcements, preview, accepted: a => TypedResults.Accepted($"/api/announcements/{a.Id}", a));
     }
 

@@ -113,7 +113,7 @@ public sealed partial class ReplySender(
             for (var attempt = 1; ; attempt++)
             {
                 var sender = senders.Get(reply.SenderId);
-                await rateLimiter.AcquireAsync(sender, CancellationToken.None);
+                await rateLimiter.AcquireAsync(sender, SendLane.Replies, CancellationToken.None);
                 if (attempt == 1 && !await outbox.TryClaimAsync(reply))
                 {
                     // Taken before by a sender that died (or is still retrying): it may have been sent.
