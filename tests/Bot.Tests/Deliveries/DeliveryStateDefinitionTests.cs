@@ -27,11 +27,12 @@ public sealed partial class DeliveryStateDefinitionTests(SharedRedis redis) : IC
             {
                 // A fresh announcement per pair: its counters start at 1 for the current state, as after a claim.
                 var announcementId = Guid.NewGuid().ToString("N");
-                var current = new DeliveryRecord(from, now, "wamid.before");
+                // A claim names its dispatcher; every other state the message the status is about.
+                var current = new DeliveryRecord(from, now, from == DeliveryState.Claimed ? "dispatcher#1" : "wamid.same");
                 await db.StringSetAsync(RedisKeys.Delivery(announcementId, "e1"), current.ToString(), TimeSpan.FromMinutes(1));
                 if (from.Counter() is { } fromCounter) await db.HashSetAsync(RedisKeys.Announcement(announcementId), fromCounter, 1);
 
-                var applied = await store.TransitionAsync(announcementId, "e1", new DeliveryRecord(to, now, $"wamid.{announcementId}"));
+                var applied = await store.TransitionAsync(announcementId, "e1", new DeliveryRecord(to, now, "wamid.same"));
 
                 if (applied != from.CanMoveTo(to)) mismatches.Add($"{from.Name()} -> {to.Name()}: script {(applied ? "moved" : "refused")}");
                 var counters = (await db.HashGetAllAsync(RedisKeys.Announcement(announcementId))).ToDictionary(e => (string)e.Name!, e => (long)e.Value);
@@ -83,6 +84,22 @@ public sealed partial class DeliveryStateDefinitionTests(SharedRedis redis) : IC
             Assert.True(DeliveryStates.TryParseName(state.Name(), out var byName) && byName == state);
         }
         Assert.Equal(DeliveryStates.All.Count, DeliveryStates.All.Select(s => s.Code()).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task AStatusAboutAnotherMessageOfTheDeliveryChangesNothingAndTheFormIsKept()
+    {
+        var db = redis.Connection.GetDatabase().WithKeyPrefix(SharedRedis.NewKeyPrefix());
+        var store = new DeliveryStore(db);
+        var now = DateTimeOffset.UtcNow;
+        // The template re-send of a text WhatsApp failed with 131047: a late duplicate of the text's failure is not about it.
+        var resent = new DeliveryRecord(DeliveryState.Sent, now, "wamid.template", Form: DeliveryForm.Template);
+        await db.StringSetAsync(RedisKeys.Delivery("a1", "e1"), resent.ToString());
+
+        Assert.False(await store.TransitionAsync("a1", "e1", new DeliveryRecord(DeliveryState.Failed, now, "wamid.text", "131047")));
+        Assert.True(await store.TransitionAsync("a1", "e1", new DeliveryRecord(DeliveryState.Read, now, "wamid.template")));
+
+        Assert.Equal(new DeliveryRecord(DeliveryState.Read, now, "wamid.template", Form: DeliveryForm.Template).ToString(), (await store.GetAsync("a1", "e1"))!.ToString());
     }
 
     [Theory]

@@ -20,9 +20,9 @@ public sealed class ApiDocsTests(SharedRedis redis) : IClassFixture<SharedRedis>
         var paths = document["paths"]!.AsObject();
         Assert.Equal(
             [
-                "/api/announcements", "/api/announcements/{id}", "/api/announcements/{id}/deliveries", "/api/announcements/{id}/resume",
+                "/api/announcements", "/api/announcements/preview", "/api/announcements/{id}", "/api/announcements/{id}/deliveries", "/api/announcements/{id}/resume",
                 "/api/employees", "/api/employees/import", "/api/employees/{employeeId}", "/api/employees/{employeeId}/join-code",
-                "/send_announcement",
+                "/api/employer", "/send_announcement",
             ],
             paths.Select(p => p.Key).Order(StringComparer.Ordinal));
         Assert.DoesNotContain(paths, p => p.Key.StartsWith("/webhook") || p.Key.StartsWith("/health") || p.Key == "/metrics");

@@ -15,7 +15,7 @@ public sealed class PortalTests(SharedRedis redis, PortalBrowser browser) : ICla
     [Fact]
     public async Task EmployerImportsEmployeesSchedulesAnAnnouncementAndWatchesItComplete()
     {
-        await using var scenario = new Scenario(redis);
+        await using var scenario = new Scenario(redis, WithFallbackTemplate);
         await using var server = PortalServer.Start(scenario.Settings);
         await scenario.StartDispatchersAsync(1);
         var page = await browser.NewPageAsync(server.Url);
@@ -96,7 +96,7 @@ public sealed class PortalTests(SharedRedis redis, PortalBrowser browser) : ICla
     [Fact]
     public async Task AnEmptyMessageIsRefusedNextToItsFieldAndNothingTypedIsLost()
     {
-        await using var scenario = new Scenario(redis);
+        await using var scenario = new Scenario(redis, WithFallbackTemplate);
         await scenario.AddEmployeesAsync(3);
         await using var server = PortalServer.Start(scenario.Settings);
         var page = await browser.NewPageAsync(server.Url);
@@ -149,7 +149,7 @@ public sealed class PortalTests(SharedRedis redis, PortalBrowser browser) : ICla
     [Fact]
     public async Task DoubleClickingSendCreatesOneAnnouncement()
     {
-        await using var scenario = new Scenario(redis);
+        await using var scenario = new Scenario(redis, WithFallbackTemplate);
         await scenario.AddEmployeesAsync(2);
         await using var server = PortalServer.Start(scenario.Settings);
         var page = await browser.NewPageAsync(server.Url);
@@ -181,7 +181,7 @@ public sealed class PortalTests(SharedRedis redis, PortalBrowser browser) : ICla
     [Fact]
     public async Task AScheduledAnnouncementIsCancelledFromTheList()
     {
-        await using var scenario = new Scenario(redis);
+        await using var scenario = new Scenario(redis, WithFallbackTemplate);
         await scenario.AddEmployeesAsync(2);
         var sendAt = DateTimeOffset.UtcNow.AddHours(2).ToString("O");
         var keep = await scenario.CreateAnnouncementAsync(new { message = "Quarterly all-hands on Thursday", sendAt });
@@ -213,7 +213,7 @@ public sealed class PortalTests(SharedRedis redis, PortalBrowser browser) : ICla
     [Fact]
     public async Task AnEmployeeIsAddedEditedAndIssuedAJoinCode()
     {
-        await using var scenario = new Scenario(redis);
+        await using var scenario = new Scenario(redis, WithFallbackTemplate);
         await using var server = PortalServer.Start(scenario.Settings);
         var page = await browser.NewPageAsync(server.Url);
         await SignInAsync(page);
@@ -257,6 +257,33 @@ public sealed class PortalTests(SharedRedis redis, PortalBrowser browser) : ICla
     }
 
     /// <summary>Signs in with the keyboard alone: the key field has focus on arrival and Enter submits.</summary>
+    [Fact]
+    public async Task EmployeesOutsideTheWindowWithoutAFallbackTemplateAreWarnedAboutBeforeSending()
+    {
+        await using var scenario = new Scenario(redis);
+        await scenario.AddEmployeesAsync(3);
+        await using var server = PortalServer.Start(scenario.Settings);
+        var page = await browser.NewPageAsync(server.Url);
+        await SignInAsync(page);
+
+        await page.GetByLabel("Message", new() { Exact = true }).FillAsync("Canteen closed today");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Send now" }).ClickAsync();
+
+        await Expect(page.Locator("#compose-warning")).ToContainTextAsync("3 of 3 employees have not messaged the bot");
+        await Expect(page.Locator("#compose-sender")).ToContainTextAsync("Sends from WhatsApp sender “default”");
+        await Screenshot(page, "09-outside-window-warning");
+        Assert.Equal(0, (await scenario.Api.GetFromJsonAsync<JsonElement>("/api/announcements")).GetProperty("items").GetArrayLength());
+        await page.GetByRole(AriaRole.Button, new() { Name = "Send anyway" }).ClickAsync();
+        await Expect(page.Locator("#detail-content")).ToHaveTextAsync("Canteen closed today");
+    }
+
+    /// <summary>Employees outside WhatsApp's 24-hour window get this template, so a text announcement needs no warning.</summary>
+    private static readonly Dictionary<string, string?> WithFallbackTemplate = new()
+    {
+        ["Employers:acme:FallbackTemplate:Name"] = "announcement_notice",
+        ["Employers:acme:FallbackTemplate:Language"] = "en_US",
+    };
+
     private static async Task SignInAsync(IPage page)
     {
         if (page.Url is "about:blank") await page.GotoAsync("/");

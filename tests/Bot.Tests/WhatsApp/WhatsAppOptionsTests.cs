@@ -20,7 +20,7 @@ public sealed class WhatsAppOptionsTests
     [InlineData("Senders:b:PhoneNumberId", null, "Senders:b:PhoneNumberId is required")]
     [InlineData("Senders:b:AccessToken", null, "Senders:b:AccessToken is required")]
     [InlineData("Senders:b:MessagesPerSecond", "1001", "Senders:b:MessagesPerSecond is between 1 and 1000")]
-    [InlineData("Senders:b:PhoneNumberId", WhatsAppTestHost.PhoneNumberId, "Senders:b:PhoneNumberId is the same number as sender 'default'")]
+    [InlineData("Senders:b:PhoneNumberId", WhatsAppTestHost.PhoneNumberId, "PhoneNumberId is the same number as sender")]
     [InlineData("Employers:acme:Sender", "nobody", "Employers:acme:Sender names 'nobody'")]
     [InlineData("Employers:acme:FallbackTemplate:Name", "notice", "Employers:acme:FallbackTemplate needs both Name and Language")]
     [InlineData("Portfolios:b:MessagingLimit", "1000", "Portfolios:b:MessagingLimit is one of WhatsApp's tiers")]

@@ -25,19 +25,28 @@ export function composeView({ navigate, flash }) {
   let warnedFor = null;
   const warning = $('#compose-warning');
 
-  request('GET', '/api/employer').then(({ data }) => {
-    const limit = data.sender.messagingLimit ? `, messaging limit ${data.sender.messagingLimit} people a day` : '';
-    $('#compose-sender').textContent = `Sends from WhatsApp sender “${data.sender.id}” (number id ${data.sender.phoneNumberId}${limit}).` +
-      (data.fallbackTemplate ? ` Employees outside the 24-hour window get the template “${data.fallbackTemplate.name}”.` : '');
-  }).catch(() => {});
+  // Who sends for this employer: shown above the form, and whether outside-window employees get a template.
+  let employer = null;
+  async function loadEmployer() {
+    if (!employer) {
+      const { data } = await request('GET', '/api/employer');
+      employer = data;
+      const limit = data.sender.messagingLimit ? `, messaging limit ${data.sender.messagingLimit} people a day` : '';
+      $('#compose-sender').textContent = `Sends from WhatsApp sender “${data.sender.id}” (number id ${data.sender.phoneNumberId}${limit}).` +
+        (data.fallbackTemplate ? ` Employees outside the 24-hour window get the template “${data.fallbackTemplate.name}”.` : '');
+    }
+    return employer;
+  }
 
   /** What WhatsApp will do with this announcement; null when there is nothing to warn about. */
   async function warningFor(payload) {
-    const { data } = await request('POST', '/api/announcements/preview', { json: payload });
+    const [{ data }, { fallbackTemplate }] = await Promise.all([
+      request('POST', '/api/announcements/preview', { json: payload }), loadEmployer()]);
     const lines = [];
-    if (data.outsideWindow > 0 && payload.message !== undefined) {
-      lines.push(`${data.outsideWindow} of ${data.targeted} employees have not messaged the bot in the last 24 hours: ` +
-        'they get the fallback template if one is configured; otherwise WhatsApp will not deliver the text to them.');
+    // With a fallback template they get the template instead: nothing to warn about.
+    if (data.outsideWindow > 0 && payload.message !== undefined && !fallbackTemplate) {
+      lines.push(`${data.outsideWindow} of ${data.targeted} employees have not messaged the bot in the last 24 hours, ` +
+        'and no fallback template is configured: WhatsApp will not deliver this text to them.');
     }
     if (data.overMessagingLimit > 0) {
       lines.push(`${data.overMessagingLimit} messages do not fit the messaging limit today: they wait and go out as it frees ` +
@@ -199,7 +208,10 @@ export function composeView({ navigate, flash }) {
   return {
     title: 'New announcement',
     section: $('#view-compose'),
-    show: sync,
+    show() {
+      sync();
+      loadEmployer().catch(() => {});
+    },
     hide() {},
   };
 }
