@@ -76,7 +76,7 @@ public sealed class RedisServer : IAsyncLifetime
         var dockerReason = await TryStartContainerAsync();
         if (dockerReason is not null)
         {
-            _executable = FindRedisServer() ?? throw new InvalidOperationException(
+            _executable = FindExecutable() ?? throw new InvalidOperationException(
                 $"Docker is unavailable ({dockerReason}) and redis-server was not found — install it with: apt-get install -y redis-server");
             _dataDir = Directory.CreateTempSubdirectory("bot-tests-redis-").FullName;
             await StartProcessOnFreePortAsync(dockerReason);
@@ -193,13 +193,13 @@ public sealed class RedisServer : IAsyncLifetime
         }
     }
 
-    private static string? FindRedisServer()
+    internal static string? FindExecutable(string name = "redis-server")
     {
         var path = Environment.GetEnvironmentVariable("PATH") ?? "";
         return path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, "redis-server"))
-            .Append("/usr/bin/redis-server")
-            .Append("/usr/local/bin/redis-server")
+            .Select(dir => Path.Combine(dir, name))
+            .Append($"/usr/bin/{name}")
+            .Append($"/usr/local/bin/{name}")
             .FirstOrDefault(File.Exists);
     }
 
@@ -285,7 +285,8 @@ public sealed class RedisServer : IAsyncLifetime
         }
     }
 
-    private static async Task<bool> PingAsync(int port)
+    /// <summary>Whether a Redis answers PING with PONG on this loopback port (not while it is still loading its AOF).</summary>
+    internal static async Task<bool> PingAsync(int port)
     {
         try
         {
