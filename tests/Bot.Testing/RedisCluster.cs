@@ -6,7 +6,8 @@ namespace Bot.Testing;
 /// <summary>
 /// A real three-master Redis Cluster for tests: three local <c>redis-server --cluster-enabled yes</c> processes (AOF with
 /// appendfsync always, as shipped), each in a data directory of its own, joined by <c>redis-cli --cluster create</c>.
-/// A node can be killed abruptly and started again from its AOF and nodes.conf, as after a crash.
+/// A node can be killed abruptly and started again from its AOF and nodes.conf, as after a crash. The nodes die with
+/// the test process (<see cref="TiedProcess"/>).
 /// </summary>
 public sealed class RedisCluster : IAsyncDisposable
 {
@@ -69,12 +70,6 @@ public sealed class RedisCluster : IAsyncDisposable
         await nodes[node].StopAsync();
         await nodes[node].StartAsync(nodes[node].Port);
         await WaitUntilReadyAsync();
-    }
-
-    /// <summary>Kills every node without waiting, for a test process that is exiting (no time for async clean-up then).</summary>
-    public void KillNow()
-    {
-        foreach (var node in nodes) node.KillNow();
     }
 
     public async ValueTask DisposeAsync()
@@ -175,13 +170,6 @@ public sealed class RedisCluster : IAsyncDisposable
         public async Task StartAsync(int port)
         {
             Port = port;
-            var psi = new ProcessStartInfo(executable)
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-                WorkingDirectory = dataDir,
-            };
             string[] args =
             [
                 "--port", port.ToString(), "--bind", "127.0.0.1", "--dir", dataDir, "--daemonize", "no",
@@ -191,9 +179,8 @@ public sealed class RedisCluster : IAsyncDisposable
                 "--cluster-node-timeout", "5000",
                 "--appendonly", "yes", "--appendfsync", "always", "--save", "",
             ];
-            foreach (var arg in args) psi.ArgumentList.Add(arg);
             lock (log) log.Clear();
-            var started = new Process { StartInfo = psi };
+            var started = TiedProcess.Start(executable, args, dataDir);
             started.OutputDataReceived += (_, e) => Append(e.Data);
             started.ErrorDataReceived += (_, e) => Append(e.Data);
             started.Start();
@@ -222,18 +209,6 @@ public sealed class RedisCluster : IAsyncDisposable
             {
                 if (!running.HasExited) running.Kill(entireProcessTree: true);
                 await running.WaitForExitAsync();
-            }
-        }
-
-        public void KillNow()
-        {
-            try
-            {
-                process?.Kill(entireProcessTree: true);
-            }
-            catch (InvalidOperationException)
-            {
-                // Already exited.
             }
         }
 

@@ -227,30 +227,19 @@ public sealed class RedisServer : IAsyncLifetime
 
     private async Task StartProcessAsync()
     {
-        var psi = new ProcessStartInfo(_executable!)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = _dataDir!,
-        };
         // Later arguments win in redis-server, so extra args can override these defaults.
         string[] args =
         [
             "--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
             "--daemonize", "no", "--dir", _dataDir!, .. _extraArgs,
         ];
-        foreach (var arg in args)
-        {
-            psi.ArgumentList.Add(arg);
-        }
 
         lock (_log)
         {
             _log.Clear();
         }
 
-        var process = new Process { StartInfo = psi };
+        var process = TiedProcess.Start(_executable!, args, _dataDir!);
         process.OutputDataReceived += (_, e) => AppendLog(e.Data);
         process.ErrorDataReceived += (_, e) => AppendLog(e.Data);
         process.Start();

@@ -23,9 +23,8 @@ public sealed class SharedRedisCluster : ISharedRedis, IAsyncLifetime
         try
         {
             if (cluster is not null) return;
+            // xunit has no assembly fixture in v2: never disposed, the nodes go with the test process (TiedProcess).
             cluster = await RedisCluster.StartAsync();
-            // xunit has no assembly fixture in v2; redis-server processes must not outlive the test run.
-            AppDomain.CurrentDomain.ProcessExit += (_, _) => cluster.KillNow();
         }
         finally
         {
