@@ -7,8 +7,8 @@ using StackExchange.Redis;
 namespace Bot.FaultTests;
 
 /// <summary>
-/// A fault test's world: its own redis-server (AOF with appendfsync always, as shipped), WireMock as WhatsApp,
-/// and dispatcher processes it starts, kills and terminates.
+/// A fault test's world: its own redis-server or three-master Redis Cluster (AOF with appendfsync always, as shipped),
+/// WireMock as WhatsApp, and dispatcher processes it starts, kills and terminates.
 /// </summary>
 public sealed class FaultWorld : IAsyncDisposable
 {
@@ -16,22 +16,28 @@ public sealed class FaultWorld : IAsyncDisposable
 
     private readonly List<HostProcess> processes = [];
 
-    private FaultWorld(RedisServer redis) => Redis = redis;
+    private readonly RedisServer? redis;
+    private readonly RedisCluster? cluster;
 
-    public RedisServer Redis { get; }
+    private FaultWorld(RedisServer? redis, RedisCluster? cluster) => (this.redis, this.cluster) = (redis, cluster);
+
+    public RedisServer Redis => redis ?? throw new InvalidOperationException("This world runs on a Redis Cluster.");
+    public RedisCluster Cluster => cluster ?? throw new InvalidOperationException("This world runs on one Redis.");
     public WhatsAppStub Stub { get; } = new();
-    public IDatabase Db => Redis.Connection.GetDatabase();
+    public IDatabase Db => (redis?.Connection ?? Cluster.Connection).GetDatabase();
     public IReadOnlyList<HostProcess> Processes => processes;
 
     public static async Task<FaultWorld> StartAsync() =>
-        new(await RedisServer.StartAsync("--appendonly yes --appendfsync always"));
+        new(await RedisServer.StartAsync("--appendonly yes --appendfsync always"), null);
+
+    public static async Task<FaultWorld> StartOnClusterAsync() => new(null, await RedisCluster.StartAsync());
 
     /// <summary>Settings every dispatcher process gets; tests add or override.</summary>
     public Dictionary<string, string> Settings(IDictionary<string, string>? overrides = null)
     {
         var settings = new Dictionary<string, string>
         {
-            ["ConnectionStrings:Redis"] = $"{Redis.ConnectionString},connectTimeout=1000",
+            ["ConnectionStrings:Redis"] = $"{redis?.ConnectionString ?? Cluster.ConnectionString},connectTimeout=1000",
             ["WhatsApp:BaseUrl"] = Stub.Url,
             ["WhatsApp:PhoneNumberId"] = WhatsAppStub.PhoneNumberId,
             ["WhatsApp:AccessToken"] = WhatsAppStub.AccessToken,
@@ -117,6 +123,7 @@ public sealed class FaultWorld : IAsyncDisposable
     {
         foreach (var process in processes) await process.DisposeAsync();
         Stub.Dispose();
-        await Redis.DisposeAsync();
+        if (redis is not null) await redis.DisposeAsync();
+        if (cluster is not null) await cluster.DisposeAsync();
     }
 }

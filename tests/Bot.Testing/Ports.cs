@@ -15,4 +15,33 @@ public static class Ports
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
+
+    /// <summary>
+    /// A free port P whose cluster bus port P + 10000 is free too (a Redis Cluster node listens on both), so P is
+    /// at most 55535.
+    /// </summary>
+    public static int FreeWithClusterBus()
+    {
+        while (true)
+        {
+            var port = Free();
+            if (port + ClusterBusOffset <= IPEndPoint.MaxPort && IsFree(port + ClusterBusOffset)) return port;
+        }
+    }
+
+    public const int ClusterBusOffset = 10000;
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
 }

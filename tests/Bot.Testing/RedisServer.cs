@@ -76,7 +76,7 @@ public sealed class RedisServer : IAsyncLifetime
         var dockerReason = await TryStartContainerAsync();
         if (dockerReason is not null)
         {
-            _executable = FindRedisServer() ?? throw new InvalidOperationException(
+            _executable = FindExecutable() ?? throw new InvalidOperationException(
                 $"Docker is unavailable ({dockerReason}) and redis-server was not found — install it with: apt-get install -y redis-server");
             _dataDir = Directory.CreateTempSubdirectory("bot-tests-redis-").FullName;
             await StartProcessOnFreePortAsync(dockerReason);
@@ -193,13 +193,13 @@ public sealed class RedisServer : IAsyncLifetime
         }
     }
 
-    private static string? FindRedisServer()
+    internal static string? FindExecutable(string name = "redis-server")
     {
         var path = Environment.GetEnvironmentVariable("PATH") ?? "";
         return path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, "redis-server"))
-            .Append("/usr/bin/redis-server")
-            .Append("/usr/local/bin/redis-server")
+            .Select(dir => Path.Combine(dir, name))
+            .Append($"/usr/bin/{name}")
+            .Append($"/usr/local/bin/{name}")
             .FirstOrDefault(File.Exists);
     }
 
@@ -227,30 +227,19 @@ public sealed class RedisServer : IAsyncLifetime
 
     private async Task StartProcessAsync()
     {
-        var psi = new ProcessStartInfo(_executable!)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = _dataDir!,
-        };
         // Later arguments win in redis-server, so extra args can override these defaults.
         string[] args =
         [
             "--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
             "--daemonize", "no", "--dir", _dataDir!, .. _extraArgs,
         ];
-        foreach (var arg in args)
-        {
-            psi.ArgumentList.Add(arg);
-        }
 
         lock (_log)
         {
             _log.Clear();
         }
 
-        var process = new Process { StartInfo = psi };
+        var process = TiedProcess.Start(_executable!, args, _dataDir!);
         process.OutputDataReceived += (_, e) => AppendLog(e.Data);
         process.ErrorDataReceived += (_, e) => AppendLog(e.Data);
         process.Start();
@@ -285,7 +274,8 @@ public sealed class RedisServer : IAsyncLifetime
         }
     }
 
-    private static async Task<bool> PingAsync(int port)
+    /// <summary>Whether a Redis answers PING with PONG on this loopback port (not while it is still loading its AOF).</summary>
+    internal static async Task<bool> PingAsync(int port)
     {
         try
         {

@@ -7,7 +7,7 @@ namespace Bot.Testing;
 /// same): started by the first class that asks, stopped when the test process exits. Tests never flush it; each
 /// isolates its keys under a prefix of its own (<c>Redis:KeyPrefix</c>).
 /// </summary>
-public sealed class SharedRedis : IAsyncLifetime
+public sealed class SharedRedis : ISharedRedis, IAsyncLifetime
 {
     private static readonly SemaphoreSlim Gate = new(1, 1);
     private static RedisServer? server;

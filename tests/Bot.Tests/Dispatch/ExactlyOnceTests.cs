@@ -9,8 +9,13 @@ using StackExchange.Redis;
 
 namespace Bot.Tests.Dispatch;
 
-public sealed class ExactlyOnceTests(SharedRedis redis) : IClassFixture<SharedRedis>
+/// <summary>Each employee gets an announcement once, whatever the dispatchers do. Run on one Redis and on a three-master Redis Cluster.</summary>
+public abstract class ExactlyOnceTests(ISharedRedis redis)
 {
+    public sealed class OnRedis(SharedRedis redis) : ExactlyOnceTests(redis), IClassFixture<SharedRedis>;
+
+    public sealed class OnCluster(SharedRedisCluster redis) : ExactlyOnceTests(redis), IClassFixture<SharedRedisCluster>;
+
     private const string Text = "Our end of year party is on Saturday evening!";
 
     [Fact]

@@ -7,8 +7,13 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Bot.Tests.Dispatch;
 
-public sealed class SchedulingTests(SharedRedis redis) : IClassFixture<SharedRedis>
+/// <summary>Announcements go when due, not before; cancel and wake-ups. Run on one Redis and on a three-master Redis Cluster.</summary>
+public abstract class SchedulingTests(ISharedRedis redis)
 {
+    public sealed class OnRedis(SharedRedis redis) : SchedulingTests(redis), IClassFixture<SharedRedis>;
+
+    public sealed class OnCluster(SharedRedisCluster redis) : SchedulingTests(redis), IClassFixture<SharedRedisCluster>;
+
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
     [Fact]

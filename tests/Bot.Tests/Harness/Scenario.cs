@@ -16,7 +16,7 @@ using StackExchange.Redis.KeyspaceIsolation;
 namespace Bot.Tests.Harness;
 
 /// <summary>
-/// One test's world: a key prefix of its own on the shared Redis, a WhatsApp stub, the webhook host for one
+/// One test's world: a key prefix of its own on the shared Redis (one server or a cluster), a WhatsApp stub, the webhook host for one
 /// employer, and any number of dispatcher hosts — all wired by configuration, as in production.
 /// </summary>
 public sealed class Scenario : IAsyncDisposable
@@ -29,7 +29,7 @@ public sealed class Scenario : IAsyncDisposable
     private readonly TimeProvider? time;
 
     /// <param name="time">The clock of every host of this scenario (a FakeTimeProvider the test moves); the system clock by default.</param>
-    public Scenario(SharedRedis redis, IDictionary<string, string?>? settings = null, TimeProvider? time = null)
+    public Scenario(ISharedRedis redis, IDictionary<string, string?>? settings = null, TimeProvider? time = null)
     {
         this.time = time;
         Redis = redis.Connection.GetDatabase().WithKeyPrefix(KeyPrefix);

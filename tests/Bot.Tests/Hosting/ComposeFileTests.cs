@@ -6,19 +6,24 @@ using Bot.Core.Redis;
 using Bot.Dispatch;
 using Bot.WhatsAppClient;
 using Microsoft.Extensions.Configuration;
+using StackExchange.Redis;
 using YamlDotNet.RepresentationModel;
 
 namespace Bot.Tests.Hosting;
 
 /// <summary>
-/// There is no Docker engine on the build machine, so docker-compose.yml and the Dockerfiles are checked by reading
-/// them: the services, ports and probes are there, and every environment key is a setting the hosts really bind.
+/// There is no Docker engine on the build machine, so docker-compose.yml (with its Redis Cluster variant,
+/// docker-compose.cluster.yml) and the Dockerfiles are checked by reading them: the services, ports and probes are
+/// there, and every environment key is a setting the hosts really bind.
 /// </summary>
 public sealed partial class ComposeFileTests
 {
     private static readonly string Root = Repo.Root;
-    private static readonly YamlMappingNode Compose = LoadCompose();
+    private static readonly YamlMappingNode Compose = LoadCompose("docker-compose.yml");
     private static readonly YamlMappingNode Services = (YamlMappingNode)Compose["services"];
+    private static readonly YamlMappingNode ClusterCompose = LoadCompose("docker-compose.cluster.yml");
+    private static readonly YamlMappingNode ClusterServices = (YamlMappingNode)ClusterCompose["services"];
+    private static readonly string[] ClusterNodes = ["redis-node-1", "redis-node-2", "redis-node-3"];
 
     [Fact]
     public void DefinesRedisStubWebhookAndDispatcher()
@@ -145,6 +150,70 @@ public sealed partial class ComposeFileTests
         }
     }
 
+    [Fact]
+    public void ClusterFileRunsThreeDurableMastersEachOnAVolumeOfItsOwn()
+    {
+        var volumes = new List<string>();
+        foreach (var name in ClusterNodes)
+        {
+            var node = (YamlMappingNode)ClusterServices[name];
+            Assert.Matches(@"^redis:7(\.|-|$)", Scalar(Merged(node, "image")));
+            var command = string.Join(' ', Sequence(Merged(node, "command")));
+            Assert.Contains("--cluster-enabled yes", command);
+            Assert.Contains("--appendonly yes", command);
+            Assert.Contains("--appendfsync always", command);
+            Assert.Contains("redis-cli", string.Join(' ', Sequence((YamlMappingNode)Merged(node, "healthcheck"), "test")));
+            var (volume, target) = (Sequence(node, "volumes").Single().Split(':')[0], Sequence(node, "volumes").Single().Split(':')[1]);
+            Assert.Equal("/data", target);
+            Assert.True(((YamlMappingNode)ClusterCompose["volumes"]).Children.ContainsKey(volume), $"volume {volume} is not declared under volumes:");
+            volumes.Add(volume);
+        }
+        Assert.Equal(ClusterNodes.Length, volumes.Distinct().Count());
+    }
+
+    [Fact]
+    public void ClusterInitJoinsTheThreeNodesOnceTheyAreHealthy()
+    {
+        var init = (YamlMappingNode)ClusterServices["redis-cluster-init"];
+        var script = string.Join('\n', Sequence(init, "command"));
+        Assert.Contains("--cluster create", script);
+        Assert.Contains("--cluster-replicas 0", script);
+        Assert.Contains("--cluster-yes", script);
+        var dependsOn = (YamlMappingNode)init["depends_on"];
+        foreach (var node in ClusterNodes)
+        {
+            Assert.Contains($"getent hosts {node} ", script);
+            Assert.Equal("service_healthy", Scalar((YamlMappingNode)dependsOn[node], "condition"));
+        }
+    }
+
+    [Theory]
+    [InlineData("webhook")]
+    [InlineData("dispatcher")]
+    public void OnTheClusterHostsListEveryMasterAsASeedAndWaitForTheCluster(string service)
+    {
+        var host = (YamlMappingNode)ClusterServices[service];
+        var environment = ((YamlMappingNode)host["environment"]).Children.ToDictionary(kv => kv.Key.ToString().Replace("__", ":"), kv => kv.Value.ToString());
+        Assert.All(environment.Keys, key => Assert.True(IsBoundSetting(key), $"{service}: {key} is not a setting the hosts read"));
+        var seeds = ConfigurationOptions.Parse(environment[$"ConnectionStrings:{RedisHostingExtensions.ConnectionStringName}"]).EndPoints;
+        Assert.Equal(ClusterNodes.Select(n => $"Unspecified/{n}:6379"), seeds.Select(e => e.ToString()));
+
+        var dependsOn = (YamlMappingNode)host["depends_on"];
+        // !override: the base file's dependency on the single Redis goes, and that Redis is not started at all.
+        Assert.Equal("!override", dependsOn.Tag.Value);
+        Assert.Equal(["redis-cluster-init", "whatsapp-stub"], dependsOn.Children.Keys.Select(k => k.ToString()).Order());
+        Assert.Equal("service_completed_successfully", Scalar((YamlMappingNode)dependsOn["redis-cluster-init"], "condition"));
+        Assert.Equal(["single-redis"], Sequence((YamlMappingNode)ClusterServices["redis"], "profiles"));
+    }
+
+    /// <summary>A service's key, from the service or from the mapping it merges in (<c>&lt;&lt;: *anchor</c>).</summary>
+    private static YamlNode Merged(YamlMappingNode node, string key) =>
+        node.Children.TryGetValue(key, out var value) ? value : ((YamlMappingNode)node["<<"])[key];
+
+    private static string Scalar(YamlNode node) => ((YamlScalarNode)node).Value!;
+
+    private static List<string> Sequence(YamlNode node) => [.. ((YamlSequenceNode)node).Children.Select(c => ((YamlScalarNode)c).Value!)];
+
     private static bool IsBoundSetting(string key)
     {
         var parts = key.Split(':');
@@ -214,9 +283,9 @@ public sealed partial class ComposeFileTests
         return seen;
     }
 
-    private static YamlMappingNode LoadCompose()
+    private static YamlMappingNode LoadCompose(string file)
     {
-        using var reader = new StreamReader(Path.Combine(Root, "docker-compose.yml"));
+        using var reader = new StreamReader(Path.Combine(Root, file));
         var yaml = new YamlStream();
         yaml.Load(reader);
         return (YamlMappingNode)yaml.Documents[0].RootNode;

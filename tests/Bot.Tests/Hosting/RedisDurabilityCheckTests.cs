@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace Bot.Tests.Hosting;
 
 /// <summary>Both hosts check at start-up that their Redis is durable, and say so once when it is not.</summary>
-public sealed class RedisDurabilityCheckTests(SharedRedis redis) : IClassFixture<SharedRedis>
+public sealed class RedisDurabilityCheckTests(SharedRedis redis, SharedRedisCluster cluster) : IClassFixture<SharedRedis>, IClassFixture<SharedRedisCluster>
 {
     private static readonly string Category = typeof(RedisDurabilityCheck).FullName!;
 
@@ -42,5 +42,22 @@ public sealed class RedisDurabilityCheckTests(SharedRedis redis) : IClassFixture
             Assert.True(level == entry.Level, $"{host}: {entry.Level} {entry.Text}");
             Assert.Contains(text, entry.Text);
         }
+    }
+
+    [Fact]
+    public async Task OnAClusterEveryMasterIsChecked()
+    {
+        // A claim lost in one master's crash is as bad as in a single Redis's: each master is asked for itself.
+        await using var scenario = new Scenario(cluster, new Dictionary<string, string?> { [$"Logging:LogLevel:{Category}"] = "Debug" });
+        var logs = new CapturedLogs();
+
+        await using var webhook = new WebhookHost(scenario.Settings, logs.Provider("webhook"));
+        using var client = webhook.CreateClient();
+
+        var entries = await Eventually.WaitAsync(() => Task.FromResult(logs.Entries.Where(e => e.Category == Category).ToList()),
+            e => e.Count >= RedisCluster.Masters, TimeSpan.FromSeconds(20), "a durability line per master");
+        Assert.Equal(RedisCluster.Masters, entries.Count);
+        Assert.All(entries, e => Assert.Contains("appendonly yes, appendfsync always", e.Text));
+        Assert.All(cluster.Cluster.Ports, port => Assert.Single(entries, e => e.Text.Contains($":{port} ", StringComparison.Ordinal)));
     }
 }

@@ -13,10 +13,14 @@ namespace Bot.Tests.Webhook;
 
 /// <summary>
 /// The webhook answers once a POST is in the inbox; workers apply it at least once with idempotent effects, and
-/// replies go out through the outbox, exactly one per inbound message.
+/// replies go out through the outbox, exactly one per inbound message. Run on one Redis and on a three-master Redis Cluster.
 /// </summary>
-public sealed class InboxTests(SharedRedis redis) : IClassFixture<SharedRedis>
+public abstract class InboxTests(ISharedRedis redis)
 {
+    public sealed class OnRedis(SharedRedis redis) : InboxTests(redis), IClassFixture<SharedRedis>;
+
+    public sealed class OnCluster(SharedRedisCluster redis) : InboxTests(redis), IClassFixture<SharedRedisCluster>;
+
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
     /// <summary>Settings of a host that takes POSTs but works off nothing: what a crash right after the 200 leaves.</summary>
@@ -116,7 +120,8 @@ public sealed class InboxTests(SharedRedis redis) : IClassFixture<SharedRedis>
 
         // A worker that stored both effects and queued both replies, then died before marking the messages done;
         // Meta (which got its 200) or the inbox (had it died before completing the entry) delivers them again.
-        await scenario.Redis.KeyDeleteAsync([RedisKeys.WebhookEvent(stopId), RedisKeys.WebhookEvent(joinId)]);
+        // One DEL per key: each message's mark has a hash slot of its own.
+        await Task.WhenAll(scenario.Redis.KeyDeleteAsync(RedisKeys.WebhookEvent(stopId)), scenario.Redis.KeyDeleteAsync(RedisKeys.WebhookEvent(joinId)));
         await scenario.DeliverAsync(body);
         // A later message's reply marks the point by which any duplicate reply would have been sent.
         await scenario.DeliverAsync(Meta.InboundText(stopperPhone, "help"));

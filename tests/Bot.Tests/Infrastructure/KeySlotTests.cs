@@ -1,0 +1,92 @@
+using System.Reflection;
+using Bot.Core.Redis;
+using Bot.Webhook.Webhook;
+using StackExchange.Redis;
+
+namespace Bot.Tests.Infrastructure;
+
+/// <summary>
+/// Redis Cluster runs a script or a multi-key command only when all its keys hash to one slot (else CROSSSLOT). Each
+/// atomic step below is listed with the keys its call site passes, built by <see cref="RedisKeys"/> as the stores build
+/// them; the real cluster says which slot each key is in. A new script or key shape is one line in <see cref="Steps"/>.
+/// </summary>
+public sealed class KeySlotTests(SharedRedisCluster cluster) : IClassFixture<SharedRedisCluster>
+{
+    private const string AnnouncementId = "0194f3b2c1d07a8e9b3c4d5e6f708192";
+    private const string EmployerId = "acme";
+    private const string MessageId = "wamid.HBgLMTY1MDU1NTAxMjMVAgASGBQzQUI=";
+
+    /// <summary>Ids a client may choose, braces included: the key's own tag must still be the first <c>{…}</c>.</summary>
+    private static readonly string[] EmployeeIds = ["e00001", "e00002", "a{b}", "}x{"];
+
+    /// <summary>Every atomic multi-key step: a Lua script (by its <see cref="LuaScripts"/> name) or a multi-key command.</summary>
+    private static readonly Dictionary<string, RedisKey[]> Steps = new()
+    {
+        [nameof(LuaScripts.ClaimDue)] = [RedisKeys.Due, RedisKeys.InFlight, RedisKeys.LeaseOwners],
+        [nameof(LuaScripts.UpdateLease)] = [RedisKeys.Due, RedisKeys.InFlight, RedisKeys.LeaseOwners],
+        [nameof(LuaScripts.ScheduleAnnouncement)] = [RedisKeys.Due, RedisKeys.PendingCreations],
+        [nameof(LuaScripts.ForgetCreation)] = [RedisKeys.PendingCreations],
+        [nameof(LuaScripts.CreateAnnouncement)] = [RedisKeys.Announcement(AnnouncementId), RedisKeys.Targets(AnnouncementId)],
+        [nameof(LuaScripts.SetAnnouncementStatus)] = [RedisKeys.Announcement(AnnouncementId)],
+        [nameof(LuaScripts.ClaimDelivery)] = [.. EmployeeIds.Select(e => RedisKeys.Delivery(AnnouncementId, e)), RedisKeys.Announcement(AnnouncementId)],
+        [nameof(LuaScripts.TransitionDelivery)] = [.. EmployeeIds.Select(e => RedisKeys.Delivery(AnnouncementId, e)), RedisKeys.Announcement(AnnouncementId)],
+        [nameof(LuaScripts.ReleaseDelivery)] = [RedisKeys.Delivery(AnnouncementId, "e00001")],
+        [nameof(LuaScripts.UpsertEmployee)] = [.. EmployeeIds.Select(e => RedisKeys.Employee(EmployerId, e)), RedisKeys.Phones(EmployerId), RedisKeys.Employees(EmployerId)],
+        [nameof(LuaScripts.SetEmployeeStatus)] = [.. EmployeeIds.Select(e => RedisKeys.Employee(EmployerId, e)), RedisKeys.Phones(EmployerId)],
+        [nameof(LuaScripts.EmployeeStatuses)] = [.. EmployeeIds.Select(e => RedisKeys.Employee(EmployerId, e))],
+        ["MGET of an announcement's deliveries"] = [.. EmployeeIds.Select(e => RedisKeys.Delivery(AnnouncementId, e))],
+        ["RENAMENX of a targets draft"] = [RedisKeys.Targets(AnnouncementId), $"{RedisKeys.Targets(AnnouncementId)}:draft:host.42.abcdef"],
+        ["ReplyOutbox enqueue and settle"] = [RedisKeys.Reply(MessageId), RedisKeys.ReplyOutbox],
+        ["WebhookInbox dead letters"] = [RedisKeys.WebhookInbox, WebhookInbox.DeadLetters],
+    };
+
+    /// <summary>No prefix, and a prefix as <c>Redis:KeyPrefix</c> sets it (tests use one each).</summary>
+    private static readonly string[] Prefixes = ["", SharedRedis.NewKeyPrefix(), "deployment-a:"];
+
+    public static TheoryData<string> StepNames => [.. Steps.Keys];
+
+    [Fact]
+    public void TheClientComputesSlotsAsRedisDoes()
+    {
+        Assert.Equal(12182, cluster.Connection.HashSlot("foo"));
+        Assert.Equal(12739, cluster.Connection.HashSlot("123456789"));
+        Assert.Equal(cluster.Connection.HashSlot("{user1000}.following"), cluster.Connection.HashSlot("{user1000}.followers"));
+        Assert.Equal(cluster.Connection.HashSlot("user1000"), cluster.Connection.HashSlot("{user1000}.following"));
+    }
+
+    [Theory]
+    [MemberData(nameof(StepNames))]
+    public async Task AllKeysOfAStepShareOneSlotWithAndWithoutAPrefix(string step)
+    {
+        foreach (var prefix in Prefixes)
+        {
+            var keys = Steps[step].Select(k => k.Prepend(prefix)).ToArray();
+            var slots = await Task.WhenAll(keys.Select(KeySlotAsync));
+            Assert.True(slots.Distinct().Count() == 1,
+                $"{step} (prefix '{prefix}'): {string.Join(", ", keys.Zip(slots, (k, s) => $"{k} → {s}"))}");
+            Assert.Equal(slots, keys.Select(k => cluster.Connection.HashSlot(k)));
+        }
+    }
+
+    [Fact]
+    public void EveryLuaScriptIsListed()
+    {
+        var scripts = typeof(LuaScripts).GetProperties(BindingFlags.Public | BindingFlags.Static).Select(p => p.Name);
+        Assert.Empty(scripts.Except(Steps.Keys));
+    }
+
+    [Fact]
+    public void APrefixWithABraceIsRefused()
+    {
+        // "x{:" would make ":ann:{id" the hash tag of one key and ":emp:{acme" of another: CROSSSLOT in every script.
+        var error = Assert.Throws<InvalidOperationException>(() => new RedisKeyspace("x{:"));
+        Assert.Contains(RedisKeyspace.ConfigurationKey, error.Message);
+    }
+
+    /// <summary>What the cluster itself says (CLUSTER KEYSLOT), not the client's own computation.</summary>
+    private async Task<int> KeySlotAsync(RedisKey key)
+    {
+        var server = cluster.Connection.GetServers()[0];
+        return (int)await server.ExecuteAsync("CLUSTER", "KEYSLOT", key.ToString());
+    }
+}
