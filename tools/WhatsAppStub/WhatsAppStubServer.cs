@@ -186,6 +186,9 @@ public sealed class WhatsAppStubServer : IDisposable
         return files;
     }
 
+    /// <summary>True for <c>/{version}/{phoneNumberId}/messages</c>.</summary>
+    public static bool IsMessagesPath(string path) => StubJson.IsMessagesPath(path);
+
     /// <summary>True when the mapping file hands its body to code (<c>"Data": { "answer": "code" }</c>).</summary>
     public static bool AnsweredByCode(string mappingFile) => CodeAnswer.TryRead(mappingFile) is not null;
 
