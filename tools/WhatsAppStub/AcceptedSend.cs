@@ -68,7 +68,7 @@ public static class AcceptedSend
         var messageId = MessageId(to);
         if (world is not null && answer.StatusCode is >= 200 and < 300)
         {
-            world.Accepted(StubJson.PhoneNumberIdOf(request.Path), waId, messageId, send);
+            world.Accepted(StubJson.PhoneNumberIdOf(request.Path), waId, messageId, send, answeredAfter: answer.Delay);
         }
 
         return new ResponseMessage

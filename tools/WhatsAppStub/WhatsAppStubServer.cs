@@ -274,7 +274,7 @@ public sealed class WhatsAppStubServer : IDisposable
     {
         if (world is null)
         {
-            return StubResponses.Json(409, """{"error":"world mode is off: start the stub with a webhook URL (--webhook-url) and an app secret"}""");
+            return InboundError(409, "world mode is off: start the stub with a webhook URL (--webhook-url) and an app secret");
         }
 
         InboundRequest? inbound;
@@ -290,17 +290,20 @@ public sealed class WhatsAppStubServer : IDisposable
         if (inbound is not { PhoneNumberId: { Length: > 0 } phoneNumberId, From: { Length: > 0 } from, Text: { Length: > 0 } text } ||
             !from.All(char.IsAsciiDigit) || inbound.WaId is { } w && !w.All(char.IsAsciiDigit))
         {
-            return StubResponses.Json(400, """{"error":"expected JSON {"phoneNumberId":"...","from":"16502001234","text":"hello","name":"optional","waId":"optional, digits"}; from and waId are digits without '+'"}""");
+            return InboundError(400, """expected JSON {"phoneNumberId":"...","from":"16502001234","text":"hello","name":"optional","waId":"optional"}; from and waId are digits without a plus sign""");
         }
 
         if (senders.Count > 0 && !senders.ContainsKey(phoneNumberId))
         {
-            return StubResponses.Json(404, """{"error":"unknown phoneNumberId: not one of the stub's senders"}""");
+            return InboundError(404, "unknown phoneNumberId: not one of the stub's senders");
         }
 
         var id = world.Inbound(phoneNumberId, from, inbound.WaId ?? from, inbound.Name, text);
         return StubResponses.Json(200, JsonSerializer.Serialize(new { id }));
     }
+
+    private static WireMock.ResponseMessage InboundError(int status, string message) =>
+        StubResponses.Json(status, JsonSerializer.Serialize(new { error = message }, StubJson.Options));
 
     private sealed record InboundRequest(string? PhoneNumberId, string? From, string? Text, string? Name, string? WaId)
     {

@@ -270,6 +270,22 @@ public sealed class WhatsAppStubWorldTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, status);
     }
 
+    [Theory]
+    [InlineData("""{"phoneNumberId":"106540352242922","from":"+16505550701","text":"hello"}""", 400)]
+    [InlineData("""{"phoneNumberId":"106540352242922","from":"16505550701"}""", 400)]
+    [InlineData("""not json""", 400)]
+    [InlineData("""{"phoneNumberId":"999","from":"16505550701","text":"hello"}""", 404)]
+    public async Task AMalformedInboundOrOneToAnUnknownNumberIsRefused(string body, int status)
+    {
+        var stub = World();
+        using var client = new HttpClient { BaseAddress = new Uri(stub.Url) };
+
+        using var response = await client.PostAsync(WhatsAppStubServer.InboundPath, new StringContent(body, Encoding.UTF8, "application/json"));
+
+        Assert.Equal(status, (int)response.StatusCode);
+        Assert.NotNull(JsonNode.Parse(await response.Content.ReadAsStringAsync())!["error"]);
+    }
+
     [Fact]
     public async Task OutsideWorldModeInboundIsRefusedAndNoStatusesArePosted()
     {

@@ -33,12 +33,14 @@ internal sealed partial class StubWorld : IDisposable
     /// free-form message outside the window fails with 131047 and a business-initiated one over the messaging limit
     /// with 131049, both after the 200, as Meta reports them; everything else is sent, delivered and read.
     /// </summary>
-    public void Accepted(string phoneNumberId, string waId, string messageId, SendFields send)
+    /// <param name="answeredAfter">The mapping's delay: statuses count from the answer, so none arrives before it.</param>
+    public void Accepted(string phoneNumberId, string waId, string messageId, SendFields send, TimeSpan answeredAfter)
     {
         var now = Now;
+        var answeredAt = now + answeredAfter;
         var inWindow = lastInbound.TryGetValue((phoneNumberId, waId), out var at) && now - at < options.CustomerServiceWindow;
         var template = send.Type == "template";
-        var failAt = now + (options.SentAfter ?? TimeSpan.Zero);
+        var failAt = answeredAt + (options.SentAfter ?? TimeSpan.Zero);
         if (!template && !inWindow)
         {
             counts.AddOutsideWindow();
@@ -60,7 +62,7 @@ internal sealed partial class StubWorld : IDisposable
 
         void Post(string status, TimeSpan? after)
         {
-            if (after is { } delay) poster.Enqueue(new StatusUpdate(phoneNumberId, now + delay, messageId, status, waId, send.CallbackData), now + delay);
+            if (after is { } delay) poster.Enqueue(new StatusUpdate(phoneNumberId, answeredAt + delay, messageId, status, waId, send.CallbackData), answeredAt + delay);
         }
 
         void Fail(StatusError error) =>
