@@ -73,7 +73,14 @@ public sealed partial record StubSettings(WhatsAppStubOptions Options)
             options = Apply(options, name, value, senders, waIds);
             if (options is null)
             {
-                error = name == "--sender" ? "--sender wants PNID=TOKEN" : $"bad value for {name}: {(name is "--app-secret" ? "(hidden)" : value)}";
+                // Tokens, the secret and phone numbers are not echoed: this line ends up in logs.
+                error = name switch
+                {
+                    "--sender" => "--sender wants PNID=TOKEN",
+                    "--wa-id" => "--wa-id wants NUMBER=WA_ID (digits)",
+                    "--app-secret" => "--app-secret is empty",
+                    _ => $"bad value for {name}: {value}",
+                };
                 return null;
             }
         }
@@ -118,7 +125,8 @@ public sealed partial record StubSettings(WhatsAppStubOptions Options)
                 return options with { Port = port };
             case "--mappings":
                 return options with { MappingsFolder = Path.GetFullPath(value) };
-            case "--sender" or "--wa-id" when value.Split('=', 2) is [{ Length: > 0 } key, { Length: > 0 } mapped]:
+            case "--sender" or "--wa-id" when value.Split('=', 2) is [{ Length: > 0 } key, { Length: > 0 } mapped] &&
+                                              (flag == "--sender" || key.All(char.IsAsciiDigit) && mapped.All(char.IsAsciiDigit)):
                 (flag == "--sender" ? senders : waIds)[key] = mapped;
                 return options;
             case "--webhook-url" when Uri.TryCreate(value, UriKind.Absolute, out var url) && url.Scheme is "http" or "https":
