@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One command from clone to announcements flowing:
 #   ./run.sh            build; start Redis (AOF), the WhatsApp stub, the webhook/API host and two dispatchers; Ctrl-C stops all
-#   ./run.sh --demo     ... then tools/Demo registers 1,000 employees, schedules an announcement 5 s ahead, shows progress,
-#                       the send rate seen at the stub and the messages per recipient (all exactly 1); then stop
+#   ./run.sh --demo     ... then tools/Demo registers 1,000 employees (4 in 5 message the bot first), schedules an announcement
+#                       5 s ahead, shows progress, the send rate seen at the stub, the messages per recipient (all exactly 1)
+#                       and the statuses the stub posts back (read; failed 131047 for those who never messaged); then stop
 #   ./run.sh --smoke    like --demo with 5 employees; exit 0 on success, non-zero otherwise (used by .ci/run)
 #   ./run.sh --faults   also switch on the stub's fault mappings (429 + Retry-After, 131026, slow answers)
 # Ports can be moved with REDIS_PORT, STUB_PORT, WEBHOOK_PORT, DISPATCHER_HEALTH_PORT (first of two) env vars;
@@ -18,7 +19,7 @@ for arg in "$@"; do
     --demo) mode=demo ;;
     --smoke) mode=smoke ;;
     --faults) faults=(--faults) ;;
-    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $arg (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -31,6 +32,7 @@ health_port=${DISPATCHER_HEALTH_PORT:-8091}
 api_key=demo-key-0123456789abcdef
 phone_number_id=106540352242922
 access_token=local-stub-token
+app_secret=local-stub-app-secret
 config=Release
 data_dir=$root/.data
 log_dir=$data_dir/logs
@@ -152,8 +154,13 @@ else
 fi
 
 # --- the WhatsApp stub, the webhook host and two dispatchers -------------------------------------------------------
-say "Starting the WhatsApp stub on $stub ${faults[*]:-}"
-start whatsapp-stub "$log_dir/whatsapp-stub.log" "$(bin tools/WhatsAppStub)" dotnet WhatsAppStub.dll --port "$stub_port" "${faults[@]}"
+# World mode: the stub knows this one sender and its token, and posts signed statuses (sent, delivered, read; failed
+# 131047 for text to someone who never messaged the bot) to the webhook host, as WhatsApp would. Secrets go by
+# environment, not on the command line where ps shows them.
+say "Starting the WhatsApp stub on $stub ${faults[*]:-} (world mode: statuses to $api/webhook)"
+start whatsapp-stub "$log_dir/whatsapp-stub.log" "$(bin tools/WhatsAppStub)" env \
+  STUB_SENDERS="$phone_number_id=$access_token" STUB_APP_SECRET="$app_secret" STUB_WEBHOOK_URL="$api/webhook" \
+  dotnet WhatsAppStub.dll --port "$stub_port" "${faults[@]}"
 wait_for whatsapp-stub "$stub/__admin/health"
 
 common_env=(
@@ -167,7 +174,7 @@ common_env=(
 
 say "Starting the webhook/API host on $api"
 start webhook "$log_dir/webhook.log" "$(bin src/Bot.Webhook)" env "${common_env[@]}" \
-  ASPNETCORE_ENVIRONMENT=Development ASPNETCORE_URLS="$api" Dispatcher__Enabled=false dotnet Bot.Webhook.dll
+  ASPNETCORE_ENVIRONMENT=Development ASPNETCORE_URLS="$api" WhatsApp__AppSecret="$app_secret" Dispatcher__Enabled=false dotnet Bot.Webhook.dll
 wait_for webhook "$api/health/ready"
 
 for replica in 1 2; do
@@ -184,6 +191,7 @@ cat <<EOF
   Health         $api/health/live   $api/health/ready
   Dispatchers    http://localhost:$health_port/health/ready   http://localhost:$((health_port + 1))/health/ready
   WhatsApp stub  $stub/stub/received   (the last 1,000 requests: $stub/__admin/requests)
+                 someone messages the bot: curl -d '{"phoneNumberId":"$phone_number_id","from":"16505550001","text":"hello"}' $stub/stub/inbound
   Logs           .data/logs/
 
   Try:  curl -H 'X-Api-Key: $api_key' $api/api/announcements
@@ -204,6 +212,7 @@ fi
 # --- demo / smoke: tools/Demo drives the API and reads the stub's counts (JSON, as JSON) ----------------------------
 employees=1000
 [ "$mode" = smoke ] && employees=5
-demo_args=(--api "$api" --api-key "$api_key" --stub "$stub" --employees "$employees" --received-file "$data_dir/received.json")
+demo_args=(--api "$api" --api-key "$api_key" --stub "$stub" --employees "$employees" --received-file "$data_dir/received.json"
+  --world-sender "$phone_number_id")
 [ ${#faults[@]} -gt 0 ] && demo_args+=(--faults)
 dotnet "$(bin tools/Demo)/Demo.dll" "${demo_args[@]}" </dev/null || fail "the $mode client (tools/Demo) failed; logs in .data/logs/"

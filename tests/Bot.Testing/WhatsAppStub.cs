@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Bot.Tools.WhatsAppStub;
@@ -14,7 +15,8 @@ public sealed record ObservedSend(string To, string? Text, string? TemplateName,
 /// <summary>
 /// The shipped WhatsApp stub (tools/WhatsAppStub: the same server class and JSON mappings run.sh and compose start) on a
 /// free loopback port, keeping every request so tests can read them. Tests add their own mappings on top; any
-/// priority below the shipped accept's 100 wins over it.
+/// priority below the shipped accept's 100 wins over it. <c>new WhatsAppStub(o => o with { WebhookUrl = …, AppSecret = … })</c>
+/// starts it in world mode (statuses posted, windows and limits applied; see <see cref="WhatsAppStubOptions"/>).
 /// </summary>
 public sealed class WhatsAppStub : IDisposable
 {
@@ -22,11 +24,24 @@ public sealed class WhatsAppStub : IDisposable
     public const string AccessToken = "EAAG-test-token";
     public const string MessagesPath = WhatsAppStubServer.MessagesPath;
 
-    private readonly WhatsAppStubServer stub = WhatsAppStubServer.Start(new WhatsAppStubOptions
+    private readonly WhatsAppStubServer stub;
+    private readonly Lazy<HttpClient> client;
+
+    public WhatsAppStub()
+        : this(static options => options)
     {
-        MappingsFolder = Path.Combine(AppContext.BaseDirectory, "mappings"),
-        MaxRequestLogCount = null,
-    });
+    }
+
+    /// <param name="configure">Changes the options the tests' stub starts with (shipped mappings, whole request log kept).</param>
+    public WhatsAppStub(Func<WhatsAppStubOptions, WhatsAppStubOptions> configure)
+    {
+        stub = WhatsAppStubServer.Start(configure(new WhatsAppStubOptions
+        {
+            MappingsFolder = Path.Combine(AppContext.BaseDirectory, "mappings"),
+            MaxRequestLogCount = null,
+        }));
+        client = new(() => new HttpClient { BaseAddress = new Uri(stub.Url) });
+    }
 
     public WireMockServer Server => stub.Server;
 
@@ -35,17 +50,29 @@ public sealed class WhatsAppStub : IDisposable
     /// <summary>Counts per recipient, as <c>GET /stub/received</c> reports them.</summary>
     public ReceivedCounts Received => stub.Received;
 
-    /// <summary>Every POST to the messages endpoint, whatever was answered.</summary>
+    /// <summary>Every POST to a messages endpoint (any phone number id), whatever was answered.</summary>
     public IReadOnlyList<ObservedSend> Sends =>
         [.. Server.LogEntries
-            .Where(e => e.RequestMessage.Path == MessagesPath && e.RequestMessage.Method == "POST")
+            .Where(e => WhatsAppStubServer.IsMessagesPath(e.RequestMessage.Path) && e.RequestMessage.Method == "POST")
             .Select(e => Parse(e.RequestMessage.Body!))];
 
     /// <summary>Sends the API answered with 200, i.e. messages WhatsApp accepted.</summary>
     public IReadOnlyList<ObservedSend> Accepted =>
         [.. Server.LogEntries
-            .Where(e => e.RequestMessage.Path == MessagesPath && e.ResponseMessage.StatusCode is 200 or "200")
+            .Where(e => WhatsAppStubServer.IsMessagesPath(e.RequestMessage.Path) && e.ResponseMessage.StatusCode is 200 or "200")
             .Select(e => Parse(e.RequestMessage.Body!))];
+
+    /// <summary>
+    /// World mode: the person <paramref name="from"/> (digits, no '+') messages <paramref name="phoneNumberId"/>, which
+    /// opens their customer-service window and posts the signed inbound webhook; returns its wamid.
+    /// </summary>
+    public async Task<string> InboundAsync(string phoneNumberId, string from, string text, string? name = null, string? waId = null)
+    {
+        using var response = await client.Value.PostAsJsonAsync(WhatsAppStubServer.InboundPath, new { phoneNumberId, from, text, name, waId });
+        var body = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"POST {WhatsAppStubServer.InboundPath} answered {(int)response.StatusCode}: {body}");
+        return JsonNode.Parse(body)!["id"]!.GetValue<string>();
+    }
 
     public int CountTo(string phone) => Sends.Count(s => s.To == phone);
 
@@ -81,5 +108,9 @@ public sealed class WhatsAppStub : IDisposable
             json);
     }
 
-    public void Dispose() => stub.Dispose();
+    public void Dispose()
+    {
+        if (client.IsValueCreated) client.Value.Dispose();
+        stub.Dispose();
+    }
 }

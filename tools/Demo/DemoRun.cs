@@ -17,7 +17,8 @@ internal sealed record Counts(long Targeted, long Sent, long Delivered, long Rea
 
 internal sealed record Announcement(string Id, string Status, Counts Counts);
 
-internal sealed record Received(int Requests, int Accepted, int Rejected, int Recipients, int MaxPerRecipient, Dictionary<string, int> ByRecipient);
+internal sealed record Received(
+    int Requests, int Accepted, int Rejected, int Recipients, int MaxPerRecipient, Dictionary<string, int> ByRecipient, int OutsideWindow = 0, int OverMessagingLimit = 0);
 
 /// <summary>
 /// Registers employees, schedules one announcement to them, follows it through the API while timing the sends at the
@@ -44,6 +45,7 @@ public sealed class DemoRun(DemoSettings settings)
         var imported = await ReadAsync<ImportResult>(import, "employee import");
         if (imported.Rejected.Length > 0) throw new DemoFailedException($"employee import rejected {imported.Rejected.Length} row(s): {imported.Rejected[0]}");
 
+        var inWindow = settings.WorldSender is { } sender ? await MessageTheBotAsync(stub, sender) : 0;
         var before = await ReceivedAsync(stub);
         var sendAt = DateTimeOffset.UtcNow.Add(Lead);
         Say($"Scheduling an announcement to those {n:N0} employees at {sendAt:HH:mm:ss.fff}Z");
@@ -62,8 +64,91 @@ public sealed class DemoRun(DemoSettings settings)
                 $"(due → last: {(l - accepted.SendAt).TotalSeconds:N2} s)");
         }
 
-        return await CheckAsync(stub, before);
+        var exitCode = await CheckAsync(stub, before);
+        if (settings.WorldSender is not null && exitCode == 0) exitCode = await FollowStatusesAsync(api, stub, accepted.Id, inWindow, before);
+        return exitCode;
     }
+
+    /// <summary>
+    /// In world mode the stub, like WhatsApp, fails free-form text to anyone who has not messaged the number within the
+    /// customer-service window (131047). So 4 in 5 employees say hello first; the bot answers each with its help
+    /// text, and those answers are waited for so that the counts that follow are the announcement's alone.
+    /// </summary>
+    /// <returns>How many employees messaged the bot.</returns>
+    private async Task<int> MessageTheBotAsync(HttpClient stub, string phoneNumberId)
+    {
+        var n = settings.Employees;
+        var who = Enumerable.Range(1, n).Where(MessagedTheBot).ToList();
+        Say($"{who.Count:N0} of the {n:N0} employees message the bot first (POST /stub/inbound): their 24-hour window opens; every fifth never does");
+        var pre = await ReceivedAsync(stub);
+        await Parallel.ForEachAsync(who, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, token) =>
+        {
+            using var response = await stub.PostAsJsonAsync("/stub/inbound", new { phoneNumberId, from = Phone(i)[1..], text = "hello", name = $"Employee {i}" }, token);
+            if (!response.IsSuccessStatusCode)
+                throw new DemoFailedException($"POST /stub/inbound answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(token)}");
+        });
+
+        var timeout = TimeSpan.FromSeconds(n / 10.0 + 60);
+        var deadline = Stopwatch.StartNew();
+        var (answered, progressAt) = (0, TimeSpan.Zero);
+        while (true)
+        {
+            var now = await ReceivedAsync(stub);
+            var count = who.Count(i => now.ByRecipient.GetValueOrDefault(Phone(i)) > pre.ByRecipient.GetValueOrDefault(Phone(i)));
+            if (count > answered) (answered, progressAt) = (count, deadline.Elapsed);
+            if (answered == who.Count) break;
+            // With --faults some answers are refused for good (131026): stop once they stop coming.
+            if (settings.Faults && deadline.Elapsed - progressAt > TimeSpan.FromSeconds(3)) break;
+            if (deadline.Elapsed > timeout) throw new DemoFailedException($"the bot answered {answered} of {who.Count} employees' messages within {timeout.TotalSeconds:N0} s");
+            await Task.Delay(TimeSpan.FromMilliseconds(200));
+        }
+
+        Console.WriteLine($"  the bot answered {answered:N0} of them (its help text)");
+        return who.Count;
+    }
+
+    /// <summary>
+    /// Statuses come from the stub's webhooks after the sends: prints the counts until every delivery has its last
+    /// one, then checks them: read for the employees who messaged the bot, failed (131047) for the others.
+    /// </summary>
+    private async Task<int> FollowStatusesAsync(HttpClient api, HttpClient stub, string id, int inWindow, Received before)
+    {
+        var outside = settings.Employees - inWindow;
+        Say($"Statuses the stub posts to the webhook: {inWindow:N0} should reach read, {outside:N0} fail with 131047 (never messaged the bot)");
+        var deadline = Stopwatch.StartNew();
+        var (last, changedAt) = (default(Counts), TimeSpan.Zero);
+        while (true)
+        {
+            using var response = await api.GetAsync($"/api/announcements/{id}");
+            var c = (await ReadAsync<Announcement>(response, $"GET /api/announcements/{id}")).Counts;
+            Console.WriteLine($"  {DateTimeOffset.UtcNow:HH:mm:ss}  sent={c.Sent,-5} delivered={c.Delivered,-5} read={c.Read,-5} failed={c.Failed,-5} unknown={c.Unknown}");
+            if (c != last) (last, changedAt) = (c, deadline.Elapsed);
+            if (c.Read == inWindow && c.Failed == outside) break;
+            if (deadline.Elapsed - changedAt > TimeSpan.FromSeconds(settings.Faults ? 5 : 30)) break;
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+
+        var received = await ReceivedAsync(stub);
+        var failedOutside = received.OutsideWindow - before.OutsideWindow;
+        Console.WriteLine($"  the stub failed {failedOutside:N0} text(s) with 131047 and {received.OverMessagingLimit - before.OverMessagingLimit:N0} over the messaging limit");
+        if (last!.Read == inWindow && last.Failed == outside && failedOutside == outside)
+        {
+            Say($"OK: {inWindow:N0} read, {outside:N0} failed with 131047, as WhatsApp would have it");
+            return 0;
+        }
+
+        if (settings.Faults)
+        {
+            Say($"With --faults: {last.Read:N0} read, {last.Failed:N0} failed");
+            return 0;
+        }
+
+        Console.Error.WriteLine($"Demo: expected {inWindow} read and {outside} failed, got {last.Read} read and {last.Failed} failed ({failedOutside} failed at the stub for the window)");
+        return 1;
+    }
+
+    /// <summary>Every fifth employee never messaged the bot.</summary>
+    private static bool MessagedTheBot(int i) => i % 5 != 0;
 
     /// <summary>
     /// Prints the announcement's counts once a second until it is completed; meanwhile polls the stub every 20 ms
@@ -90,7 +175,7 @@ public sealed class DemoRun(DemoSettings settings)
                 var view = await ReadAsync<Announcement>(response, $"GET /api/announcements/{id}");
                 var c = view.Counts;
                 Console.WriteLine($"  {now:HH:mm:ss}  status={view.Status,-11} targeted={c.Targeted,-5} sent={c.Sent,-5} delivered={c.Delivered,-5} " +
-                                  $"failed={c.Failed,-5} unknown={c.Unknown}");
+                                  $"read={c.Read,-5} failed={c.Failed,-5} unknown={c.Unknown}");
                 if (view.Status == "completed") return (first, last, seen);
             }
 

@@ -4,6 +4,8 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Bot.Tools.WhatsAppStub.World;
+using Microsoft.AspNetCore.Http;
 using WireMock;
 using WireMock.Types;
 using WireMock.Util;
@@ -49,25 +51,38 @@ public static class AcceptedSend
     // '+' as is, not \u002B: the same bytes Meta sends.
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    internal static IResponseMessage Answer(IRequestMessage request, CodeAnswer answer)
+    /// <param name="waIds">Numbers (without '+') whose wa_id differs from the number.</param>
+    /// <param name="world">In world mode, told about each accepted send so it can post its statuses.</param>
+    internal static IResponseMessage Answer(IRequestMessage request, CodeAnswer answer, IReadOnlyDictionary<string, string> waIds, StubWorld? world)
     {
-        var to = StubJson.ReadTo(request);
-        if (string.IsNullOrEmpty(to))
+        // Outside world mode only `to` matters, and the reader stops there.
+        var send = world is null ? new SendFields(StubJson.ReadTo(request), null, null) : StubJson.ReadSend(request);
+        if (send.To is not { Length: > 0 } to)
         {
             return StubResponses.Json(400,
                 """{"error":{"message":"(#100) The parameter to is required.","type":"OAuthException","code":100,"fbtrace_id":"AStubTrace100"}}""");
+        }
+
+        var number = to.TrimStart('+');
+        var waId = waIds.Count == 0 ? number : waIds.GetValueOrDefault(number, number);
+        var messageId = MessageId(to);
+        if (world is not null && answer.StatusCode is >= 200 and < 300)
+        {
+            world.Accepted(StubJson.PhoneNumberIdOf(request.Path), waId, messageId, send, answeredAfter: answer.Delay);
         }
 
         return new ResponseMessage
         {
             StatusCode = answer.StatusCode,
             Headers = answer.Headers.ToDictionary(h => h.Key, h => new WireMockList<string>(h.Value)),
-            BodyData = new BodyData { BodyAsString = Body(to, answer.MessageStatus), DetectedBodyType = BodyType.String },
+            BodyData = new BodyData { BodyAsString = Body(to, waId, messageId, answer.MessageStatus), DetectedBodyType = BodyType.String },
         };
     }
 
     /// <summary>Cloud API's answer to an accepted send to <paramref name="to"/>, with a fresh wamid.</summary>
-    public static string Body(string to, string messageStatus = "accepted")
+    public static string Body(string to, string messageStatus = "accepted") => Body(to, to.TrimStart('+'), MessageId(to), messageStatus);
+
+    private static string Body(string to, string waId, string messageId, string messageStatus)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var json = new Utf8JsonWriter(buffer, WriterOptions))
@@ -77,12 +92,12 @@ public static class AcceptedSend
             json.WriteStartArray("contacts");
             json.WriteStartObject();
             json.WriteString("input", to);
-            json.WriteString("wa_id", to.TrimStart('+'));
+            json.WriteString("wa_id", waId);
             json.WriteEndObject();
             json.WriteEndArray();
             json.WriteStartArray("messages");
             json.WriteStartObject();
-            json.WriteString("id", MessageId(to));
+            json.WriteString("id", messageId);
             json.WriteString("message_status", messageStatus);
             json.WriteEndObject();
             json.WriteEndArray();
@@ -103,6 +118,13 @@ public static class AcceptedSend
 
 internal static class StubResponses
 {
+    public static Task WriteAsync(HttpResponse response, int status, string body)
+    {
+        response.StatusCode = status;
+        response.ContentType = "application/json";
+        return response.WriteAsync(body);
+    }
+
     public static ResponseMessage Json(int status, string body) => new()
     {
         StatusCode = status,

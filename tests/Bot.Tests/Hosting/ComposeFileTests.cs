@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using Bot.Core.Redis;
 using Bot.Dispatch;
+using Bot.Tools.WhatsAppStub;
 using Bot.WhatsAppClient;
 using Microsoft.Extensions.Configuration;
 using StackExchange.Redis;
@@ -128,6 +129,23 @@ public sealed partial class ComposeFileTests
         {
             Assert.True(dispatcher.Enabled);
             Assert.InRange(dispatcher.HealthPort, 1, 65535);
+        }
+    }
+
+    [Fact]
+    public void TheStubsWorldModeKnowsTheHostsSenderAndSignsWithTheWebhooksAppSecret()
+    {
+        var stub = ((YamlMappingNode)Service("whatsapp-stub")["environment"]).Children.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value.ToString());
+        var options = StubSettings.Parse(Sequence(Service("whatsapp-stub"), "command").ToArray(), stub.GetValueOrDefault, out var error)?.Options;
+        var webhook = Environment("webhook");
+
+        Assert.Null(error);
+        Assert.Equal(webhook["WhatsApp:AppSecret"], options!.AppSecret);
+        Assert.Equal(new Uri("http://webhook:8080/webhook"), options.WebhookUrl);
+        foreach (var service in new[] { "webhook", "dispatcher" })
+        {
+            var sender = Environment(service);
+            Assert.Equal(sender["WhatsApp:AccessToken"], options.Senders[sender["WhatsApp:PhoneNumberId"]!]);
         }
     }
 
