@@ -17,18 +17,19 @@ public sealed class PortalServer : WebApplicationFactory<Program>
 {
     private readonly IDictionary<string, string?> settings;
 
-    private PortalServer(IDictionary<string, string?> settings)
+    private PortalServer(IDictionary<string, string?> settings, int port)
     {
         this.settings = settings;
-        UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
+        UseKestrel(options => options.Listen(IPAddress.Loopback, port));
     }
 
     /// <summary>Base address such as http://127.0.0.1:41234/.</summary>
     public Uri Url { get; private set; } = null!;
 
-    public static PortalServer Start(IDictionary<string, string?> settings)
+    /// <param name="port">0 for any free one; a fixed one when something must know the address first (the stub's webhook URL).</param>
+    public static PortalServer Start(IDictionary<string, string?> settings, int port = 0)
     {
-        var server = new PortalServer(settings);
+        var server = new PortalServer(settings, port);
         server.StartServer();
         var address = server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         server.Url = new Uri(address.EndsWith('/') ? address : address + "/");

@@ -188,6 +188,43 @@ public sealed class SenderTests(SharedRedis redis) : IClassFixture<SharedRedis>
         Assert.Equal(1000, (await scenario.GetAnnouncementAsync(id)).Counts.Sent);
     }
 
+    [Fact]
+    public async Task WithoutAFallbackTemplateTheTextGoesToEveryoneAndWhatsAppFailsItOutsideTheWindow()
+    {
+        // The shipped stub as WhatsApp behaves: it knows who messaged the number, and posts statuses to a real webhook.
+        var webhookPort = Ports.Free();
+        using var whatsApp = new WhatsAppStub(o => o with
+        {
+            WebhookUrl = new Uri($"http://127.0.0.1:{webhookPort}/webhook"),
+            AppSecret = Meta.AppSecret,
+            Senders = new Dictionary<string, string> { [WhatsAppStub.PhoneNumberId] = WhatsAppStub.AccessToken },
+            SentAfter = TimeSpan.FromMilliseconds(100),
+            DeliveredAfter = TimeSpan.FromMilliseconds(200),
+            ReadAfter = null,
+        });
+        await using var scenario = new Scenario(redis, new Dictionary<string, string?> { ["WhatsApp:BaseUrl"] = whatsApp.Url });
+        await using var webhook = Portal.PortalServer.Start(scenario.Settings, webhookPort);
+        var staff = await scenario.AddEmployeesAsync(10);
+        var talked = staff.Take(4).ToList();
+        foreach (var (_, phone) in talked) await whatsApp.InboundAsync(WhatsAppStub.PhoneNumberId, phone.TrimStart('+'), "hello");
+        // Their help replies are out: the window is recorded.
+        await Eventually.WaitAsync(() => Task.FromResult(talked.All(e => whatsApp.Sends.Any(s => s.To == e.Phone))), Timeout, "the help replies");
+
+        var preview = await (await scenario.Api.PostAsJsonAsync("/api/announcements/preview", new { message = Message })).Content.ReadFromJsonAsync<JsonNode>();
+        Assert.Equal(6, preview!["outsideWindow"]!.GetValue<int>());
+        await scenario.StartDispatchersAsync(1);
+        var id = await scenario.CreateAnnouncementAsync(new { message = Message });
+
+        var counts = (await Eventually.WaitAsync(() => scenario.GetAnnouncementAsync(id),
+            a => a.Counts.Failed == 6 && a.Counts.Delivered == 4, Timeout, "6 failed and 4 delivered")).Counts;
+        Assert.Equal(10, whatsApp.Sends.Count(s => s.Text == Message));
+        Assert.Equal((10, 0, 4, 6), (counts.Targeted, counts.Sent, counts.Delivered, counts.Failed));
+        var deliveries = await scenario.GetDeliveriesAsync(id);
+        Assert.Equal(staff.Skip(4).Select(e => e.Id).Order(), deliveries.Where(d => d.State == "failed").Select(d => d.EmployeeId).Order());
+        Assert.All(deliveries.Where(d => d.State == "failed"), d => Assert.Equal(("131047", "text"), (d.Error, d.Form)));
+        Assert.Equal(6, whatsApp.Received.OutsideWindow);
+    }
+
     private static readonly object Template = new { template = new { name = "shift_notice", language = "en_US", parameters = new[] { "Friday" } } };
 
     private static Dictionary<string, string?> FallbackTemplate => new()
