@@ -243,10 +243,26 @@ public sealed partial class FanOut(
                     await deliveries.TransitionAsync(announcement.Id, employeeIds[i], new DeliveryRecord(DeliveryState.Unknown, now, Error: "expired"), claimed);
             }
         }
-        if (await announcements.SetStatusAsync(announcement.Id, announcement.Status, AnnouncementStatus.Expired, "expiredAt",
-                new HashEntry("reason", ""), new HashEntry("resumesAt", "")) == announcement.Status)
+        // The status must end expired even when another pass moved it meanwhile (paused → dispatching): left unfinished,
+        // a later pass would write the records again once they expire (after the retention) and count them twice.
+        if (await TryMarkExpiredAsync(announcement))
             LogExpired(announcement.Id, options.MaxDispatchAge, await announcements.CountsAsync(announcement.Id));
         await queue.RemoveAsync(announcement.Id, dispatcher);
+    }
+
+    /// <summary>Moves a dispatching, paused or waiting announcement to expired; true for the one call that did.</summary>
+    private async Task<bool> TryMarkExpiredAsync(Announcement announcement)
+    {
+        var status = announcement.Status;
+        // Another pass may move it between these states meanwhile: follow it.
+        for (var attempt = 0; attempt < 5 && status is AnnouncementStatus.Dispatching or AnnouncementStatus.Paused or AnnouncementStatus.WaitingForLimit; attempt++)
+        {
+            var before = await announcements.SetStatusAsync(announcement.Id, status, AnnouncementStatus.Expired, "expiredAt",
+                new HashEntry("reason", ""), new HashEntry("resumesAt", ""));
+            if (before == status) return true;
+            status = before;
+        }
+        return false;
     }
 
     private static async IAsyncEnumerable<T> Rest<T>(IAsyncEnumerator<T> items)
