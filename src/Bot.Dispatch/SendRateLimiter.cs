@@ -28,7 +28,8 @@ public readonly record struct SendLane(string Group, string Id, bool Urgent = fa
 /// round trip, and the best of the recent ones is used. Reading "the slot is in 20 ms" from an answer that arrived
 /// late (a busy core, a GC pause) would move this process's slots onto the next process's.</item>
 /// <item>The pace is one message a second under the cap: a request held up on its way (a GC pause, a busy core)
-/// then reaches WhatsApp next to the following one without making a one-second window go over.</item>
+/// then reaches WhatsApp next to the following one without making a one-second window go over. Slots a stalled
+/// process finds more than 5 ms in the past are dropped, not let out together.</item>
 /// <item>Fair: one pump per sender waits for each slot (in whole milliseconds, never before it) and only then picks who
 /// gets it — urgent lanes first, then employers in turn and each employer's announcements in turn. A one-employee
 /// "send now" next to five 20,000-employee fan-outs waits a few slots, not for their queues to drain.</item>
@@ -52,6 +53,8 @@ public sealed partial class SendRateLimiter(IDatabase db, ILogger<SendRateLimite
         if (pacer.Rate != sender.MessagesPerSecond) pacer = pacers[sender.Id] = new Pacer(this, sender);
         return pacer.AcquireAsync(lane, cancellationToken);
     }
+
+    private static readonly long CatchUp = Stopwatch.Frequency / 200;
 
     private sealed class Pacer(SendRateLimiter limiter, Sender sender)
     {
@@ -98,6 +101,9 @@ public sealed partial class SendRateLimiter(IDatabase db, ILogger<SendRateLimite
                 try
                 {
                     var slot = await NextSlotAsync();
+                    // A process that stalled (a busy core, a GC pause, start-up) finds its slots in the past: letting them
+                    // all out at once would be a burst over the cap. Up to 5 ms late is made up for; older slots are dropped.
+                    if (Stopwatch.GetTimestamp() - slot > CatchUp) continue;
                     // Timers count whole milliseconds and may fire up to one early: wait until the slot has come.
                     while (Stopwatch.GetTimestamp() < slot)
                     {
@@ -125,6 +131,9 @@ public sealed partial class SendRateLimiter(IDatabase db, ILogger<SendRateLimite
         {
             if (left == 0)
             {
+                // A process's first round trips pay for the connection, the script load and JIT: an offset taken from
+                // them alone could be off by tens of milliseconds, so a few plain TIME calls come first.
+                while (limiter.clock.Count < ClockOffset.Warmup) await limiter.ProbeClockAsync();
                 var sent = Stopwatch.GetTimestamp();
                 var answer = (long[])(await limiter.db.ScriptEvaluateAsync(LuaScripts.ReserveSendSlots,
                     [RedisKeys.SendSlots(sender.Id)], [intervalMicros, blockSize]))!;
@@ -218,12 +227,22 @@ public sealed partial class SendRateLimiter(IDatabase db, ILogger<SendRateLimite
     /// Redis's clock (µs) minus this process's (<see cref="Stopwatch"/> µs), from the recent answer with the shortest
     /// round trip: Redis read its clock somewhere within the round trip, so the middle of it is off by at most half.
     /// </summary>
+    private async Task ProbeClockAsync()
+    {
+        var sent = Stopwatch.GetTimestamp();
+        var time = (RedisValue[])(await db.ExecuteAsync("TIME"))!;
+        clock.Observe((long)time[0] * 1_000_000 + (long)time[1], sent, Stopwatch.GetTimestamp());
+    }
+
     private sealed class ClockOffset
     {
+        public const int Warmup = 4;
         private const int Samples = 32;
         private readonly (long Offset, long RoundTrip)[] recent = new (long, long)[Samples];
         private readonly Lock gate = new();
         private int count;
+
+        public int Count => Volatile.Read(ref count);
 
         public long Observe(long redisNow, long sent, long received)
         {

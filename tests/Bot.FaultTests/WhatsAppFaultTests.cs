@@ -107,6 +107,9 @@ public sealed class WhatsAppFaultTests(ITestOutputHelper output)
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
+        // The stub is the measuring instrument: its first request pays for JIT, so it is not the one timed.
+        using (var warmUp = new HttpClient()) await warmUp.PostAsync(world.Stub.Url + WhatsAppStub.MessagesPath, new StringContent("{}"));
+        world.Stub.Server.ResetLogEntries();
         var capped = new Dictionary<string, string> { ["WhatsApp:MessagesPerSecond"] = "50", ["Dispatcher:UseLock"] = "false" };
         await using var webhook = HostProcess.StartWebhook(Ports.Free(), WebhookProcess.Settings(world, capped));
         var url = await WebhookProcess.WaitUntilLiveAsync(webhook);
@@ -129,6 +132,8 @@ public sealed class WhatsAppFaultTests(ITestOutputHelper output)
             while (times[last] - times[first] >= TimeSpan.FromSeconds(1)) first++;
             busiest = Math.Max(busiest, last - first + 1);
         }
+        var perTenth = times.GroupBy(t => (t - times[0]).Ticks / TimeSpan.TicksPerMillisecond / 100).Select(g => g.Count());
+        output.WriteLine($"sends per 100 ms: {string.Join(' ', perTenth)}");
         output.WriteLine($"{times.Length} requests from {dispatchers.Length} dispatchers and the webhook host; busiest one-second window: {busiest}; " +
             $"all took {(times[^1] - times[0]).TotalSeconds:F2} s (at 50/s: 8 s)");
         Assert.Equal(400, times.Length);

@@ -30,28 +30,46 @@ public sealed partial class ReplySender(
     /// <summary>A reply to send once <paramref name="Previous"/> (the one before it to the same person) is settled.</summary>
     private sealed record Queued(Reply Reply, Task Previous, TaskCompletionSource Settled);
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
-        if (!settings.ProcessInbox) return Task.CompletedTask;
+        if (!settings.ProcessInbox) return;
         // Replies already taken from the outbox are finished on shutdown (their records say 'sending'); the
         // enumeration stops handing out new ones. Entries are handed out in order, so the reply a worker waits for
         // is always with another worker already: no worker waits on one nobody has.
-        return Parallel.ForEachAsync(InOrderPerRecipient(settings, stoppingToken),
-            new ParallelOptions { MaxDegreeOfParallelism = settings.ReplyConcurrency },
-            async (queued, _) =>
-            {
-                try
-                {
-                    await queued.Previous;
-                    await SendAsync(queued.Reply, settings);
-                }
-                finally
-                {
-                    queued.Settled.SetResult();
-                    lastTo.TryRemove(KeyValuePair.Create(queued.Reply.To, queued.Settled.Task));
-                }
-            });
+        await using var replies = InOrderPerRecipient(settings, stoppingToken).GetAsyncEnumerator(stoppingToken);
+        try
+        {
+            // The process's first request pays for the connection and JIT: sent alone, so the replies permitted after
+            // it do not pile up behind it and reach WhatsApp together, over the number's cap.
+            if (!await replies.MoveNextAsync()) return;
+            await HandleAsync(replies.Current, settings);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        await Parallel.ForEachAsync(Rest(replies), new ParallelOptions { MaxDegreeOfParallelism = settings.ReplyConcurrency },
+            (queued, _) => new ValueTask(HandleAsync(queued, settings)));
+    }
+
+    private async Task HandleAsync(Queued queued, WebhookOptions settings)
+    {
+        try
+        {
+            await queued.Previous;
+            await SendAsync(queued.Reply, settings);
+        }
+        finally
+        {
+            queued.Settled.SetResult();
+            lastTo.TryRemove(KeyValuePair.Create(queued.Reply.To, queued.Settled.Task));
+        }
+    }
+
+    private static async IAsyncEnumerable<T> Rest<T>(IAsyncEnumerator<T> items)
+    {
+        while (await items.MoveNextAsync()) yield return items.Current;
     }
 
     private async IAsyncEnumerable<Queued> InOrderPerRecipient(WebhookOptions settings, [EnumeratorCancellation] CancellationToken stoppingToken)
