@@ -8,7 +8,7 @@ public static class EmployeeStatus
 }
 
 /// <summary>An employee, known by the employer's stable id; the phone is only where messages go today.</summary>
-public sealed record Employee(string EmployeeId, string Phone, string? Name, string Status, DateTimeOffset UpdatedAt);
+public sealed record Employee(string EmployeeId, string Phone, string? Name, string Status, DateTimeOffset UpdatedAt, EmployeeAttributes Attributes);
 
 public enum UpsertResult { Created, Updated, Unchanged, PhoneConflict }
 

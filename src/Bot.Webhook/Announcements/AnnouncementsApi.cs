@@ -21,7 +21,7 @@ public static class AnnouncementsApi
         var group = routes.MapGroup("/api/announcements").RequireEmployer().WithTags("Announcements");
         group.MapPost("/", CreateAsync)
             .WithSummary("Create an announcement")
-            .WithDescription("A text `message` or a `template`, to all employees or to `employeeIds`, now or at `sendAt` (ISO 8601 with offset). 202 when created; a retry with the same `Idempotency-Key` returns the same announcement with 200, and the key reused for a different announcement is 422.");
+            .WithDescription("A text `message` or a `template`, to all employees, to `employeeIds` or to an `audience` ({departments, locations, tags}: AND across the lists, OR within one; resolved when sending starts), now or at `sendAt` (ISO 8601 with offset). 202 when created; a retry with the same `Idempotency-Key` returns the same announcement with 200, and the key reused for a different announcement is 422.");
         group.MapGet("/{id}", GetAsync)
             .WithSummary("Get an announcement with its counts")
             .WithDescription($"Each delivery is counted once, in its latest state: once completed, {string.Join(" + ", DeliveryStates.CountFields.Skip(1))} = targeted.");
@@ -33,6 +33,10 @@ public static class AnnouncementsApi
         group.MapGet("/{id}/deliveries", DeliveriesAsync)
             .WithSummary("List an announcement's deliveries")
             .WithDescription($"One row per targeted employee, optionally filtered by `state` ({string.Join(", ", DeliveryStateFilter)}).");
+        group.MapGet("/{id}/deliveries.csv", DeliveryExport.ExportAsync)
+            .Produces(StatusCodes.Status200OK, contentType: DeliveryExport.ContentType)
+            .WithSummary("Export an announcement's deliveries as CSV")
+            .WithDescription($"Streamed, one row per targeted employee: `{string.Join(",", DeliveryExport.Header)}`. A cell starting with =, +, - or @ is prefixed with ' so a spreadsheet shows it as text.");
 
         // The original proof of concept's route, kept working for its callers.
         routes.MapPost("/send_announcement/", SendAnnouncementAsync).RequireEmployer().WithTags("Announcements")
@@ -45,13 +49,13 @@ public static class AnnouncementsApi
         CreateAnnouncementRequest request, Employer employer, AnnouncementStore announcements, EmployeeStore employees,
         TimeProvider time, [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey)
     {
-        var errors = AnnouncementValidation.Validate(request, time.GetUtcNow(), out var sendAt, out var template, out var employeeIds);
+        var errors = AnnouncementValidation.Validate(request, time.GetUtcNow(), out var sendAt, out var template, out var employeeIds, out var audience);
         if (AnnouncementValidation.ValidateIdempotencyKey(idempotencyKey) is { } keyError) errors[IdempotencyKeyHeader] = [keyError];
         if (errors.Count == 0 && employeeIds is not null && await UnknownEmployeesAsync(employer.Id, employeeIds, employees) is { } unknown)
             errors["employeeIds"] = [unknown];
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
-        var draft = new NewAnnouncement(employer.Id, request.Message, template, sendAt, employeeIds);
+        var draft = new NewAnnouncement(employer.Id, request.Message, template, sendAt, employeeIds, audience);
         return await StoreAsync(draft, idempotencyKey, announcements, accepted: a => TypedResults.Accepted($"/api/announcements/{a.Id}", a));
     }
 
