@@ -39,6 +39,18 @@ public sealed class EmployeeFilterPortalTests(SharedRedis redis, PortalBrowser b
         await filter.GetByRole(AriaRole.Button, new() { Name = "Show all" }).ClickAsync();
         await Expect(rows).ToHaveCountAsync(7);
 
+        // An audience by attribute from the compose form, shown in words on the announcement.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Compose", Exact = true }).ClickAsync();
+        await page.GetByLabel("Message", new() { Exact = true }).FillAsync("Sales in Berlin: stand-up moved to 9:30");
+        await page.GetByLabel("By department, location or tag").CheckAsync();
+        await page.GetByLabel("Departments").FillAsync("Sales");
+        await page.GetByLabel("Locations").FillAsync("Berlin; Munich");
+        await page.GetByLabel("Schedule", new() { Exact = true }).CheckAsync();
+        var post = page.WaitForRequestAsync(r => r.Method == "POST" && r.Url.EndsWith("/api/announcements"));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Schedule announcement" }).ClickAsync();
+        Assert.Contains("\"audience\":{\"departments\":[\"Sales\"],\"locations\":[\"Berlin\",\"Munich\"]}", (await post).PostData);
+        await Expect(page.Locator("#detail-audience")).ToHaveTextAsync("Employees with department Sales and location Berlin or Munich");
+
         await page.GotoAsync($"/#/announcements/{id}");
         await Expect(page.Locator("#detail-status")).ToHaveTextAsync("scheduled");
         var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Button, new() { Name = "Export deliveries (CSV)" }).ClickAsync());
