@@ -19,6 +19,13 @@ locations, at = list(at)
 local tags = list(at)
 
 local statuses = {}
+if not (departments or locations or tags) then
+  -- "All employees": the status alone, as before audiences existed (the 100k fan-out's fixed cost).
+  for i, key in ipairs(KEYS) do
+    statuses[i] = redis.call('HGET', key, 'status') or ''
+  end
+  return statuses
+end
 for i, key in ipairs(KEYS) do
   local e = redis.call('HMGET', key, 'status', 'department', 'location', 'tags')
   local ok = e[1] ~= false
