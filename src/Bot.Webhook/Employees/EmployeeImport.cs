@@ -146,6 +146,12 @@ public static class EmployeeImport
         map = new int[header.Length];
         for (var i = 0; i < header.Length; i++)
         {
+            // A spreadsheet's trailing empty columns ("employeeId,phone,,") carry nothing: skipped, not refused.
+            if (header[i].Length == 0)
+            {
+                map[i] = -1;
+                continue;
+            }
             var column = Array.FindIndex(Columns, c => c.Equals(header[i], StringComparison.OrdinalIgnoreCase));
             // A misspelt column would otherwise be dropped without a word, and its data with it.
             if (column < 0) return $"unknown column '{header[i]}'; the columns are {string.Join(",", Columns)}.";
@@ -159,7 +165,8 @@ public static class EmployeeImport
     private static ImportRow ToRow(string[] cells, int[] map)
     {
         var values = new string?[Columns.Length];
-        for (var i = 0; i < cells.Length && i < map.Length; i++) values[map[i]] = cells[i].Length > 0 ? cells[i] : null;
+        for (var i = 0; i < cells.Length && i < map.Length; i++)
+            if (map[i] >= 0) values[map[i]] = cells[i].Length > 0 ? cells[i] : null;
         return new ImportRow(values[0], values[1], values[2], values[3], values[4], values[5], values[6],
             values[7]?.Split(EmployeeAttributeRules.TagSeparator, StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList<string?>());
     }

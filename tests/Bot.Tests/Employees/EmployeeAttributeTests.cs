@@ -150,6 +150,18 @@ public sealed class EmployeeAttributeTests(SharedRedis redis) : IClassFixture<Sh
     }
 
     [Fact]
+    public async Task ASpreadsheetsTrailingEmptyColumnsAreSkipped()
+    {
+        await using var scenario = new Scenario(redis);
+
+        var response = await scenario.Api.PostAsync("/api/employees/import",
+            new StringContent("employeeId,phone,location,,\ne1,+16505550001,Berlin,,\n", Encoding.UTF8, "text/csv"));
+
+        Assert.Equal(1, (await response.Content.ReadFromJsonAsync<JsonObject>())!["created"]!.GetValue<int>());
+        Assert.Equal("Berlin", (await scenario.Api.GetFromJsonAsync<JsonObject>("/api/employees/e1"))!["location"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task ACsvWithoutHeaderHasTheColumnsInTheirDocumentedOrder()
     {
         await using var scenario = new Scenario(redis);
