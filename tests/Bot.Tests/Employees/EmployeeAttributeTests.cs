@@ -2,8 +2,10 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
+using Bot.Core.Employees;
 using Bot.Core.Redis;
 using Bot.Tests.Harness;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Bot.Tests.Employees;
 
@@ -41,6 +43,24 @@ public sealed class EmployeeAttributeTests(SharedRedis redis) : IClassFixture<Sh
         Assert.Null(cleared["timeZone"]);
         Assert.Empty(cleared["tags"]!.AsArray());
         Assert.False(await scenario.Redis.HashExistsAsync(RedisKeys.Employee(scenario.EmployerId, "e1"), "department"));
+    }
+
+    [Fact]
+    public async Task AJoinFromANewNumberKeepsTheAttributes()
+    {
+        await using var scenario = new Scenario(redis);
+        await scenario.Api.PutAsJsonAsync("/api/employees/e1", new
+        {
+            phone = "+16505551234", name = "Ann", department = "Logistics", timeZone = "Europe/Berlin", tags = new[] { "forklift" },
+        });
+        var employees = scenario.AppServices.GetRequiredService<EmployeeStore>();
+
+        Assert.Equal(RelinkResult.Linked, await employees.RelinkPhoneAsync(scenario.EmployerId, "e1", "+16505559999"));
+
+        var ann = (await employees.GetAsync(scenario.EmployerId, "e1"))!;
+        Assert.Equal(("+16505559999", "Ann"), (ann.Phone, ann.Name));
+        Assert.Equal(new EmployeeAttributes("Logistics", null, null, "Europe/Berlin", ann.Attributes.Tags), ann.Attributes);
+        Assert.Equal(["forklift"], ann.Attributes.TagList);
     }
 
     public static TheoryData<string, string> BadAttributes => new()
