@@ -50,8 +50,8 @@ public static class EmployeesApi
     private static async Task<Results<Created<EmployeeResponse>, Ok<EmployeeResponse>, ValidationProblem, ProblemHttpResult>> PutAsync(
         string employeeId, PutEmployeeRequest request, Employer employer, EmployeeStore employees)
     {
-        if (!TryValidate(employeeId, request.Phone, request.Name, out var phone, out var errors))
-            return TypedResults.ValidationProblem(errors);
+        // Every bad field is named at once, the attributes' with the phone's.
+        TryValidate(employeeId, request.Phone, request.Name, out var phone, out var errors);
         var attributes = EmployeeAttributeRules.Validate(request.Department, request.Location, request.Language, request.TimeZone, request.Tags, errors);
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
         var (result, holder) = await employees.UpsertAsync(employer.Id, employeeId, phone, request.Name, attributes);

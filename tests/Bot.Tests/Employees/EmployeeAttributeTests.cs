@@ -77,6 +77,7 @@ public sealed class EmployeeAttributeTests(SharedRedis redis) : IClassFixture<Sh
         { $$"""{"phone":"+16505551234","tags":["{{new string('t', 51)}}"]}""", "tags" },
         { $$"""{"phone":"+16505551234","department":"{{new string('d', 101)}}"}""", "department" },
         { """{"phone":"+16505551234","location":"Berlin\u0000"}""", "location" },
+        { """{"phone":"not a phone","timeZone":"Nowhere/Land"}""", "timeZone" },
     };
 
     [Theory]
