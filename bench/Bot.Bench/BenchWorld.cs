@@ -42,7 +42,7 @@ public sealed class BenchWorld : IAsyncDisposable
     public RedisProcess Redis { get; }
     public WhatsAppStandIn WhatsApp { get; }
 
-    /// <summary>The built Bot.Webhook, when scenario 3 or 6 runs; otherwise (or when it failed to start) its Problem says why not.</summary>
+    /// <summary>The built Bot.Webhook, when scenario 3, 6 or 9 runs; otherwise (or when it failed to start) its Problem says why not.</summary>
     public WebhookProcess Webhook { get; }
 
     public static async Task<BenchWorld> StartAsync(BenchOptions options)
@@ -52,7 +52,7 @@ public sealed class BenchWorld : IAsyncDisposable
         var whatsApp = await WhatsAppStandIn.StartAsync();
         var version = await redis.VersionAsync();
         Console.WriteLine($"redis-server {version} ({redis.Description}); WhatsApp stand-in {whatsApp.Url}");
-        var webhook = options.Runs(3) || options.Runs(6)
+        var webhook = options.Runs(3) || options.Runs(6) || options.Runs(9)
             ? await WebhookProcess.StartAsync(WhatsAppSettings(redis, whatsApp))
             : WebhookProcess.NotStarted("no scenario needs it");
         return new BenchWorld(options, redis, whatsApp, version, webhook);
@@ -258,6 +258,9 @@ public sealed class WebhookProcess : IAsyncDisposable
     public string? Url { get; }
     public bool HasWebhookRoute { get; }
     public string? Problem { get; }
+
+    /// <summary>The process's resident set size now (VmRSS), in bytes; 0 when it is not running.</summary>
+    public long Rss() => process?.Rss() ?? 0;
 
     public static WebhookProcess NotStarted(string why) => new(null, null, false, why);
 

@@ -65,7 +65,7 @@ public sealed partial class FanOut(
             return;
         }
 
-        var total = await announcements.EnsureTargetsAsync(announcement, employees.AudienceAsync(announcement.EmployerId), owner);
+        var total = await announcements.EnsureTargetsAsync(announcement, employees.AudienceAsync(announcement.EmployerId, announcement.Audience), owner);
         using var lineStopped = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         var lease = new LeaseKeeper(id, dispatcher, lineStopped);
         var keeping = KeepLeaseAsync(lease);
@@ -230,7 +230,7 @@ public sealed partial class FanOut(
     /// </summary>
     private async Task ExpireAsync(Announcement announcement, string dispatcher)
     {
-        var total = await announcements.EnsureTargetsAsync(announcement, employees.AudienceAsync(announcement.EmployerId), $"{dispatcher}#expire");
+        var total = await announcements.EnsureTargetsAsync(announcement, employees.AudienceAsync(announcement.EmployerId, announcement.Audience), $"{dispatcher}#expire");
         var now = time.GetUtcNow();
         for (long offset = 0; offset < total; offset += options.BatchSize)
         {

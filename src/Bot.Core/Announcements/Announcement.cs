@@ -1,3 +1,6 @@
+using System.Text.Json.Serialization;
+using Bot.Core.Employees;
+
 namespace Bot.Core.Announcements;
 
 public static class AnnouncementStatus
@@ -31,6 +34,8 @@ public sealed record DeliveryCounts(long Targeted, long Sent, long Delivered, lo
     public long Settled => Sent + Delivered + Read + Failed + Unknown + Skipped;
 }
 
+/// <param name="ToAllEmployees">Sent to every employee (no employeeIds, no audience).</param>
+/// <param name="Audience">Sent to the employees matching this filter when sending starts; null otherwise.</param>
 public sealed record Announcement(
     string Id,
     string EmployerId,
@@ -44,11 +49,16 @@ public sealed record Announcement(
     DateTimeOffset? StartedAt = null,
     string? Reason = null,
     DateTimeOffset? ResumesAt = null,
-    bool Urgent = false);
+    bool Urgent = false,
+    AudienceFilter? Audience = null)
+{
+    /// <summary>The targets are looked up when sending starts (all employees, or an audience), not given up front.</summary>
+    public bool TargetsResolvedAtSend => ToAllEmployees || Audience is not null;
+}
 
 /// <summary>
-/// What an employer asked for, as asked: <see cref="SendAt"/> null means now and <see cref="EmployeeIds"/> null
-/// means every employee, so a repeated request hashes the same.
+/// What an employer asked for, as asked: <see cref="SendAt"/> null means now and <see cref="EmployeeIds"/> and
+/// <see cref="Audience"/> null mean every employee, so a repeated request hashes the same.
 /// </summary>
 public sealed record NewAnnouncement(
     string EmployerId,
@@ -56,5 +66,6 @@ public sealed record NewAnnouncement(
     TemplateContent? Template,
     DateTimeOffset? SendAt,
     IReadOnlyList<string>? EmployeeIds,
-    // Left out of the request's hash when false, so requests stored before the field existed still replay.
-    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)] bool Urgent = false);
+    // Left out of the request hash when null or false, so a request stored before these fields existed hashes as it did.
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] AudienceFilter? Audience = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Urgent = false);

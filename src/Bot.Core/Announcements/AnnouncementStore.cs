@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Bot.Core.Deliveries;
+using Bot.Core.Employees;
 using Bot.Core.Redis;
 using StackExchange.Redis;
 
@@ -43,7 +44,8 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueue queue, Tim
             "createdAt", now.ToUnixMs(),
             "message", request.Message ?? "",
             "template", request.Template is null ? "" : JsonSerializer.Serialize(request.Template),
-            "audience", request.EmployeeIds is null ? "all" : "list",
+            "audience", request.EmployeeIds is not null ? "list" : request.Audience is not null ? "filter" : "all",
+            "filter", request.Audience is null ? "" : JsonSerializer.Serialize(request.Audience),
             "targeted", request.EmployeeIds?.Count ?? 0,
             "urgent", request.Urgent ? 1 : 0,
         ];
@@ -169,14 +171,14 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueue queue, Tim
     }
 
     /// <summary>
-    /// Fixes the audience of an announcement sent to all employees, once: the first dispatcher to get here
+    /// Fixes the targets of an announcement sent to all employees or to an audience, once: the first dispatcher to get here
     /// builds the list under a private name and renames it into place with RENAMENX, so a dispatcher that
     /// resumes the announcement sees the same list.
     /// </summary>
     public async Task<long> EnsureTargetsAsync(Announcement announcement, IAsyncEnumerable<string> audience, string owner)
     {
         var targets = RedisKeys.Targets(announcement.Id);
-        if (!announcement.ToAllEmployees) return await db.ListLengthAsync(targets);
+        if (!announcement.TargetsResolvedAtSend) return await db.ListLengthAsync(targets);
 
         if (!await db.KeyExistsAsync(targets))
         {
@@ -213,6 +215,7 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueue queue, Tim
         var f = entries.ToDictionary(e => (string)e.Name!, e => e.Value);
         RedisValue Get(string name) => f.TryGetValue(name, out var v) ? v : RedisValue.Null;
         var template = Get("template");
+        var filter = Get("filter");
         return new Announcement(
             id,
             Get("employerId")!,
@@ -226,7 +229,8 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueue queue, Tim
             Get("startedAt").IsNullOrEmpty ? null : Clock.FromUnixMs((long)Get("startedAt")),
             Get("reason").IsNullOrEmpty ? null : (string?)Get("reason"),
             Get("resumesAt").IsNullOrEmpty ? null : Clock.FromUnixMs((long)Get("resumesAt")),
-            Get("urgent") == 1);
+            Get("urgent") == 1,
+            filter.IsNullOrEmpty ? null : JsonSerializer.Deserialize<AudienceFilter>((string)filter!));
     }
 
     private static string IndexMember(long sequence, string id) =>

@@ -5,12 +5,16 @@ namespace Bot.Core.Employees;
 
 public sealed class EmployeeStore(IDatabase db, TimeProvider time)
 {
+    /// <summary>Creates or replaces an employee: name and attributes as given (null = not set).</summary>
     public async Task<(UpsertResult Result, string? ConflictingEmployeeId)> UpsertAsync(
-        string employerId, string employeeId, string phone, string? name)
+        string employerId, string employeeId, string phone, string? name, EmployeeAttributes? attributes = null)
     {
+        var a = attributes ?? EmployeeAttributes.None;
         var reply = (RedisResult[])(await db.ScriptEvaluateAsync(LuaScripts.UpsertEmployee,
             [RedisKeys.Employee(employerId, employeeId), RedisKeys.Phones(employerId), RedisKeys.Employees(employerId)],
-            [employeeId, phone, name ?? "", time.GetUtcNow().ToUnixMs()]))!;
+            [employeeId, phone, name ?? "", time.GetUtcNow().ToUnixMs(), "put",
+                a.Department ?? "", a.Location ?? "", a.Language ?? "", a.TimeZone ?? "",
+                string.Join(EmployeeAttributeRules.TagSeparator, a.TagList)]))!;
         var result = (string?)reply[0] switch
         {
             "created" => UpsertResult.Created,
@@ -103,13 +107,39 @@ public sealed class EmployeeStore(IDatabase db, TimeProvider time)
     }
 
     /// <summary>A page of employees in id order; <paramref name="after"/> is the last id of the previous page.</summary>
-    public async Task<(IReadOnlyList<Employee> Items, string? Next)> ListAsync(string employerId, string? after, int limit)
+    /// <remarks>
+    /// With a filter the page is found by scanning the employer's ids in chunks past the cursor, matching in Redis
+    /// (one script call per chunk), until the page is full or the ids end: no per-value index to keep in step
+    /// with every upsert and removal, at the price of reading past non-matching employees — a few round trips per
+    /// 1,000 employees. The cursor stays "the last id returned", so paging works as without a filter.
+    /// </remarks>
+    public async Task<(IReadOnlyList<Employee> Items, string? Next)> ListAsync(string employerId, string? after, int limit, AudienceFilter? filter = null)
     {
+        if (filter is not null) return await ListMatchingAsync(employerId, after, limit, filter);
         var ids = await IdsAfterAsync(employerId, after, limit + 1);
         var page = ids.Take(limit).Select(id => (string)id!).ToArray();
         var employees = await GetManyAsync(employerId, page);
         var items = page.Zip(employees).Where(p => p.Second is not null).Select(p => p.Second!).ToList();
         return (items, ids.Length > limit ? page[^1] : null);
+    }
+
+    private async Task<(IReadOnlyList<Employee> Items, string? Next)> ListMatchingAsync(string employerId, string? after, int limit, AudienceFilter filter)
+    {
+        var matching = new List<string>(limit + 1);
+        while (matching.Count <= limit)
+        {
+            var ids = await IdsAfterAsync(employerId, after, ScanChunk);
+            if (ids.Length == 0) break;
+            var statuses = await StatusesAsync(employerId, ids, filter);
+            // Removed employees are listed too, as without a filter.
+            for (var i = 0; i < ids.Length && matching.Count <= limit; i++)
+                if (statuses[i] is not null) matching.Add(ids[i]!);
+            after = ids[^1];
+        }
+        var page = matching.Take(limit).ToArray();
+        var employees = await GetManyAsync(employerId, page);
+        var items = employees.Where(e => e is not null).Select(e => e!).ToList();
+        return (items, matching.Count > limit ? page[^1] : null);
     }
 
     /// <summary>
@@ -138,16 +168,18 @@ public sealed class EmployeeStore(IDatabase db, TimeProvider time)
     public Task<bool> RemoveAsync(string employerId, string employeeId) =>
         SetStatusAsync(employerId, employeeId, EmployeeStatus.Removed);
 
-    /// <summary>Every employee id that is not removed: the audience of an announcement sent to "all".</summary>
-    public async IAsyncEnumerable<string> AudienceAsync(string employerId)
+    /// <summary>
+    /// Every employee id that is not removed (and matches <paramref name="filter"/>, when given): the audience of an
+    /// announcement sent to all, or to an audience by attribute.
+    /// </summary>
+    public async IAsyncEnumerable<string> AudienceAsync(string employerId, AudienceFilter? filter = null)
     {
-        const int pageSize = 1000;
         string? after = null;
         while (true)
         {
-            var ids = await IdsAfterAsync(employerId, after, pageSize);
+            var ids = await IdsAfterAsync(employerId, after, ScanChunk);
             if (ids.Length == 0) yield break;
-            var statuses = await StatusesAsync(employerId, ids);
+            var statuses = await StatusesAsync(employerId, ids, filter);
             for (var i = 0; i < ids.Length; i++)
             {
                 // Opted-out employees stay in the audience so they are counted as skipped.
@@ -157,23 +189,40 @@ public sealed class EmployeeStore(IDatabase db, TimeProvider time)
         }
     }
 
+    /// <summary>How many employees <see cref="AudienceAsync"/> would give now (e.g. for a preview): the same scan, counted.</summary>
+    public async Task<long> CountAudienceAsync(string employerId, AudienceFilter? filter = null)
+    {
+        long count = 0;
+        await foreach (var _ in AudienceAsync(employerId, filter)) count++;
+        return count;
+    }
+
+    private const int ScanChunk = 1000;
+
     private Task<RedisValue[]> IdsAfterAsync(string employerId, string? after, int take) =>
         db.SortedSetRangeByValueAsync(RedisKeys.Employees(employerId),
             min: after ?? default(RedisValue), max: default, exclude: after is null ? Exclude.None : Exclude.Start,
             order: Order.Ascending, skip: 0, take: take);
 
-    private async Task<string?[]> StatusesAsync(string employerId, RedisValue[] ids)
+    /// <summary>Each employee's status; null where it does not exist or does not match <paramref name="filter"/>.</summary>
+    private async Task<string?[]> StatusesAsync(string employerId, RedisValue[] ids, AudienceFilter? filter)
     {
         var keys = ids.Select(id => RedisKeys.Employee(employerId, id!)).ToArray();
-        var statuses = (RedisResult[])(await db.ScriptEvaluateAsync(LuaScripts.EmployeeStatuses, keys))!;
+        RedisValue[] args = filter is null ? [] : [.. filter.ToScriptArguments().Select(a => (RedisValue)a)];
+        var statuses = (RedisResult[])(await db.ScriptEvaluateAsync(LuaScripts.EmployeeStatuses, keys, args))!;
         return [.. statuses.Select(s => (string?)s is { Length: > 0 } status ? status : null)];
     }
 
-    private static readonly RedisValue[] EmployeeFields = ["phone", "name", "status", "updatedAt", "waId"];
+    /// <summary>Everything an <see cref="Employee"/> holds, read with one HMGET (with the window of one sender when asked).</summary>
+    private static readonly RedisValue[] EmployeeFields = ["phone", "name", "status", "updatedAt", "department", "location", "language", "timeZone", "tags", "waId"];
 
     private static Employee? ToEmployee(string employeeId, RedisValue[] v) =>
         v[2].IsNull
             ? null
-            : new Employee(employeeId, v[0]!, v[1].IsNullOrEmpty ? null : (string?)v[1], v[2]!, Clock.FromUnixMs((long)v[3]),
-                v[4].IsNullOrEmpty ? null : (string?)v[4], v.Length > 5 && !v[5].IsNull ? Clock.FromUnixMs((long)v[5]) : null);
+            : new Employee(employeeId, v[0]!, Text(v[1]), v[2]!, Clock.FromUnixMs((long)v[3]),
+                new EmployeeAttributes(Text(v[4]), Text(v[5]), Text(v[6]), Text(v[7]),
+                    Text(v[8]) is { } tags ? tags.Split(EmployeeAttributeRules.TagSeparator) : null),
+                Text(v[9]), v.Length > 10 && !v[10].IsNull ? Clock.FromUnixMs((long)v[10]) : null);
+
+    private static string? Text(RedisValue value) => value.IsNullOrEmpty ? null : (string?)value;
 }

@@ -6,14 +6,19 @@ using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using Bot.Core;
 using Bot.Core.Announcements;
+using Bot.Core.Employees;
 
 namespace Bot.Webhook.Announcements;
 
 public sealed record TemplateRequest(string? Name, string? Language, List<string>? Parameters);
 
+/// <summary>Employees by attribute: AND across the lists given, OR within one.</summary>
+public sealed record AudienceRequest(List<string?>? Departments, List<string?>? Locations, List<string?>? Tags);
+
 /// <summary><c>sendAt</c> is kept as text so an ISO 8601 time without an offset can be refused, not guessed.</summary>
 /// <param name="Urgent">Goes before other announcements of the same WhatsApp number.</param>
-public sealed record CreateAnnouncementRequest(string? Message, TemplateRequest? Template, string? SendAt, List<string>? EmployeeIds, bool Urgent = false);
+public sealed record CreateAnnouncementRequest(
+    string? Message, TemplateRequest? Template, string? SendAt, List<string>? EmployeeIds, AudienceRequest? Audience = null, bool Urgent = false);
 
 /// <summary>
 /// The original proof of concept's request: send <c>message</c> to everyone now; <c>id</c> is the idempotency key,
@@ -40,16 +45,31 @@ public sealed record AnnouncementAccepted(string Id, string Status, DateTimeOffs
 
 public sealed record CountsResponse(long Targeted, long Sent, long Delivered, long Read, long Failed, long Unknown, long Skipped);
 
-/// <summary>An announcement; <c>reason</c> and <c>resumesAt</c> only while it is <c>paused</c> or <c>waiting_for_limit</c>.</summary>
+/// <summary>An audience as stored; a list that does not filter is left out.</summary>
+public sealed record AudienceResponse(
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Departments,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Locations,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Tags);
+
+/// <summary>
+/// An announcement; <c>reason</c> and <c>resumesAt</c> only while it is <c>paused</c> or
+/// <c>waiting_for_limit</c>. <c>recipients</c> says who it
+/// goes to: <c>all</c> employees, the <c>list</c> of employeeIds, or the <c>audience</c> given (then shown as sent).
+/// </summary>
 public sealed record AnnouncementResponse(
     string Id, string Status,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Reason,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? ResumesAt,
     DateTimeOffset SendAt, DateTimeOffset CreatedAt, string? Message, TemplateContent? Template,
-    string Audience, bool Urgent, CountsResponse Counts)
+    string Recipients,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] AudienceResponse? Audience,
+    bool Urgent,
+    CountsResponse Counts)
 {
     public static AnnouncementResponse From(Announcement a) => new(a.Id, a.Status, a.Reason, a.ResumesAt, a.SendAt, a.CreatedAt, a.Message, a.Template,
-        a.ToAllEmployees ? "all" : "list", a.Urgent,
+        a.Audience is not null ? "audience" : a.ToAllEmployees ? "all" : "list",
+        a.Audience is { } f ? new AudienceResponse(f.Departments, f.Locations, f.Tags) : null,
+        a.Urgent,
         new CountsResponse(a.Counts.Targeted, a.Counts.Sent, a.Counts.Delivered, a.Counts.Read, a.Counts.Failed, a.Counts.Unknown, a.Counts.Skipped));
 }
 
@@ -61,6 +81,7 @@ public static partial class AnnouncementValidation
     public const int MaxMessageLength = 4096;
     public const int MaxEmployeeIds = 100_000;
     public const int MaxIdempotencyKeyLength = 255;
+    public const int MaxAudienceValues = 100;
     public static readonly TimeSpan PastTolerance = TimeSpan.FromMinutes(1);
     public static readonly TimeSpan MaxAhead = TimeSpan.FromDays(366);
 
@@ -75,12 +96,13 @@ public static partial class AnnouncementValidation
 
     /// <summary>Validates a request; on success <paramref name="sendAt"/> is null for "now".</summary>
     public static Dictionary<string, string[]> Validate(CreateAnnouncementRequest request, DateTimeOffset now,
-        out DateTimeOffset? sendAt, out TemplateContent? template, out List<string>? employeeIds)
+        out DateTimeOffset? sendAt, out TemplateContent? template, out List<string>? employeeIds, out AudienceFilter? audience)
     {
         var errors = new Dictionary<string, string[]>();
         sendAt = null;
         template = null;
         employeeIds = null;
+        audience = null;
 
         switch (request.Message, request.Template)
         {
@@ -121,7 +143,35 @@ public static partial class AnnouncementValidation
                 errors["employeeIds"] = [$"employeeIds[{badAt}] '{Truncate(request.EmployeeIds[badAt])}' is not a valid employee id."];
             else employeeIds = [.. request.EmployeeIds.Distinct(StringComparer.Ordinal)];
         }
+
+        if (request.Audience is { } a)
+        {
+            if (request.EmployeeIds is not null)
+                errors["audience"] = ["Send either employeeIds or audience, not both."];
+            else if (a is { Departments: null, Locations: null, Tags: null })
+                errors["audience"] = ["audience names departments, locations or tags; leave it out to reach every employee."];
+            else
+            {
+                var filter = new AudienceFilter(
+                    AudienceValues(a.Departments, "audience.departments", errors),
+                    AudienceValues(a.Locations, "audience.locations", errors),
+                    AudienceValues(a.Tags, "audience.tags", errors));
+                if (!errors.Keys.Any(k => k.StartsWith("audience", StringComparison.Ordinal))) audience = filter;
+            }
+        }
         return errors;
+    }
+
+    /// <summary>A list of an audience: null when not given; 1..100 non-blank values (trimmed, as attributes are stored).</summary>
+    private static IReadOnlyList<string>? AudienceValues(List<string?>? values, string field, Dictionary<string, string[]> errors)
+    {
+        if (values is null) return null;
+        if (values.Count is 0 or > MaxAudienceValues)
+            errors[field] = [$"{field} holds 1 to {MaxAudienceValues} values; leave it out not to filter by it."];
+        else if (values.FindIndex(string.IsNullOrWhiteSpace) is >= 0 and var blankAt)
+            errors[field] = [$"{field}[{blankAt}] is empty; every entry is a value to match."];
+        else return [.. values.Select(v => v!.Trim()).Distinct(StringComparer.Ordinal)];
+        return null;
     }
 
     public static string? ValidateMessage(string? message) =>

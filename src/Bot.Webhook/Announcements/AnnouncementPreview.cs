@@ -16,7 +16,8 @@ public sealed class AnnouncementPreview(EmployeeStore employees, SenderDirectory
 {
     private const int Chunk = 1000;
 
-    public async Task<PreviewResponse> PreviewAsync(string employerId, Bot.Core.Announcements.TemplateContent? template, DateTimeOffset? sendAt, IReadOnlyList<string>? employeeIds)
+    public async Task<PreviewResponse> PreviewAsync(string employerId, Bot.Core.Announcements.TemplateContent? template, DateTimeOffset? sendAt,
+        IReadOnlyList<string>? employeeIds, AudienceFilter? audience)
     {
         var now = time.GetUtcNow();
         var start = sendAt is { } at && at > now ? at : now;
@@ -24,7 +25,7 @@ public sealed class AnnouncementPreview(EmployeeStore employees, SenderDirectory
         var portfolio = senders.PortfolioOf(sender);
         long targeted = 0, active = 0, outsideWindow = 0, newlyReached = 0;
         long used = 0;
-        await foreach (var chunk in (employeeIds?.ToAsyncEnumerable() ?? employees.AudienceAsync(employerId)).Chunk(Chunk))
+        await foreach (var chunk in (employeeIds?.ToAsyncEnumerable() ?? employees.AudienceAsync(employerId, audience)).Chunk(Chunk))
         {
             targeted += chunk.Length;
             var people = (await employees.GetManyAsync(employerId, chunk, sender.Id)).OfType<Employee>().Where(e => e.Status == EmployeeStatus.Active).ToList();

@@ -27,7 +27,7 @@ public static class AnnouncementsApi
         var group = routes.MapGroup("/api/announcements").RequireEmployer().WithTags("Announcements");
         group.MapPost("/", CreateAsync)
             .WithSummary("Create an announcement")
-            .WithDescription("A text `message` or a `template`, to all employees or to `employeeIds`, now or at `sendAt` (ISO 8601 with offset); `urgent: true` goes before the other announcements sharing the WhatsApp number. 202 when created; a retry with the same `Idempotency-Key` returns the same announcement with 200, and the key reused for a different announcement is 422.");
+            .WithDescription("A text `message` or a `template`, to all employees, to `employeeIds` or to an `audience` ({departments, locations, tags}: AND across the lists, OR within one; resolved when sending starts), now or at `sendAt` (ISO 8601 with offset); `urgent: true` goes before the other announcements sharing the WhatsApp number. 202 when created; a retry with the same `Idempotency-Key` returns the same announcement with 200, and the key reused for a different announcement is 422.");
         group.MapPost("/preview", PreviewAsync)
             .WithSummary("Preview an announcement without creating it")
             .WithDescription("Same body as create. `targeted`: employees it would go to; `outsideWindow`: active ones outside WhatsApp's 24-hour window (they get the employer's fallback template, or without one a text WhatsApp fails with 131047); `overMessagingLimit`: business-initiated messages that do not fit the portfolio's messaging limit now (they wait, status `waiting_for_limit`); `estimatedCompletion`.");
@@ -42,6 +42,10 @@ public static class AnnouncementsApi
         group.MapGet("/{id}/deliveries", DeliveriesAsync)
             .WithSummary("List an announcement's deliveries")
             .WithDescription($"One row per targeted employee, optionally filtered by `state` ({string.Join(", ", DeliveryStateFilter)}).");
+        group.MapGet("/{id}/deliveries.csv", DeliveryExport.ExportAsync)
+            .Produces(StatusCodes.Status200OK, contentType: DeliveryExport.ContentType)
+            .WithSummary("Export an announcement's deliveries as CSV")
+            .WithDescription($"Streamed, one row per targeted employee: `{string.Join(",", DeliveryExport.Header)}`. A cell starting with =, +, - or @ is prefixed with ' so a spreadsheet shows it as text.");
 
         // The original proof of concept's route, kept working for its callers.
         routes.MapPost("/send_announcement/", SendAnnouncementAsync).RequireEmployer().WithTags("Announcements")
@@ -54,24 +58,24 @@ public static class AnnouncementsApi
         CreateAnnouncementRequest request, Employer employer, AnnouncementStore announcements, EmployeeStore employees, AnnouncementPreview preview,
         TimeProvider time, [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey)
     {
-        var errors = AnnouncementValidation.Validate(request, time.GetUtcNow(), out var sendAt, out var template, out var employeeIds);
+        var errors = AnnouncementValidation.Validate(request, time.GetUtcNow(), out var sendAt, out var template, out var employeeIds, out var audience);
         if (AnnouncementValidation.ValidateIdempotencyKey(idempotencyKey) is { } keyError) errors[IdempotencyKeyHeader] = [keyError];
         if (errors.Count == 0 && employeeIds is not null && await UnknownEmployeesAsync(employer.Id, employeeIds, employees) is { } unknown)
             errors["employeeIds"] = [unknown];
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
-        var draft = new NewAnnouncement(employer.Id, request.Message, template, sendAt, employeeIds, request.Urgent);
+        var draft = new NewAnnouncement(employer.Id, request.Message, template, sendAt, employeeIds, audience, request.Urgent);
         return await StoreAsync(draft, idempotencyKey, announcements, preview, accepted: a => TypedResults.Accepted($"/api/announcements/{a.Id}", a));
     }
 
     private static async Task<Results<Ok<PreviewResponse>, ValidationProblem>> PreviewAsync(
         CreateAnnouncementRequest request, Employer employer, EmployeeStore employees, AnnouncementPreview preview, TimeProvider time)
     {
-        var errors = AnnouncementValidation.Validate(request, time.GetUtcNow(), out var sendAt, out var template, out var employeeIds);
+        var errors = AnnouncementValidation.Validate(request, time.GetUtcNow(), out var sendAt, out var template, out var employeeIds, out var audience);
         if (errors.Count == 0 && employeeIds is not null && await UnknownEmployeesAsync(employer.Id, employeeIds, employees) is { } unknown)
             errors["employeeIds"] = [unknown];
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
-        return TypedResults.Ok(await preview.PreviewAsync(employer.Id, template, sendAt, employeeIds));
+        return TypedResults.Ok(await preview.PreviewAsync(employer.Id, template, sendAt, employeeIds, audience));
     }
 
     private static async Task<Results<Accepted<AnnouncementAccepted>, Ok<AnnouncementAccepted>, ValidationProblem, ProblemHttpResult>> SendAnnouncementAsync(
@@ -102,7 +106,7 @@ public static class AnnouncementsApi
                 detail: "This idempotency key was already used for a different announcement. Use a new key for a new announcement.",
                 statusCode: StatusCodes.Status422UnprocessableEntity);
         var stored = (await announcements.GetAsync(id))!;
-        var figures = await preview.PreviewAsync(draft.EmployerId, draft.Template, draft.SendAt, draft.EmployeeIds);
+        var figures = await preview.PreviewAsync(draft.EmployerId, draft.Template, draft.SendAt, draft.EmployeeIds, draft.Audience);
         var body = new AnnouncementAccepted(stored.Id, stored.Status, stored.SendAt,
             figures.Targeted, figures.OutsideWindow, figures.OverMessagingLimit, figures.EstimatedCompletion);
         return outcome == CreateOutcome.Created ? accepted(body) : TypedResults.Ok(body);

@@ -61,7 +61,7 @@ public static class ApiDocs
                             "returns the announcement created first (200) instead of creating another.";
                 }
                 if (operation.RequestBody?.Content?.TryGetValue("text/csv", out var csv) == true)
-                    csv.Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = "employeeId,phone,name rows; the header line is optional." };
+                    csv.Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = "employeeId,phone,name,department,location,language,timeZone,tags columns, matched by the header line in any order (without one, in this order); tags ';'-separated." };
                 if (ApiExamples.Requests.TryGetValue(route, out var request) &&
                     operation.RequestBody?.Content?.TryGetValue(request.ContentType, out var body) == true)
                 {
@@ -102,20 +102,24 @@ internal static class ApiExamples
     private static Func<JsonNode?> Json(string json) => () => JsonNode.Parse(json);
 
     private const string Employee =
-        """{"employeeId":"e1001","phone":"+16505551234","name":"Sheena Nelson","status":"active","updatedAt":"2026-11-20T09:30:00+00:00"}""";
+        """
+        {"employeeId":"e1001","phone":"+16505551234","name":"Sheena Nelson","status":"active","updatedAt":"2026-11-20T09:30:00+00:00",
+         "department":"Logistics","location":"Berlin","language":"de-DE","timeZone":"Europe/Berlin","tags":["forklift","night-shift"]}
+        """;
     private const string TextNow = """{"message":"Our end of year party is on Saturday evening!"}""";
     private const string Accepted = """{"id":"3f1c9a7e2b5d4c6f8a0b1c2d3e4f5a6b","status":"scheduled","sendAt":"2026-11-28T17:00:00+00:00"}""";
     private const string Announcement =
         """
         {"id":"3f1c9a7e2b5d4c6f8a0b1c2d3e4f5a6b","status":"completed","sendAt":"2026-11-28T17:00:00+00:00",
          "createdAt":"2026-11-28T16:59:58+00:00","message":"Our end of year party is on Saturday evening!","template":null,
-         "audience":"all","counts":{"targeted":1000,"sent":997,"delivered":0,"read":0,"failed":2,"unknown":1,"skipped":0}}
+         "recipients":"all","counts":{"targeted":1000,"sent":997,"delivered":0,"read":0,"failed":2,"unknown":1,"skipped":0}}
         """;
 
     public static readonly Dictionary<string, RequestExample> Requests = new()
     {
-        ["PUT api/employees/{employeeId}"] = new("application/json", Json("""{"phone":"+1 650 555 1234","name":"Sheena Nelson"}""")),
-        ["POST api/employees/import"] = new("text/csv", () => JsonValue.Create("employeeId,phone,name\ne1002,+16505551235,Ann\ne1003,nope,Bob\n")),
+        ["PUT api/employees/{employeeId}"] = new("application/json", Json(
+            """{"phone":"+1 650 555 1234","name":"Sheena Nelson","department":"Logistics","location":"Berlin","language":"de-DE","timeZone":"Europe/Berlin","tags":["forklift","night-shift"]}""")),
+        ["POST api/employees/import"] = new("text/csv", () => JsonValue.Create("employeeId,phone,name,department,location,tags\ne1002,+16505551235,Ann,Logistics,Berlin,forklift;night-shift\ne1003,nope,Bob,Sales,Hamburg,\n")),
         ["POST api/announcements"] = new("application/json", Json(TextNow), new()
         {
             ["textNow"] = ("Send a text to everyone now", Json(TextNow)),
@@ -124,6 +128,8 @@ internal static class ApiExamples
                 {"template":{"name":"shift_notice","language":"en_US","parameters":["Saturday"]},
                  "sendAt":"2026-12-24T18:00:00+01:00","employeeIds":["e1001","e1002"]}
                 """)),
+            ["audience"] = ("Send to night-shift logistics staff in Berlin or Hamburg", Json(
+                """{"message":"The loading dock closes at 22:00 tonight.","audience":{"departments":["Logistics"],"locations":["Berlin","Hamburg"],"tags":["night-shift"]}}""")),
         }),
         ["POST send_announcement"] = new("application/json", Json("""{"id":"party-2026","message":"Our end of year party is on Saturday evening!"}""")),
     };
@@ -135,7 +141,7 @@ internal static class ApiExamples
         ["GET api/employees"] = new() { ["200"] = Json($$"""{"items":[{{Employee}}],"nextCursor":"e1050"}""") },
         ["POST api/employees/import"] = new()
         {
-            ["200"] = Json("""{"created":1,"updated":0,"unchanged":0,"rejected":[{"row":2,"error":"'nope' is not a phone number."}]}"""),
+            ["200"] = Json("""{"created":1,"updated":0,"unchanged":0,"rejected":[{"row":2,"error":"'nope' is not a phone number.","line":3,"fields":["phone"]}]}"""),
         },
         ["POST api/employees/{employeeId}/join-code"] = new() { ["201"] = Json("""{"code":"K7QH2MXD","expiresAt":"2026-11-21T09:30:00+00:00"}""") },
         ["POST api/announcements"] = new() { ["202"] = Json(Accepted), ["200"] = Json(Accepted) },

@@ -7,11 +7,17 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace Bot.Webhook.Employees;
 
-public sealed record PutEmployeeRequest(string? Phone, string? Name);
+/// <summary>A PUT replaces the employee: a name or attribute left out is cleared.</summary>
+public sealed record PutEmployeeRequest(
+    string? Phone, string? Name, string? Department = null, string? Location = null, string? Language = null, string? TimeZone = null,
+    List<string?>? Tags = null);
 
-public sealed record EmployeeResponse(string EmployeeId, string Phone, string? Name, string Status, DateTimeOffset UpdatedAt)
+public sealed record EmployeeResponse(
+    string EmployeeId, string Phone, string? Name, string Status, DateTimeOffset UpdatedAt,
+    string? Department, string? Location, string? Language, string? TimeZone, IReadOnlyList<string> Tags)
 {
-    public static EmployeeResponse From(Employee e) => new(e.EmployeeId, e.Phone, e.Name, e.Status, e.UpdatedAt);
+    public static EmployeeResponse From(Employee e) => new(e.EmployeeId, e.Phone, e.Name, e.Status, e.UpdatedAt,
+        e.Attributes.Department, e.Attributes.Location, e.Attributes.Language, e.Attributes.TimeZone, e.Attributes.TagList);
 }
 
 public sealed record JoinCodeResponse(string Code, DateTimeOffset ExpiresAt);
@@ -25,16 +31,16 @@ public static class EmployeesApi
         var group = routes.MapGroup("/api/employees").RequireEmployer().WithTags("Employees");
         group.MapPut("/{employeeId}", PutAsync)
             .WithSummary("Create or update an employee")
-            .WithDescription("Employees are known by the employer's stable id. The phone is given in international format and stored as E.164; 201 when created, 200 when updated, 409 when another employee has the number.");
+            .WithDescription("Employees are known by the employer's stable id. The phone is given in international format and stored as E.164; `department`, `location`, `language` (BCP 47), `timeZone` (IANA) and `tags` are optional, and what is left out is cleared. 201 when created, 200 when updated, 400 naming a bad field, 409 when another employee has the number.");
         group.MapGet("/{employeeId}", GetAsync).WithSummary("Get an employee");
         group.MapGet("/", ListAsync)
             .WithSummary("List employees")
-            .WithDescription("Pages of at most `limit` (1-500, default 50) in id order; pass `nextCursor` as `cursor` for the next page.");
+            .WithDescription("Pages of at most `limit` (1-500, default 50) in id order; pass `nextCursor` as `cursor` for the next page. `department`, `location` and `tag` filter by exact match (all given filters must match).");
         group.MapDelete("/{employeeId}", DeleteAsync).WithSummary("Remove an employee");
         group.MapPost("/import", EmployeeImport.ImportAsync)
             .Accepts<List<ImportRow>>("application/json", "text/csv")
             .WithSummary("Import employees (CSV or JSON)")
-            .WithDescription("Upserts every row of `employeeId,phone,name` CSV (header optional) or a JSON array of rows; rejected rows are listed with their row number and the others are applied.");
+            .WithDescription("Upserts every row of CSV (columns by header name in any order: `employeeId,phone,name,department,location,language,timeZone,tags`, tags `;`-separated; without a header the columns are in that order) or a JSON array of rows; rejected rows are listed with their row number (and CSV line and field) and the others are applied.");
         group.MapPost("/{employeeId}/join-code", CreateJoinCodeAsync)
             .WithSummary("Issue a join code")
             .WithDescription("A single-use code, valid 24 h, that the employee sends as `JOIN <code>` from the WhatsApp number to link.");
@@ -44,9 +50,11 @@ public static class EmployeesApi
     private static async Task<Results<Created<EmployeeResponse>, Ok<EmployeeResponse>, ValidationProblem, ProblemHttpResult>> PutAsync(
         string employeeId, PutEmployeeRequest request, Employer employer, EmployeeStore employees)
     {
-        if (!TryValidate(employeeId, request.Phone, request.Name, out var phone, out var errors))
-            return TypedResults.ValidationProblem(errors);
-        var (result, holder) = await employees.UpsertAsync(employer.Id, employeeId, phone, request.Name);
+        // Every bad field is named at once, the attributes' with the phone's.
+        TryValidate(employeeId, request.Phone, request.Name, out var phone, out var errors);
+        var attributes = EmployeeAttributeRules.Validate(request.Department, request.Location, request.Language, request.TimeZone, request.Tags, errors);
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+        var (result, holder) = await employees.UpsertAsync(employer.Id, employeeId, phone, request.Name, attributes);
         if (result == UpsertResult.PhoneConflict)
             return TypedResults.Problem(
                 title: "Phone number already in use",
@@ -64,10 +72,14 @@ public static class EmployeesApi
             : TypedResults.NotFound();
 
     private static async Task<Results<Ok<Page<EmployeeResponse>>, ValidationProblem>> ListAsync(
-        Employer employer, EmployeeStore employees, string? cursor, int? limit)
+        Employer employer, EmployeeStore employees, string? cursor, int? limit, string? department, string? location, string? tag)
     {
         if (!Paging.TryLimit(limit, out var take, out var errors)) return TypedResults.ValidationProblem(errors);
-        var (items, next) = await employees.ListAsync(employer.Id, string.IsNullOrEmpty(cursor) ? null : cursor, take);
+        // An empty filter (?department=) is no filter, as a form with an empty field sends it.
+        static IReadOnlyList<string>? Only(string? value) => string.IsNullOrWhiteSpace(value) ? null : [value.Trim()];
+        var filter = new AudienceFilter(Only(department), Only(location), Only(tag));
+        var (items, next) = await employees.ListAsync(employer.Id, string.IsNullOrEmpty(cursor) ? null : cursor, take,
+            filter is { Departments: null, Locations: null, Tags: null } ? null : filter);
         return TypedResults.Ok(new Page<EmployeeResponse>([.. items.Select(EmployeeResponse.From)], next));
     }
 

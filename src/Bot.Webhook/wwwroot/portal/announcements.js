@@ -1,4 +1,4 @@
-import { query, request } from './api.js';
+import { download, query, request } from './api.js';
 import { $, formatDateTime, formatNumber, formatTime, h, Pager, say } from './dom.js';
 
 const pollInterval = 2000;
@@ -14,6 +14,16 @@ function summary(announcement) {
     return `Template ${t.name} · ${t.language}${parameters}`;
   }
   return announcement.message ?? '';
+}
+
+/** Who an announcement goes to, in words: all, chosen employees, or its audience by attribute. */
+function recipients(a) {
+  if (a.recipients === 'all') return 'All employees';
+  if (a.recipients !== 'audience' || !a.audience) return 'Chosen employees';
+  const parts = [['departments', 'department'], ['locations', 'location'], ['tags', 'tag']]
+    .filter(([key]) => a.audience[key]?.length)
+    .map(([key, label]) => `${label} ${a.audience[key].join(' or ')}`);
+  return `Employees with ${parts.join(' and ')}`;
 }
 
 const shorten = (text, length = 80) => (text.length > length ? `${text.slice(0, length - 1)}…` : text);
@@ -47,7 +57,7 @@ export function announcementListView() {
     const cells = [
       h('td', { 'data-label': 'Announcement' },
         h('a', { href: `#/announcements/${encodeURIComponent(a.id)}`, title: text }, shorten(text) || a.id),
-        h('div', { class: 'hint' }, `Created ${formatDateTime(a.createdAt)} · ${a.audience === 'all' ? 'all employees' : 'chosen employees'}`)),
+        h('div', { class: 'hint' }, `Created ${formatDateTime(a.createdAt)} · ${recipients(a).toLowerCase()}`)),
       h('td', { 'data-label': 'Status' }, statusBadge(a.status)),
       h('td', { 'data-label': 'Send at' }, formatDateTime(a.sendAt)),
       ...['targeted', 'sent', 'delivered', 'read', 'failed'].map(name =>
@@ -114,7 +124,7 @@ export function announcementDetailView() {
     status.textContent = data.status;
     $('#detail-send-at').textContent = formatDateTime(data.sendAt);
     $('#detail-created').textContent = formatDateTime(data.createdAt);
-    $('#detail-audience').textContent = data.audience === 'all' ? 'All employees' : 'Chosen employees';
+    $('#detail-audience').textContent = recipients(data);
     $('#detail-content').textContent = summary(data);
     cancelButton.hidden = data.status !== 'scheduled';
     // Paused by an error about the sender (token, account, spam limit): why, until when, and "resume now" once fixed.
@@ -203,6 +213,8 @@ export function announcementDetailView() {
   }
   onClick(cancelButton, () => cancel(id), 'Announcement cancelled; nobody will receive it.', 'Could not cancel');
   onClick(resumeButton, () => request('POST', `/api/announcements/${encodeURIComponent(id)}/resume`), 'Announcement resumed.', 'Could not resume');
+  onClick($('#detail-export'), () => download(`/api/announcements/${encodeURIComponent(id)}/deliveries.csv`, `deliveries-${id}.csv`),
+    'Deliveries exported.', 'Could not export');
 
   return {
     title: 'Announcement',

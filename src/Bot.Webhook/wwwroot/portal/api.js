@@ -71,6 +71,32 @@ export async function request(method, path, { json, text, contentType, headers =
   return { status: response.status, data };
 }
 
+/**
+ * Saves a file the API streams (e.g. a CSV export). The key travels in the header, so a plain link cannot carry it:
+ * the file is fetched, then handed to the browser as a download.
+ */
+export async function download(path, fileName, { key = session.key } = {}) {
+  const response = await fetch(path, {
+    headers: { 'X-Api-Key': key ?? '', Accept: 'text/csv, application/problem+json' },
+    cache: 'no-store',
+    credentials: 'omit',
+    referrerPolicy: 'no-referrer',
+  }).catch(() => {
+    throw new ApiError(0, { title: 'The server could not be reached', detail: 'Check your connection and try again.' });
+  });
+  if (!response.ok) {
+    const problem = await response.json().catch(() => ({ title: `${response.status} ${response.statusText}`.trim() }));
+    if (response.status === 401 && key && key === session.key) unauthorized(problem);
+    throw new ApiError(response.status, problem);
+  }
+  const url = URL.createObjectURL(await response.blob());
+  const link = Object.assign(document.createElement('a'), { href: url, download: fileName });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
 /** A query string from the non-empty values only. */
 export function query(params) {
   const search = new URLSearchParams();

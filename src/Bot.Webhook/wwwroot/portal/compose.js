@@ -3,7 +3,8 @@ import { $, clearProblem, localInputToIso, showProblem, timeZoneDescription, toL
 
 const maxMessageLength = 4096;
 export const draftStorageKey = 'announcements.draft';
-const draftFields = ['message', 'template-name', 'template-language', 'template-parameters', 'employee-ids', 'send-at'];
+const draftFields = ['message', 'template-name', 'template-language', 'template-parameters', 'employee-ids',
+  'audience-departments', 'audience-locations', 'audience-tags', 'send-at'];
 const draftChoices = ['kind', 'audience', 'when'];
 
 /** The compose form: text or template, everyone or a pasted list, now or at a local date and time. */
@@ -83,6 +84,7 @@ export function composeView({ navigate, flash }) {
     $('#message-fields').hidden = kind !== 'message';
     $('#template-fields').hidden = kind !== 'template';
     $('#audience-fields').hidden = choice('audience') !== 'list';
+    $('#audience-filter-fields').hidden = choice('audience') !== 'filter';
     const later = choice('when') === 'later';
     $('#when-fields').hidden = !later;
     if (later && !sendAt.value) {
@@ -128,6 +130,15 @@ export function composeView({ navigate, flash }) {
       };
     }
     if (choice('audience') === 'list') result.employeeIds = parseIds();
+    if (choice('audience') === 'filter') {
+      // Values separated by ';' (a location may hold a comma); a list left empty does not filter.
+      const values = id => $(id).value.split(';').map(v => v.trim()).filter(Boolean);
+      const audience = {};
+      for (const [key, id] of [['departments', '#audience-departments'], ['locations', '#audience-locations'], ['tags', '#audience-tags']]) {
+        if (values(id).length) audience[key] = values(id);
+      }
+      result.audience = audience;
+    }
     if (choice('when') === 'later') result.sendAt = localInputToIso(sendAt.value);
     return result;
   }

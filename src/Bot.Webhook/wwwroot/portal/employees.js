@@ -3,14 +3,10 @@ import { $, clearProblem, formatDateTime, h, Pager, say, showProblem } from './d
 
 const pageSize = 25;
 
-/** The CSV's data lines numbered as the import endpoint numbers rows: blank lines and a header line skipped. */
-function dataLines(csv) {
-  const lines = csv.split(/\r?\n/).filter(line => line.trim() !== '');
-  const first = lines[0]?.split(',')[0].trim().replace(/^"|"$/g, '');
-  return first?.toLowerCase() === 'employeeid' ? lines.slice(1) : lines;
-}
+/** Tags as typed ("a; b;") → ["a", "b"]; the API checks each one. */
+const parseTags = text => text.split(';').map(t => t.trim()).filter(t => t !== '');
 
-/** Employees: the list with paging, add/edit by id, CSV import with its per-row result, join codes. */
+/** Employees: the list with paging and filters, add/edit by id, CSV import with its per-row result, join codes. */
 export function employeesView() {
   const section = $('#view-employees');
   const rows = $('#employee-rows');
@@ -20,10 +16,13 @@ export function employeesView() {
   const importForm = $('#import-form');
   const csv = $('#import-csv');
   const pager = new Pager($('#employee-pager'), load);
+  const filterForm = $('#employee-filter');
+  // The filters in force: what was applied with the Filter button, not what is being typed.
+  let filters = {};
 
   async function load() {
     try {
-      const { data } = await request('GET', `/api/employees${query({ cursor: pager.cursor, limit: pageSize })}`);
+      const { data } = await request('GET', `/api/employees${query({ ...filters, cursor: pager.cursor, limit: pageSize })}`);
       rows.replaceChildren(...data.items.map(row));
       $('#employees-empty').hidden = data.items.length > 0;
       pager.update(data.nextCursor);
@@ -37,6 +36,11 @@ export function employeesView() {
       h('td', { 'data-label': 'Employee id' }, e.employeeId),
       h('td', { 'data-label': 'Name' }, e.name ?? '—'),
       h('td', { 'data-label': 'Phone', class: 'mono' }, e.phone),
+      h('td', { 'data-label': 'Department' }, e.department ?? '—'),
+      h('td', { 'data-label': 'Location' }, e.location ?? '—'),
+      h('td', { 'data-label': 'Tags' }, e.tags?.length ? e.tags.join('; ') : '—'),
+      h('td', { 'data-label': 'Language' }, e.language ?? '—'),
+      h('td', { 'data-label': 'Time zone' }, e.timeZone ?? '—'),
       h('td', { 'data-label': 'Status' }, h('span', { class: `state state-${e.status}` }, e.status.replace('_', ' '))),
       h('td', { 'data-label': 'Updated' }, formatDateTime(e.updatedAt)),
       h('td', { class: 'row-actions' },
@@ -54,6 +58,11 @@ export function employeesView() {
     $('#employee-id').value = employee.employeeId;
     $('#employee-phone').value = employee.phone;
     $('#employee-name').value = employee.name ?? '';
+    $('#employee-department').value = employee.department ?? '';
+    $('#employee-location').value = employee.location ?? '';
+    $('#employee-language').value = employee.language ?? '';
+    $('#employee-time-zone').value = employee.timeZone ?? '';
+    $('#employee-tags').value = (employee.tags ?? []).join('; ');
     $('#employee-form-title').scrollIntoView({ block: 'start' });
     $('#employee-phone').focus();
   }
@@ -86,9 +95,18 @@ export function employeesView() {
     const button = form.querySelector('button[type="submit"]');
     button.disabled = true;
     try {
-      const name = $('#employee-name').value.trim();
+      const text = id => $(id).value.trim() || null;
+      // A PUT replaces the employee: every field is sent, an empty one clears it.
       const { status } = await request('PUT', `/api/employees/${encodeURIComponent(employeeId)}`, {
-        json: { phone: $('#employee-phone').value, name: name || null },
+        json: {
+          phone: $('#employee-phone').value,
+          name: text('#employee-name'),
+          department: text('#employee-department'),
+          location: text('#employee-location'),
+          language: text('#employee-language'),
+          timeZone: text('#employee-time-zone'),
+          tags: parseTags($('#employee-tags').value),
+        },
       });
       form.reset();
       say(formResult, status === 201 ? `Added ${employeeId}.` : `Saved ${employeeId}.`);
@@ -103,6 +121,22 @@ export function employeesView() {
   form.addEventListener('reset', () => {
     clearProblem(form);
     say(formResult, '');
+  });
+
+  filterForm.addEventListener('submit', event => {
+    event.preventDefault();
+    filters = {
+      department: $('#filter-department').value.trim(),
+      location: $('#filter-location').value.trim(),
+      tag: $('#filter-tag').value.trim(),
+    };
+    pager.reset();
+    load();
+  });
+  filterForm.addEventListener('reset', () => {
+    filters = {};
+    pager.reset();
+    load();
   });
 
   $('#import-file').addEventListener('change', async event => {
@@ -124,7 +158,7 @@ export function employeesView() {
     button.disabled = true;
     try {
       const { data } = await request('POST', '/api/employees/import', { text, contentType: 'text/csv' });
-      result.replaceChildren(...importResult(data, dataLines(text)));
+      result.replaceChildren(...importResult(data, text.split(/\r?\n/)));
       pager.reset();
       await load();
     } catch (error) {
@@ -144,7 +178,8 @@ export function employeesView() {
         h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Row'), h('th', { scope: 'col' }, 'Line'), h('th', { scope: 'col' }, 'Why'))),
         h('tbody', {}, data.rejected.map(r => h('tr', {},
           h('td', { 'data-label': 'Row' }, r.row),
-          h('td', { 'data-label': 'Line', class: 'mono' }, lines[r.row - 1] ?? ''),
+          // The line the row starts on (the API counts them, quoted line breaks included).
+          h('td', { 'data-label': 'Line', class: 'mono' }, r.line ? `${r.line}: ${lines[r.line - 1] ?? ''}` : ''),
           h('td', { 'data-label': 'Why' }, r.error))))));
     return [summary, table];
   }
