@@ -11,7 +11,12 @@ public sealed class EmployeeFilterPortalTests(SharedRedis redis, PortalBrowser b
     [Fact]
     public async Task TheEmployerFiltersEmployeesByAttributesAndExportsAnAnnouncementsDeliveries()
     {
-        await using var scenario = new Scenario(redis);
+        // With a fallback template, a text to employees who never wrote to the bot needs no warning before sending.
+        await using var scenario = new Scenario(redis, new Dictionary<string, string?>
+        {
+            ["Employers:acme:FallbackTemplate:Name"] = "announcement_notice",
+            ["Employers:acme:FallbackTemplate:Language"] = "en_US",
+        });
         await EmployeeAttributeTests.ImportStaffAsync(scenario);
         var id = await scenario.CreateAnnouncementAsync(new
         {
