@@ -9,7 +9,7 @@ if (args is ["--role", "dispatcher", .. var settings]) return await DispatcherRo
 var options = BenchOptions.Parse(args);
 if (options is null)
 {
-    Console.Error.WriteLine("usage: Bot.Bench [--quick] [--only 1,2,3,4,5,6,7,8] [--no-aof] [--out artifacts/bench/results.json]");
+    Console.Error.WriteLine("usage: Bot.Bench [--quick] [--only 1,2,3,4,5,6,7,8,9] [--no-aof] [--out artifacts/bench/results.json]");
     return 2;
 }
 
@@ -27,4 +27,5 @@ if (options.Runs(3)) await world.ScenarioAsync("3", "Scheduling latency", r => S
 if (options.WithAof && options.Runs(1))
     await world.ScenarioAsync("1c", "Fan-out, 1 dispatcher, AOF appendfsync always (the shipped durability)", r => FanOut.WithAofAsync(world, r));
 if (options.Runs(8)) await world.ScenarioAsync("8", "The WhatsApp stub alone (tools/WhatsAppStub)", r => StubThroughput.RunAsync(options, r));
+if (options.Runs(9)) await world.ScenarioAsync("9", "Fair dispatch: small 'send now' announcements beside five big fan-outs at the cap", r => FairDispatch.RunAsync(world, r));
 return await world.ReportAsync();
