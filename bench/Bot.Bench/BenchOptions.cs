@@ -18,6 +18,11 @@ public sealed record BenchOptions(bool Quick, string Output, IReadOnlySet<int> S
     public TimeSpan StubPaced => Quick ? TimeSpan.FromSeconds(2) : TimeSpan.FromSeconds(10);
     public int StubSends => Quick ? 5_000 : 100_000;
     public int ExportDeliveries => Quick ? 5_000 : 100_000;
+    public int FairBigAnnouncements => 5;
+    public int FairBigEmployees => Quick ? 1_000 : 20_000;
+    public int FairSmallAnnouncements => Quick ? 10 : 50;
+    // Quick: a lower cap so the small ones still land among thousands of queued sends, in 10 s per run.
+    public int FairRateCap => Quick ? 500 : 1_000;
 
     public bool Runs(int scenario) => Scenarios.Contains(scenario);
 
@@ -26,7 +31,7 @@ public sealed record BenchOptions(bool Quick, string Output, IReadOnlySet<int> S
         var quick = false;
         var withAof = true;
         var output = "artifacts/bench/results.json";
-        IReadOnlySet<int> scenarios = new HashSet<int> { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+        IReadOnlySet<int> scenarios = new HashSet<int> { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -44,7 +49,7 @@ public sealed record BenchOptions(bool Quick, string Output, IReadOnlySet<int> S
                     var picked = new HashSet<int>();
                     foreach (var part in args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                     {
-                        if (!int.TryParse(part, out var n) || n is < 1 or > 9) return null;
+                        if (!int.TryParse(part, out var n) || n is < 1 or > 10) return null;
                         picked.Add(n);
                     }
                     scenarios = picked;

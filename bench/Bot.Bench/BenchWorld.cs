@@ -116,24 +116,28 @@ public sealed class BenchWorld : IAsyncDisposable
             new DeliveryStore(server.Db));
     }
 
-    /// <summary>Employees e000000… through EmployeeStore (the same Lua the API uses), many in flight at once; not timed.</summary>
-    public static async Task SeedEmployeesAsync(RedisProcess server, int count)
+    /// <summary>
+    /// Employees e000000… (from <paramref name="first"/> on) of <paramref name="employerId"/> through EmployeeStore (the
+    /// same Lua the API uses), many in flight at once; not timed. Employers get disjoint ranges, so every phone is one
+    /// employee's and the stand-in's count per phone still finds a duplicate.
+    /// </summary>
+    public static async Task SeedEmployeesAsync(RedisProcess server, int count, string employerId = EmployerId, int first = 0)
     {
         var employees = Stores(server).Employees;
-        foreach (var chunk in Enumerable.Range(0, count).Chunk(2_000))
+        foreach (var chunk in Enumerable.Range(first, count).Chunk(2_000))
         {
             await Task.WhenAll(chunk.Select(async i =>
             {
                 var id = EmployeeId(i);
-                var (outcome, _) = await employees.UpsertAsync(EmployerId, id, Phone(id), $"Employee {i}");
+                var (outcome, _) = await employees.UpsertAsync(employerId, id, Phone(id), $"Employee {i}");
                 if (outcome != UpsertResult.Created) throw new InvalidOperationException($"seeding {id}: {outcome}");
             }));
         }
     }
 
-    public static async Task<string> CreateAnnouncementAsync(RedisProcess server, DateTimeOffset? sendAt, IReadOnlyList<string>? employeeIds)
+    public static async Task<string> CreateAnnouncementAsync(RedisProcess server, DateTimeOffset? sendAt, IReadOnlyList<string>? employeeIds, string employerId = EmployerId)
     {
-        var (outcome, id) = await Stores(server).Announcements.CreateAsync(new NewAnnouncement(EmployerId, Message, null, sendAt, employeeIds), null);
+        var (outcome, id) = await Stores(server).Announcements.CreateAsync(new NewAnnouncement(employerId, Message, null, sendAt, employeeIds), null);
         if (outcome != CreateOutcome.Created) throw new InvalidOperationException($"announcement not created: {outcome}");
         return id;
     }
@@ -192,12 +196,20 @@ public sealed class BenchWorld : IAsyncDisposable
     }
 
     /// <summary>CI's gate: every employee got exactly one message and the announcement counted them all as sent.</summary>
-    public static void CheckExactlyOnce(ScenarioResult result, SendLog log, int employees, DeliveryCounts counts)
+    public static void CheckExactlyOnce(ScenarioResult result, SendLog log, int employees, DeliveryCounts counts) =>
+        CheckExactlyOnce(result, log, employees, [counts], "");
+
+    /// <summary>
+    /// The same for employees 0…<paramref name="employees"/>−1 each in exactly one of several announcements, whose
+    /// counts are <paramref name="counts"/>; <paramref name="label"/> tells the checks of several runs apart.
+    /// </summary>
+    public static void CheckExactlyOnce(ScenarioResult result, SendLog log, int employees, IReadOnlyCollection<DeliveryCounts> counts, string label)
     {
-        result.Require("0 duplicates", log.Duplicates == 0, $"{log.Duplicates} duplicate sends");
+        result.Require(label + "0 duplicates", log.Duplicates == 0, $"{log.Duplicates} duplicate sends");
         var reached = Enumerable.Range(0, employees).Count(i => log.PerRecipient.ContainsKey(Phone(EmployeeId(i))));
-        result.Require("all delivered", reached == employees && counts.Sent == employees,
-            $"{reached} of {employees} phones got it; sent count {counts.Sent}, failed {counts.Failed}, unknown {counts.Unknown}");
+        var (sent, failed, unknown) = (counts.Sum(c => c.Sent), counts.Sum(c => c.Failed), counts.Sum(c => c.Unknown));
+        result.Require(label + "all delivered", reached == employees && sent == employees,
+            $"{reached} of {employees} phones got it; sent count {sent}, failed {failed}, unknown {unknown}");
     }
 
     public async ValueTask DisposeAsync()

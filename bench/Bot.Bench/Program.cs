@@ -9,7 +9,7 @@ if (args is ["--role", "dispatcher", .. var settings]) return await DispatcherRo
 var options = BenchOptions.Parse(args);
 if (options is null)
 {
-    Console.Error.WriteLine("usage: Bot.Bench [--quick] [--only 1,2,3,4,5,6,7,8,9] [--no-aof] [--out artifacts/bench/results.json]");
+    Console.Error.WriteLine("usage: Bot.Bench [--quick] [--only 1,2,3,4,5,6,7,8,9,10] [--no-aof] [--out artifacts/bench/results.json]");
     return 2;
 }
 
@@ -28,4 +28,5 @@ if (options.WithAof && options.Runs(1))
     await world.ScenarioAsync("1c", "Fan-out, 1 dispatcher, AOF appendfsync always (the shipped durability)", r => FanOut.WithAofAsync(world, r));
 if (options.Runs(8)) await world.ScenarioAsync("8", "The WhatsApp stub alone (tools/WhatsAppStub)", r => StubThroughput.RunAsync(options, r));
 if (options.Runs(9)) await world.ScenarioAsync("9", "deliveries.csv export of 100,000 deliveries, webhook memory", r => DeliveryExport.RunAsync(world, r));
+if (options.Runs(10)) await world.ScenarioAsync("10", "Fair dispatch: small 'send now' announcements beside five big fan-outs at the cap", r => FairDispatch.RunAsync(world, r));
 return await world.ReportAsync();
