@@ -53,7 +53,7 @@ public sealed class WhatsAppFaultTests(ITestOutputHelper output)
         var dispatcher = world.StartDispatcher(new Dictionary<string, string> { ["Dispatcher:StopTheLinePause"] = "00:00:03" });
 
         var id = await world.AnnounceAsync("Stop the line test");
-        await Eventually.WaitAsync(() => Task.FromResult(dispatcher.CountLines("dispatching is paused")), n => n > 0, TimeSpan.FromSeconds(10), "the pause logged");
+        await Eventually.WaitAsync(() => Task.FromResult(dispatcher.CountLines("is paused for")), n => n > 0, TimeSpan.FromSeconds(10), "the pause logged");
         var refused = world.Stub.Sends.Count;
         // Shown as paused with the error that stopped the line; nothing counted against any employee.
         var (status, counts) = await Eventually.WaitAsync(() => world.ReadAsync(id), r => r.Status == "paused", TimeSpan.FromSeconds(10), "the announcement paused");
@@ -65,7 +65,7 @@ public sealed class WhatsAppFaultTests(ITestOutputHelper output)
         counts = await world.AssertExactlyOnceAsync(id, 300);
         output.WriteLine($"{refused} requests refused with 190 before the pause; counts {counts}");
         Assert.Equal(300, counts.Sent);
-        Assert.Equal(1, dispatcher.CountLines("dispatching is paused"));
+        Assert.Equal(1, dispatcher.CountLines("is paused for"));
         Assert.InRange(refused, 1, 32); // only the sends already under way when the first 190 came back
     }
 
