@@ -526,7 +526,8 @@ public sealed partial class FanOut(
             await queue.DeferResendAsync(delivery, pass.DeferredUntil!.Value);
             return;
         }
-        var claim = DeliveryRecord.Claimed(owner, now, DeliveryForm.Template);
+        // The claim names the text it replaces: a late duplicate of that text's failure is then not taken for the re-send's.
+        var claim = DeliveryRecord.Claimed(owner, now, DeliveryForm.Template) with { Error = failed.Reference };
         var claimed = await deliveries.SwapAsync(announcementId, employeeId, failed, claim);
         // Forgotten before the send: a crash from here on leaves a claim (settled as unknown), never a second re-send.
         await queue.ForgetResendAsync(delivery);

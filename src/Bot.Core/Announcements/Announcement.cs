@@ -50,6 +50,7 @@ public sealed record Announcement(
     string? Reason = null,
     DateTimeOffset? ResumesAt = null,
     bool Urgent = false,
+    string? SenderId = null,
     AudienceFilter? Audience = null)
 {
     /// <summary>The targets are looked up when sending starts (all employees, or an audience), not given up front.</summary>

@@ -25,7 +25,9 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueue queue, Tim
     /// step marks the creation in the queue's slot; the last queues it and clears the mark in one script. A process
     /// that dies in between leaves the mark, and <see cref="RepairCreationsAsync"/> finishes its work.
     /// </remarks>
-    public async Task<(CreateOutcome Outcome, string Id)> CreateAsync(NewAnnouncement request, string? idempotencyKey)
+    /// <param name="senderId">The WhatsApp sender the employer's announcements go out from now, kept for the record
+    /// (the dispatcher sends from the employer's sender at send time).</param>
+    public async Task<(CreateOutcome Outcome, string Id)> CreateAsync(NewAnnouncement request, string? idempotencyKey, string senderId = "default")
     {
         var id = idempotencyKey is null ? Guid.CreateVersion7().ToString("N") : DeriveId(request.EmployerId, idempotencyKey);
         var requestHash = Hash(request);
@@ -48,6 +50,7 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueue queue, Tim
             "filter", request.Audience is null ? "" : JsonSerializer.Serialize(request.Audience),
             "targeted", request.EmployeeIds?.Count ?? 0,
             "urgent", request.Urgent ? 1 : 0,
+            "sender", senderId,
         ];
         var existing = await db.ScriptEvaluateAsync(LuaScripts.CreateAnnouncement,
             [RedisKeys.Announcement(id), RedisKeys.Targets(id)],
@@ -230,6 +233,7 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueue queue, Tim
             Get("reason").IsNullOrEmpty ? null : (string?)Get("reason"),
             Get("resumesAt").IsNullOrEmpty ? null : Clock.FromUnixMs((long)Get("resumesAt")),
             Get("urgent") == 1,
+            Get("sender").IsNullOrEmpty ? null : (string?)Get("sender"),
             filter.IsNullOrEmpty ? null : JsonSerializer.Deserialize<AudienceFilter>((string)filter!));
     }
 

@@ -64,12 +64,14 @@ public sealed record AnnouncementResponse(
     string Recipients,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] AudienceResponse? Audience,
     bool Urgent,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Sender,
     CountsResponse Counts)
 {
     public static AnnouncementResponse From(Announcement a) => new(a.Id, a.Status, a.Reason, a.ResumesAt, a.SendAt, a.CreatedAt, a.Message, a.Template,
         a.Audience is not null ? "audience" : a.ToAllEmployees ? "all" : "list",
         a.Audience is { } f ? new AudienceResponse(f.Departments, f.Locations, f.Tags) : null,
         a.Urgent,
+        a.SenderId,
         new CountsResponse(a.Counts.Targeted, a.Counts.Sent, a.Counts.Delivered, a.Counts.Read, a.Counts.Failed, a.Counts.Unknown, a.Counts.Skipped));
 }
 

@@ -16,6 +16,9 @@ public sealed class AnnouncementPreview(EmployeeStore employees, SenderDirectory
 {
     private const int Chunk = 1000;
 
+    /// <summary>The sender the employer's announcements go out from now.</summary>
+    public string SenderOf(string employerId) => senders.ForEmployer(employerId).Id;
+
     public async Task<PreviewResponse> PreviewAsync(string employerId, Bot.Core.Announcements.TemplateContent? template, DateTimeOffset? sendAt,
         IReadOnlyList<string>? employeeIds, AudienceFilter? audience)
     {

@@ -99,7 +99,7 @@ public static class AnnouncementsApi
         NewAnnouncement draft, string? idempotencyKey, AnnouncementStore announcements, AnnouncementPreview preview,
         Func<AnnouncementAccepted, Accepted<AnnouncementAccepted>> accepted)
     {
-        var (outcome, id) = await announcements.CreateAsync(draft, idempotencyKey);
+        var (outcome, id) = await announcements.CreateAsync(draft, idempotencyKey, preview.SenderOf(draft.EmployerId));
         if (outcome == CreateOutcome.KeyReusedWithOtherRequest)
             return TypedResults.Problem(
                 title: "Idempotency key reused",

@@ -97,6 +97,11 @@ public sealed partial class DeliveryStateDefinitionTests(SharedRedis redis) : IC
         await db.StringSetAsync(RedisKeys.Delivery("a1", "e1"), resent.ToString());
 
         Assert.False(await store.TransitionAsync("a1", "e1", new DeliveryRecord(DeliveryState.Failed, now, "wamid.text", "131047")));
+        // Nor while the re-send is claimed and its answer not yet recorded: the claim names the text it replaces.
+        var claim = new DeliveryRecord(DeliveryState.Claimed, now, "dispatcher#resend", "wamid.text", DeliveryForm.Template);
+        await db.StringSetAsync(RedisKeys.Delivery("a2", "e1"), claim.ToString());
+        Assert.False(await store.TransitionAsync("a2", "e1", new DeliveryRecord(DeliveryState.Failed, now, "wamid.text", "131047")));
+        Assert.True(await store.TransitionAsync("a2", "e1", new DeliveryRecord(DeliveryState.Sent, now, "wamid.template")));
         Assert.True(await store.TransitionAsync("a1", "e1", new DeliveryRecord(DeliveryState.Read, now, "wamid.template")));
 
         Assert.Equal(new DeliveryRecord(DeliveryState.Read, now, "wamid.template", Form: DeliveryForm.Template).ToString(), (await store.GetAsync("a1", "e1"))!.ToString());

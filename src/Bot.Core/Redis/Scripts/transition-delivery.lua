@@ -20,10 +20,22 @@ local allowed = {
   d = { r = true },
 }
 if not (allowed[from] and allowed[from][to]) then return 0 end
--- A status about another message of this delivery (the text before its template re-send) is not about this one.
-local held = string.match(current, '^[^|]*|[^|]*|([^|]*)')
-local incoming = string.match(ARGV[1], '^[^|]*|[^|]*|([^|]*)')
-if from ~= 'c' and held ~= '' and incoming ~= '' and held ~= incoming then return 0 end
+-- A status about another message of this delivery is not about this one: once a message id is recorded, only its
+-- statuses count; and the claim of a template re-send names the text it replaces (in its error field), whose late
+-- statuses must not settle the re-send before its own answer.
+local function field(value, n)
+  local i = 1
+  for part in string.gmatch(value .. '|', '([^|]*)|') do
+    if i == n then return part end
+    i = i + 1
+  end
+  return ''
+end
+local incoming = field(ARGV[1], 3)
+if incoming ~= '' then
+  if from ~= 'c' and field(current, 3) ~= '' and field(current, 3) ~= incoming then return 0 end
+  if from == 'c' and field(current, 4) == incoming then return 0 end
+end
 local counters = { u = 'unknown', s = 'sent', d = 'delivered', r = 'read', f = 'failed', k = 'skipped' }
 local value = ARGV[1]
 local form = string.match(current, '^[^|]*|[^|]*|[^|]*|[^|]*|(.*)$')

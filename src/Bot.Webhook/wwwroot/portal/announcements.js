@@ -60,6 +60,7 @@ export function announcementListView() {
         h('div', { class: 'hint' }, `Created ${formatDateTime(a.createdAt)} · ${recipients(a).toLowerCase()}`)),
       h('td', { 'data-label': 'Status' }, statusBadge(a.status)),
       h('td', { 'data-label': 'Send at' }, formatDateTime(a.sendAt)),
+      h('td', { 'data-label': 'Sender' }, a.sender ?? '—'),
       ...['targeted', 'sent', 'delivered', 'read', 'failed'].map(name =>
         h('td', { class: 'num', 'data-label': name[0].toUpperCase() + name.slice(1) }, formatNumber(a.counts[name]))),
       h('td', { class: 'row-actions' }, a.status === 'scheduled'
@@ -124,6 +125,7 @@ export function announcementDetailView() {
     status.textContent = data.status;
     $('#detail-send-at').textContent = formatDateTime(data.sendAt);
     $('#detail-created').textContent = formatDateTime(data.createdAt);
+    $('#detail-sender').textContent = data.sender ?? '—';
     $('#detail-audience').textContent = recipients(data);
     $('#detail-content').textContent = summary(data);
     cancelButton.hidden = data.status !== 'scheduled';
