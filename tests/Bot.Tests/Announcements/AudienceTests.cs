@@ -94,10 +94,7 @@ public sealed class AudienceTests(SharedRedis redis) : IClassFixture<SharedRedis
 
         var response = await scenario.Api.PostAsync("/api/announcements", new StringContent(json, Encoding.UTF8, "application/json"));
 
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, body);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        Assert.NotNull(JsonNode.Parse(body)!["errors"]![field]);
+        await Problems.AssertNamesFieldAsync(response, field);
         Assert.Equal(0, await scenario.Redis.SortedSetLengthAsync(RedisKeys.Announcements(scenario.EmployerId)));
     }
 

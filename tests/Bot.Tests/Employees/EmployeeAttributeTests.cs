@@ -88,10 +88,7 @@ public sealed class EmployeeAttributeTests(SharedRedis redis) : IClassFixture<Sh
 
         var response = await scenario.Api.PutAsync("/api/employees/e1", new StringContent(json, Encoding.UTF8, "application/json"));
 
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, body);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        Assert.NotNull(JsonNode.Parse(body)!["errors"]![field]);
+        await Problems.AssertNamesFieldAsync(response, field);
         Assert.Equal(0, await scenario.Redis.SortedSetLengthAsync(RedisKeys.Employees(scenario.EmployerId)));
     }
 
