@@ -1,3 +1,4 @@
+using Bot.Core.Acknowledgements;
 using Bot.Core.Announcements;
 using Bot.Core.Deliveries;
 using Bot.Core.Employees;
@@ -19,6 +20,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<DeliveryStore>();
         services.TryAddSingleton<JoinCodeStore>();
         services.TryAddSingleton<MessagingLimit>();
+        services.TryAddSingleton<AcknowledgementStore>();
         return services;
     }
 }

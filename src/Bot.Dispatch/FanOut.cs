@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Bot.Core;
+using Bot.Core.Acknowledgements;
 using Bot.Core.Announcements;
 using Bot.Core.Deliveries;
 using Bot.Core.Employees;
@@ -28,6 +29,7 @@ public sealed partial class FanOut(
     MessagingLimit messagingLimit,
     DispatchPause pause,
     DispatcherMetrics metrics,
+    AcknowledgementStore acknowledgements,
     IOptions<DispatcherOptions> options,
     TimeProvider time,
     ILogger<FanOut> logger)
@@ -46,6 +48,12 @@ public sealed partial class FanOut(
         // A claim of an earlier pass (this process's included) is never mistaken for one of this pass.
         var owner = $"{dispatcher}#{Interlocked.Increment(ref passes)}";
         var announcement = await announcements.GetAsync(id);
+        if (announcement is { Status: AnnouncementStatus.Completed, Acknowledgement.Reminds: true })
+        {
+            // Queued again when its sending completed: the reminder pass is due (FanOut.Reminders.cs).
+            await RemindAsync(announcement, dispatcher, stillHeld, stopping);
+            return;
+        }
         if (announcement is { Status: AnnouncementStatus.Dispatching or AnnouncementStatus.Paused or AnnouncementStatus.WaitingForLimit } &&
             time.GetUtcNow() - announcement.StartedAt > options.MaxDispatchAge)
         {
@@ -377,14 +385,15 @@ public sealed partial class FanOut(
         var announcement = pass.Announcement;
         var callbackData = new DeliveryRef(announcement.Id, employee.EmployeeId).Format();
         if (announcement.Template is { } t)
-            return (DeliveryForm.Template, new TemplateMessage(employee.Phone, t.Name, t.Language, t.Parameters, callbackData));
+            return (DeliveryForm.Template, new TemplateMessage(employee.Phone, t.Name, t.Language, t.Parameters, callbackData, AckPayloads(announcement)));
         if (!inWindow && pass.Fallback is { } fallback)
             return (DeliveryForm.Template, FallbackMessage(employee, announcement, fallback));
-        return (DeliveryForm.Text, new TextMessage(employee.Phone, announcement.Message!, callbackData));
+        return (DeliveryForm.Text, TextOrButtons(employee.Phone, announcement, announcement.Message!, callbackData));
     }
 
     private static TemplateMessage FallbackMessage(Employee employee, Announcement announcement, FallbackTemplate fallback) =>
-        new(employee.Phone, fallback.Name, fallback.Language, [announcement.Message!], new DeliveryRef(announcement.Id, employee.EmployeeId).Format());
+        new(employee.Phone, fallback.Name, fallback.Language, [announcement.Message!], new DeliveryRef(announcement.Id, employee.EmployeeId).Format(),
+            AckPayloads(announcement));
 
     /// <summary>
     /// Takes the employee's place in the portfolio's messaging limit; false (and the pass deferred to when a place
@@ -551,10 +560,13 @@ public sealed partial class FanOut(
             await queue.RenewAsync(announcement.Id, dispatcher, time.GetUtcNow() + options.LeaseDuration);
             return;
         }
+        // An announcement that reminds stays queued, due when its first reminder is (its status is completed all the same).
+        var (reminderFields, reminderAt) = FirstReminder(announcement);
         if (await announcements.SetStatusAsync(announcement.Id, AnnouncementStatus.Dispatching,
-                AnnouncementStatus.Completed, "completedAt") == AnnouncementStatus.Dispatching)
+                AnnouncementStatus.Completed, "completedAt", reminderFields) == AnnouncementStatus.Dispatching)
             LogCompleted(announcement.Id, counts);
-        await queue.RemoveAsync(announcement.Id, dispatcher);
+        if (reminderAt is { } at) await queue.RequeueAsync(announcement.Id, dispatcher, at);
+        else await queue.RemoveAsync(announcement.Id, dispatcher);
     }
 
     [LoggerMessage(LogLevel.Information, "Announcement {AnnouncementId} completed: {Counts}")]

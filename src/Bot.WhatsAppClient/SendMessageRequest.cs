@@ -17,7 +17,7 @@ public sealed class SendMessageRequest
     [JsonPropertyName("to")]
     public required string To { get; init; }
 
-    /// <summary><c>text</c> or <c>template</c>.</summary>
+    /// <summary><c>text</c>, <c>template</c> or <c>interactive</c>.</summary>
     [JsonPropertyName("type")]
     public required string Type { get; init; }
 
@@ -28,6 +28,10 @@ public sealed class SendMessageRequest
     /// <summary>The template content when <see cref="Type"/> is <c>template</c>.</summary>
     [JsonPropertyName("template")]
     public TemplateContent? Template { get; init; }
+
+    /// <summary>The interactive content when <see cref="Type"/> is <c>interactive</c>.</summary>
+    [JsonPropertyName("interactive")]
+    public InteractiveContent? Interactive { get; init; }
 
     /// <summary>Opaque data echoed back in status webhooks.</summary>
     [JsonPropertyName("biz_opaque_callback_data")]
@@ -73,9 +77,17 @@ public sealed class TemplateLanguage
 /// <summary>One template component with its parameters.</summary>
 public sealed class TemplateComponent
 {
-    /// <summary>Component type, e.g. <c>body</c>.</summary>
+    /// <summary>Component type, e.g. <c>body</c> or <c>button</c>.</summary>
     [JsonPropertyName("type")]
     public required string Type { get; init; }
+
+    /// <summary>For a <c>button</c> component: <c>quick_reply</c> or <c>url</c>.</summary>
+    [JsonPropertyName("sub_type")]
+    public string? SubType { get; init; }
+
+    /// <summary>For a <c>button</c> component: the button's position in the template, as a string ("0").</summary>
+    [JsonPropertyName("index")]
+    public string? Index { get; init; }
 
     /// <summary>Positional parameters.</summary>
     [JsonPropertyName("parameters")]
@@ -92,4 +104,64 @@ public sealed class TemplateParameter
     /// <summary>Parameter text.</summary>
     [JsonPropertyName("text")]
     public string? Text { get; init; }
+
+    /// <summary>A quick-reply button's payload (type <c>payload</c>).</summary>
+    [JsonPropertyName("payload")]
+    public string? Payload { get; init; }
+}
+
+/// <summary>Interactive message content (quick-reply buttons).</summary>
+public sealed class InteractiveContent
+{
+    /// <summary>Always <c>button</c> here.</summary>
+    [JsonPropertyName("type")]
+    public string Type { get; init; } = "button";
+
+    /// <summary>The message text.</summary>
+    [JsonPropertyName("body")]
+    public required InteractiveBody Body { get; init; }
+
+    /// <summary>The buttons.</summary>
+    [JsonPropertyName("action")]
+    public required InteractiveAction Action { get; init; }
+}
+
+/// <summary>Interactive message text.</summary>
+public sealed class InteractiveBody
+{
+    /// <summary>At most 1024 characters.</summary>
+    [JsonPropertyName("text")]
+    public required string Text { get; init; }
+}
+
+/// <summary>The buttons of an interactive message.</summary>
+public sealed class InteractiveAction
+{
+    /// <summary>One to three reply buttons.</summary>
+    [JsonPropertyName("buttons")]
+    public required IReadOnlyList<InteractiveButton> Buttons { get; init; }
+}
+
+/// <summary>One reply button.</summary>
+public sealed class InteractiveButton
+{
+    /// <summary>Always <c>reply</c>.</summary>
+    [JsonPropertyName("type")]
+    public string Type { get; init; } = "reply";
+
+    /// <summary>Its id and title.</summary>
+    [JsonPropertyName("reply")]
+    public required InteractiveReply Reply { get; init; }
+}
+
+/// <summary>A reply button's id (echoed back when tapped) and title (shown).</summary>
+public sealed class InteractiveReply
+{
+    /// <summary>Echoed back in <c>interactive.button_reply.id</c>.</summary>
+    [JsonPropertyName("id")]
+    public required string Id { get; init; }
+
+    /// <summary>At most 20 characters.</summary>
+    [JsonPropertyName("title")]
+    public required string Title { get; init; }
 }

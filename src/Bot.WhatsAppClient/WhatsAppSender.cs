@@ -11,6 +11,7 @@ internal sealed partial class WhatsAppSender(
     ILogger<WhatsAppSender> logger) : IWhatsAppSender
 {
     private const int MaxTextBodyLength = 4096;
+    private const int MaxInteractiveBodyLength = 1024;
 
     public async Task<SendResult> SendAsync(Sender from, OutgoingMessage message, CancellationToken cancellationToken = default)
     {
@@ -65,6 +66,13 @@ internal sealed partial class WhatsAppSender(
                 Template = BuildTemplate(template),
                 BizOpaqueCallbackData = template.CallbackData,
             },
+            ButtonsMessage buttons => new SendMessageRequest
+            {
+                To = buttons.To,
+                Type = "interactive",
+                Interactive = BuildButtons(buttons),
+                BizOpaqueCallbackData = buttons.CallbackData,
+            },
             _ => throw new ArgumentException($"Unsupported message type {message.GetType().Name}.", nameof(message)),
         };
     }
@@ -83,13 +91,42 @@ internal sealed partial class WhatsAppSender(
         ArgumentException.ThrowIfNullOrWhiteSpace(template.LanguageCode, nameof(TemplateMessage.LanguageCode));
 
         var parameters = template.BodyParameters ?? [];
+        List<TemplateComponent> components = [];
+        if (parameters.Count > 0)
+            components.Add(new TemplateComponent { Type = "body", Parameters = [.. parameters.Select(p => new TemplateParameter { Type = "text", Text = p })] });
+        // A quick-reply button's payload is set per send, so a tap says which message it answers.
+        foreach (var (payload, index) in (template.QuickReplyPayloads ?? []).Select((p, i) => (p, i)))
+        {
+            components.Add(new TemplateComponent
+            {
+                Type = "button",
+                SubType = "quick_reply",
+                Index = index.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Parameters = [new TemplateParameter { Type = "payload", Payload = payload }],
+            });
+        }
         return new TemplateContent
         {
             Name = template.Name,
             Language = new TemplateLanguage { Code = template.LanguageCode },
-            Components = parameters.Count == 0
-                ? null
-                : [new TemplateComponent { Type = "body", Parameters = [.. parameters.Select(p => new TemplateParameter { Type = "text", Text = p })] }],
+            Components = components.Count == 0 ? null : components,
+        };
+    }
+
+    private static InteractiveContent BuildButtons(ButtonsMessage message)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(message.Body, nameof(ButtonsMessage.Body));
+        if (message.Body.Length > MaxInteractiveBodyLength)
+            throw new ArgumentException($"Interactive body is {message.Body.Length} characters; WhatsApp allows {MaxInteractiveBodyLength}.", nameof(ButtonsMessage.Body));
+        if (message.Buttons is not { Count: >= 1 and <= 3 })
+            throw new ArgumentException("An interactive message has one to three buttons.", nameof(ButtonsMessage.Buttons));
+        return new InteractiveContent
+        {
+            Body = new InteractiveBody { Text = message.Body },
+            Action = new InteractiveAction
+            {
+                Buttons = [.. message.Buttons.Select(b => new InteractiveButton { Reply = new InteractiveReply { Id = b.Id, Title = b.Title } })],
+            },
         };
     }
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Bot.Core.Acknowledgements;
 using Bot.Core.Employees;
 
 namespace Bot.Core.Announcements;
@@ -36,6 +37,7 @@ public sealed record DeliveryCounts(long Targeted, long Sent, long Delivered, lo
 
 /// <param name="ToAllEmployees">Sent to every employee (no employeeIds, no audience).</param>
 /// <param name="Audience">Sent to the employees matching this filter when sending starts; null otherwise.</param>
+/// <param name="Acknowledgement">Employees are asked to tap "Got it" (and reminded); null when not.</param>
 public sealed record Announcement(
     string Id,
     string EmployerId,
@@ -51,7 +53,9 @@ public sealed record Announcement(
     DateTimeOffset? ResumesAt = null,
     bool Urgent = false,
     string? SenderId = null,
-    AudienceFilter? Audience = null)
+    AudienceFilter? Audience = null,
+    AcknowledgementPolicy? Acknowledgement = null,
+    AcknowledgementProgress? AcknowledgementProgress = null)
 {
     /// <summary>The targets are looked up when sending starts (all employees, or an audience), not given up front.</summary>
     public bool TargetsResolvedAtSend => ToAllEmployees || Audience is not null;
@@ -69,4 +73,5 @@ public sealed record NewAnnouncement(
     IReadOnlyList<string>? EmployeeIds,
     // Left out of the request hash when null or false, so a request stored before these fields existed hashes as it did.
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] AudienceFilter? Audience = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Urgent = false);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Urgent = false,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] AcknowledgementPolicy? Acknowledgement = null);

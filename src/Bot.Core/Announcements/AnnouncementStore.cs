@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Bot.Core.Acknowledgements;
 using Bot.Core.Deliveries;
 using Bot.Core.Employees;
 using Bot.Core.Redis;
@@ -51,6 +52,7 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueue queue, Tim
             "targeted", request.EmployeeIds?.Count ?? 0,
             "urgent", request.Urgent ? 1 : 0,
             "sender", senderId,
+            .. AcknowledgementFields(request.Acknowledgement),
         ];
         var existing = await db.ScriptEvaluateAsync(LuaScripts.CreateAnnouncement,
             [RedisKeys.Announcement(id), RedisKeys.Targets(id)],
@@ -234,8 +236,16 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueue queue, Tim
             Get("resumesAt").IsNullOrEmpty ? null : Clock.FromUnixMs((long)Get("resumesAt")),
             Get("urgent") == 1,
             Get("sender").IsNullOrEmpty ? null : (string?)Get("sender"),
-            filter.IsNullOrEmpty ? null : JsonSerializer.Deserialize<AudienceFilter>((string)filter!));
+            filter.IsNullOrEmpty ? null : JsonSerializer.Deserialize<AudienceFilter>((string)filter!),
+            Get("ackRequired") == 1 ? new AcknowledgementPolicy(
+                Get("remindAfter").IsNullOrEmpty ? null : TimeSpan.FromMilliseconds((long)Get("remindAfter")), (int)Get("maxReminders")) : null,
+            Get("ackRequired") == 1 ? new AcknowledgementProgress((long)Get("acknowledged"), (long)Get("reminded"), (int)Get("reminder"),
+                Get("reminderAt").IsNullOrEmpty ? null : Clock.FromUnixMs((long)Get("reminderAt"))) : null);
     }
+
+    /// <summary>Stored only when asked for, so an announcement without acknowledgement keeps the fields it always had.</summary>
+    private static RedisValue[] AcknowledgementFields(AcknowledgementPolicy? policy) => policy is null ? [] :
+        ["ackRequired", 1, "remindAfter", policy.RemindAfter is { } after ? (long)after.TotalMilliseconds : "", "maxReminders", policy.MaxReminders];
 
     private static string IndexMember(long sequence, string id) =>
         sequence.ToString("D12", CultureInfo.InvariantCulture) + ":" + id;

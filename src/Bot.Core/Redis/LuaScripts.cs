@@ -26,6 +26,8 @@ public static class LuaScripts
     public static string ReserveSendSlots => Load("reserve-send-slots.lua");
     public static string ReachRecipient => Load("reach-recipient.lua");
     public static string SwapDelivery => Load("swap-delivery.lua");
+    public static string RecordAcknowledgement => Load("record-acknowledgement.lua");
+    public static string TakeReminderGate => Load("take-reminder-gate.lua");
 
     private static string Load(string name) => Cache.GetOrAdd(name, static n =>
     {

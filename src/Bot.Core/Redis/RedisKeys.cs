@@ -95,4 +95,13 @@ public static class RedisKeys
     /// <summary>STRING: the one reply to an inbound message (queued → sending → sent/failed/unknown), created with
     /// SET NX together with its outbox entry. Same hash tag as the outbox so one script writes both.</summary>
     public static RedisKey Reply(string inboundMessageId) => $"webhook:{{outbox}}:reply:{inboundMessageId}";
+
+    /// <summary>HASH employee id → when they tapped "Got it" (unix ms), written once per employee (HSETNX).</summary>
+    public static RedisKey Acknowledgements(string announcementId) => $"ann:{{{announcementId}}}:acks";
+
+    /// <summary>HASH employee id → how many reminders WhatsApp accepted for them.</summary>
+    public static RedisKey Reminders(string announcementId) => $"ann:{{{announcementId}}}:reminders";
+
+    /// <summary>STRING set NX (with the delivery retention as TTL) before reminder <paramref name="reminder"/> goes to the employee.</summary>
+    public static RedisKey ReminderGate(string announcementId, int reminder, string employeeId) => $"ann:{{{announcementId}}}:r{reminder}:{employeeId}";
 }

@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using Bot.Core;
+using Bot.Core.Acknowledgements;
 using Bot.Core.Announcements;
 using Bot.Core.Employees;
 
@@ -17,8 +18,10 @@ public sealed record AudienceRequest(List<string?>? Departments, List<string?>? 
 
 /// <summary><c>sendAt</c> is kept as text so an ISO 8601 time without an offset can be refused, not guessed.</summary>
 /// <param name="Urgent">Goes before other announcements of the same WhatsApp number.</param>
+/// <param name="Acknowledgement">A "Got it" button and reminders (see <see cref="AcknowledgementRequest"/>).</param>
 public sealed record CreateAnnouncementRequest(
-    string? Message, TemplateRequest? Template, string? SendAt, List<string>? EmployeeIds, AudienceRequest? Audience = null, bool Urgent = false);
+    string? Message, TemplateRequest? Template, string? SendAt, List<string>? EmployeeIds, AudienceRequest? Audience = null, bool Urgent = false,
+    AcknowledgementRequest? Acknowledgement = null);
 
 /// <summary>
 /// The original proof of concept's request: send <c>message</c> to everyone now; <c>id</c> is the idempotency key,
@@ -43,7 +46,9 @@ public sealed class NumberOrStringConverter : JsonConverter<string>
 public sealed record AnnouncementAccepted(string Id, string Status, DateTimeOffset SendAt,
     long Targeted, long OutsideWindow, long OverMessagingLimit, DateTimeOffset EstimatedCompletion);
 
-public sealed record CountsResponse(long Targeted, long Sent, long Delivered, long Read, long Failed, long Unknown, long Skipped);
+/// <param name="Acknowledged">Targets who tapped "Got it"; <c>reminded</c>: reminder messages WhatsApp accepted.</param>
+public sealed record CountsResponse(long Targeted, long Sent, long Delivered, long Read, long Failed, long Unknown, long Skipped,
+    long Acknowledged = 0, long Reminded = 0);
 
 /// <summary>An audience as stored; a list that does not filter is left out.</summary>
 public sealed record AudienceResponse(
@@ -65,18 +70,25 @@ public sealed record AnnouncementResponse(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] AudienceResponse? Audience,
     bool Urgent,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Sender,
-    CountsResponse Counts)
+    CountsResponse Counts,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] AcknowledgementResponse? Acknowledgement = null)
 {
     public static AnnouncementResponse From(Announcement a) => new(a.Id, a.Status, a.Reason, a.ResumesAt, a.SendAt, a.CreatedAt, a.Message, a.Template,
         a.Audience is not null ? "audience" : a.ToAllEmployees ? "all" : "list",
         a.Audience is { } f ? new AudienceResponse(f.Departments, f.Locations, f.Tags) : null,
         a.Urgent,
         a.SenderId,
-        new CountsResponse(a.Counts.Targeted, a.Counts.Sent, a.Counts.Delivered, a.Counts.Read, a.Counts.Failed, a.Counts.Unknown, a.Counts.Skipped));
+        new CountsResponse(a.Counts.Targeted, a.Counts.Sent, a.Counts.Delivered, a.Counts.Read, a.Counts.Failed, a.Counts.Unknown, a.Counts.Skipped,
+            a.AcknowledgementProgress?.Acknowledged ?? 0, a.AcknowledgementProgress?.Reminded ?? 0),
+        AcknowledgementResponse.From(a));
 }
 
-/// <summary>One delivery; <c>form</c> is <c>text</c> or <c>template</c> (how it went), null while pending.</summary>
-public sealed record DeliveryResponse(string EmployeeId, string State, string? Form, string? MessageId, string? Error, DateTimeOffset? UpdatedAt);
+/// <summary>
+/// One delivery; <c>form</c> is <c>text</c> or <c>template</c> (how it went), null while pending; <c>acknowledgedAt</c> when
+/// the employee tapped "Got it"; <c>reminders</c> sent to them.
+/// </summary>
+public sealed record DeliveryResponse(string EmployeeId, string State, string? Form, string? MessageId, string? Error, DateTimeOffset? UpdatedAt,
+    DateTimeOffset? AcknowledgedAt = null, int Reminders = 0);
 
 public static partial class AnnouncementValidation
 {

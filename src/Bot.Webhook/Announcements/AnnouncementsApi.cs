@@ -1,4 +1,5 @@
 using Bot.Core;
+using Bot.Core.Acknowledgements;
 using Bot.Core.Announcements;
 using Bot.Core.Deliveries;
 using Bot.Core.Employees;
@@ -27,7 +28,7 @@ public static class AnnouncementsApi
         var group = routes.MapGroup("/api/announcements").RequireEmployer().WithTags("Announcements");
         group.MapPost("/", CreateAsync)
             .WithSummary("Create an announcement")
-            .WithDescription("A text `message` or a `template`, to all employees, to `employeeIds` or to an `audience` ({departments, locations, tags}: AND across the lists, OR within one; resolved when sending starts), now or at `sendAt` (ISO 8601 with offset); `urgent: true` goes before the other announcements sharing the WhatsApp number. 202 when created; a retry with the same `Idempotency-Key` returns the same announcement with 200, and the key reused for a different announcement is 422.");
+            .WithDescription("A text `message` or a `template`, to all employees, to `employeeIds` or to an `audience` ({departments, locations, tags}: AND across the lists, OR within one; resolved when sending starts), now or at `sendAt` (ISO 8601 with offset); `urgent: true` goes before the other announcements sharing the WhatsApp number; `acknowledgement: {required: true, remindAfter?: \"PT4H\", maxReminders?: 0..5}` adds a \"Got it\" button and reminds who has not tapped it. 202 when created; a retry with the same `Idempotency-Key` returns the same announcement with 200, and the key reused for a different announcement is 422.");
         group.MapPost("/preview", PreviewAsync)
             .WithSummary("Preview an announcement without creating it")
             .WithDescription("Same body as create. `targeted`: employees it would go to; `outsideWindow`: active ones outside WhatsApp's 24-hour window (they get the employer's fallback template, or without one a text WhatsApp fails with 131047); `overMessagingLimit`: business-initiated messages that do not fit the portfolio's messaging limit now (they wait, status `waiting_for_limit`); `estimatedCompletion`.");
@@ -42,6 +43,7 @@ public static class AnnouncementsApi
         group.MapGet("/{id}/deliveries", DeliveriesAsync)
             .WithSummary("List an announcement's deliveries")
             .WithDescription($"One row per targeted employee, optionally filtered by `state` ({string.Join(", ", DeliveryStateFilter)}).");
+        group.MapAcknowledgements();
         group.MapGet("/{id}/deliveries.csv", DeliveryExport.ExportAsync)
             .Produces(StatusCodes.Status200OK, contentType: DeliveryExport.ContentType)
             .WithSummary("Export an announcement's deliveries as CSV")
@@ -59,12 +61,13 @@ public static class AnnouncementsApi
         TimeProvider time, [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey)
     {
         var errors = AnnouncementValidation.Validate(request, time.GetUtcNow(), out var sendAt, out var template, out var employeeIds, out var audience);
+        var acknowledgement = AcknowledgementValidation.Validate(request.Acknowledgement, request.Message, errors);
         if (AnnouncementValidation.ValidateIdempotencyKey(idempotencyKey) is { } keyError) errors[IdempotencyKeyHeader] = [keyError];
         if (errors.Count == 0 && employeeIds is not null && await UnknownEmployeesAsync(employer.Id, employeeIds, employees) is { } unknown)
             errors["employeeIds"] = [unknown];
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
-        var draft = new NewAnnouncement(employer.Id, request.Message, template, sendAt, employeeIds, audience, request.Urgent);
+        var draft = new NewAnnouncement(employer.Id, request.Message, template, sendAt, employeeIds, audience, request.Urgent, acknowledgement);
         return await StoreAsync(draft, idempotencyKey, announcements, preview, accepted: a => TypedResults.Accepted($"/api/announcements/{a.Id}", a));
     }
 
@@ -72,6 +75,7 @@ public static class AnnouncementsApi
         CreateAnnouncementRequest request, Employer employer, EmployeeStore employees, AnnouncementPreview preview, TimeProvider time)
     {
         var errors = AnnouncementValidation.Validate(request, time.GetUtcNow(), out var sendAt, out var template, out var employeeIds, out var audience);
+        AcknowledgementValidation.Validate(request.Acknowledgement, request.Message, errors);
         if (errors.Count == 0 && employeeIds is not null && await UnknownEmployeesAsync(employer.Id, employeeIds, employees) is { } unknown)
             errors["employeeIds"] = [unknown];
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
@@ -153,7 +157,8 @@ public static class AnnouncementsApi
     }
 
     private static async Task<Results<Ok<Page<DeliveryResponse>>, NotFound, ValidationProblem>> DeliveriesAsync(
-        string id, Employer employer, AnnouncementStore announcements, DeliveryStore deliveries, string? state, string? cursor, int? limit)
+        string id, Employer employer, AnnouncementStore announcements, DeliveryStore deliveries, AcknowledgementStore acknowledgements,
+        string? state, string? cursor, int? limit)
     {
         if (!Ids.IsValid(id) || await announcements.GetAsync(employer.Id, id) is null) return TypedResults.NotFound();
         if (!Paging.TryLimit(limit, out var take, out var errors)) return TypedResults.ValidationProblem(errors);
@@ -169,16 +174,27 @@ public static class AnnouncementsApi
             var ids = await announcements.TargetsAsync(id, offset, offset + Paging.MaxLimit - 1);
             if (ids.Length == 0) return TypedResults.Ok(new Page<DeliveryResponse>(items, null));
             var records = await deliveries.GetManyAsync(id, ids);
+            var (acknowledged, reminders) = await AcknowledgementsOfAsync(acknowledgements, id, ids);
             for (var i = 0; i < ids.Length && items.Count < take; i++)
             {
                 offset++;
                 var item = records[i] is { } r
-                    ? new DeliveryResponse(ids[i], r.State.Name(), r.Form, r.MessageId, r.Error, r.UpdatedAt)
+                    ? new DeliveryResponse(ids[i], r.State.Name(), r.Form, r.MessageId, r.Error, r.UpdatedAt, acknowledged[i], reminders[i])
                     : new DeliveryResponse(ids[i], "pending", null, null, null, null);
                 if (state is null || item.State == state) items.Add(item);
             }
         }
         return TypedResults.Ok(new Page<DeliveryResponse>(items, offset.ToString()));
+    }
+
+    /// <summary>Tap times and reminder counts of a page: two HMGETs, of hashes that are empty for an announcement without acknowledgement.</summary>
+    private static async Task<(DateTimeOffset?[] Acknowledged, int[] Reminders)> AcknowledgementsOfAsync(
+        AcknowledgementStore acknowledgements, string id, string[] ids)
+    {
+        var acknowledged = acknowledgements.AcknowledgedAtAsync(id, ids);
+        var reminders = acknowledgements.RemindersAsync(id, ids);
+        await Task.WhenAll(acknowledged, reminders);
+        return (acknowledged.Result, reminders.Result);
     }
 
     /// <summary>Explicit audiences must name existing employees: a typo should fail loudly, not reach nobody.</summary>

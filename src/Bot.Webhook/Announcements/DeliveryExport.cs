@@ -1,5 +1,6 @@
 using System.Globalization;
 using Bot.Core;
+using Bot.Core.Acknowledgements;
 using Bot.Core.Announcements;
 using Bot.Core.Deliveries;
 using Bot.Core.Employees;
@@ -20,20 +21,22 @@ public static class DeliveryExport
     public static readonly string[] Header =
         ["employeeId", "name", "department", "location", "state", "form", "error", "messageId", "sentAt", "deliveredAt", "readAt", "acknowledgedAt"];
 
-    /// <summary>Targets read (and lines flushed to the client) per step: one LRANGE, one MGET and one pipelined HMGET batch.</summary>
+    /// <summary>Targets read (and lines flushed to the client) per step: one LRANGE, one MGET, one pipelined HMGET batch and one HMGET of the taps.</summary>
     private const int PageSize = 500;
 
     internal static async Task<Results<PushStreamHttpResult, NotFound>> ExportAsync(
-        string id, Employer employer, AnnouncementStore announcements, EmployeeStore employees, DeliveryStore deliveries, HttpContext http)
+        string id, Employer employer, AnnouncementStore announcements, EmployeeStore employees, DeliveryStore deliveries,
+        AcknowledgementStore acknowledgements, HttpContext http)
     {
         if (!Ids.IsValid(id) || await announcements.GetAsync(employer.Id, id) is null) return TypedResults.NotFound();
         return TypedResults.Stream(
-            body => WriteAsync(body, employer.Id, id, announcements, employees, deliveries, http.RequestAborted),
+            body => WriteAsync(body, employer.Id, id, announcements, employees, deliveries, acknowledgements, http.RequestAborted),
             ContentType, $"deliveries-{id}.csv");
     }
 
     private static async Task WriteAsync(Stream body, string employerId, string id,
-        AnnouncementStore announcements, EmployeeStore employees, DeliveryStore deliveries, CancellationToken cancellationToken)
+        AnnouncementStore announcements, EmployeeStore employees, DeliveryStore deliveries, AcknowledgementStore acknowledgements,
+        CancellationToken cancellationToken)
     {
         // Async all the way (Kestrel forbids synchronous writes): rows are disposed, the header written and the
         // writer flushed and disposed asynchronously.
@@ -46,9 +49,10 @@ public static class DeliveryExport
             if (ids.Length == 0) break;
             var records = deliveries.GetManyAsync(id, ids);
             var people = employees.GetManyAsync(employerId, ids);
-            await Task.WhenAll(records, people);
+            var acknowledged = acknowledgements.AcknowledgedAtAsync(id, ids);
+            await Task.WhenAll(records, people, acknowledged);
             for (var i = 0; i < ids.Length; i++)
-                await WriteLineAsync(writer, ToLine(ids[i], people.Result[i], records.Result[i]));
+                await WriteLineAsync(writer, ToLine(ids[i], people.Result[i], records.Result[i], acknowledged.Result[i]));
             await writer.FlushAsync(cancellationToken);
         }
     }
@@ -62,7 +66,7 @@ public static class DeliveryExport
     /// What the delivery record knows: its state with the time it reached it (a record keeps one timestamp, so
     /// a delivered one shows deliveredAt but not when it was sent).
     /// </summary>
-    private static Line ToLine(string employeeId, Employee? employee, DeliveryRecord? record) => new(
+    private static Line ToLine(string employeeId, Employee? employee, DeliveryRecord? record, DateTimeOffset? acknowledgedAt) => new(
         employeeId, employee?.Name, employee?.Attributes.Department, employee?.Attributes.Location,
         record?.State.Name() ?? "pending",
         record?.Form,
@@ -70,7 +74,7 @@ public static class DeliveryExport
         SentAt: record is { State: DeliveryState.Sent } ? record.UpdatedAt : null,
         DeliveredAt: record is { State: DeliveryState.Delivered } ? record.UpdatedAt : null,
         ReadAt: record is { State: DeliveryState.Read } ? record.UpdatedAt : null,
-        AcknowledgedAt: null);
+        AcknowledgedAt: acknowledgedAt);
 
     private static ValueTask WriteLineAsync(SepWriter writer, Line line)
     {

@@ -20,6 +20,7 @@ public sealed partial class BotConversation(
     JoinCodeStore joinCodes,
     ReplyOutbox outbox,
     SenderDirectory senders,
+    AcknowledgementTaps taps,
     IDatabase db,
     TimeProvider time,
     ILogger<BotConversation> logger)
@@ -72,6 +73,11 @@ public sealed partial class BotConversation(
         var phone = PhoneNormalizer.TryNormalize(replyTo, out var e164, out _) ? e164 : replyTo;
         var owners = (await employees.FindByWhatsAppIdAsync(waId, phone)).Where(o => senders.IsOn(o.EmployerId, sender)).ToList();
         await RecordInboundAsync(sender, message, waId, owners);
+        if (AcknowledgementTaps.AnnouncementOf(message) is { } announcementId)
+        {
+            await taps.RecordAsync(announcementId, message, owners); // a tap is answered by nothing, not by the help text
+            return;
+        }
 
         if (TextOf(message) is not { } text) return; // images, reactions, …: nothing to answer
         var reply = Parse(text) switch

@@ -32,6 +32,7 @@ public static partial class WebhookApi
         builder.Services.AddSingleton<WebhookEventLog>();
         builder.Services.AddSingleton<StatusUpdates>();
         builder.Services.AddSingleton<BotConversation>();
+        builder.Services.AddSingleton<AcknowledgementTaps>();
         builder.Services.AddMetrics();
         builder.Services.AddSingleton<WebhookMetrics>();
         builder.Services.AddHealthChecks().AddCheck<InboxHealthCheck>("inbox", tags: [ReadinessChecks.ReadyTag]);
