@@ -235,7 +235,7 @@ public sealed class AcknowledgementTests(SharedRedis redis) : IClassFixture<Shar
             Timeout, $"{passes} reminder passes");
 
     /// <summary>Makes the announcement's next reminder due now, once its previous pass queued it.</summary>
-    private static Task DueNowAsync(Scenario scenario, string id)
+    internal static Task DueNowAsync(Scenario scenario, string id)
     {
         var queue = scenario.AppServices.GetRequiredService<AnnouncementQueue>();
         return Eventually.WaitAsync(() => queue.RescheduleAsync(id, DateTimeOffset.UtcNow), Timeout, "the reminder queued");

@@ -1,5 +1,6 @@
 import { download, query, request } from './api.js';
 import { $, formatDateTime, formatNumber, formatTime, h, Pager, say } from './dom.js';
+import { followUpView } from './follow-up.js';
 
 const pollInterval = 2000;
 // DeliveryStates.CountFields (C#); DeliveryStateDefinitionTests fails when this list drifts from it.
@@ -112,6 +113,7 @@ export function announcementDetailView() {
   const stateFilter = $('#delivery-state');
   const limitSelect = $('#delivery-limit');
   const pager = new Pager($('#delivery-pager'), () => loadDeliveries().catch(showRefreshError));
+  const followUp = followUpView(section);
   let id = null;
   let timer = null;
   let generation = 0; // answers for an announcement we already left are dropped
@@ -145,6 +147,7 @@ export function announcementDetailView() {
     progress.value = Math.min(settled, progress.max);
     $('#detail-progress-label').textContent = `Settled ${formatNumber(settled)} of ${formatNumber(counts.targeted)}`;
     $('#detail-updated').textContent = `Updated ${formatTime(new Date())}; refreshes every 2 seconds.`;
+    await followUp.refresh(forId, data);
   }
 
   async function loadDeliveries() {
@@ -229,6 +232,7 @@ export function announcementDetailView() {
         pager.reset();
         stateFilter.value = '';
         $('#delivery-rows').replaceChildren();
+        followUp.reset();
         $('#detail-content').textContent = '';
         $('#detail-id').textContent = id;
         for (const name of countNames) $(`[data-count="${name}"]`, section).textContent = '…';

@@ -1,5 +1,7 @@
 import { newIdempotencyKey, request } from './api.js';
 import { $, clearProblem, localInputToIso, showProblem, timeZoneDescription, toLocalInputValue } from './dom.js';
+import { acknowledgementControls, maxAcknowledgedMessageLength } from './acknowledgement.js';
+import { liveAudienceCount } from './audience.js';
 
 const maxMessageLength = 4096;
 export const draftStorageKey = 'announcements.draft';
@@ -16,6 +18,8 @@ export function composeView({ navigate, flash }) {
   const idsCount = $('#employee-ids-count');
   const sendAt = $('#send-at');
   const send = $('#send');
+  const acknowledgement = acknowledgementControls();
+  const audienceCount = liveAudienceCount(() => body(), $('#audience-count'));
 
   // One key per composed announcement: a double click, or a retry after a lost answer, re-sends the same key
   // and the API answers with the announcement it already made. A new key only after a success.
@@ -64,6 +68,7 @@ export function composeView({ navigate, flash }) {
     const draft = { idempotencyKey };
     for (const name of draftChoices) draft[name] = choice(name);
     for (const id of draftFields) draft[id] = $(`#${id}`).value;
+    draft.acknowledgement = acknowledgement.save();
     sessionStorage.setItem(draftStorageKey, JSON.stringify(draft));
   }
 
@@ -77,6 +82,7 @@ export function composeView({ navigate, flash }) {
       if (radio) radio.checked = true;
     }
     for (const id of draftFields) if (typeof draft[id] === 'string') $(`#${id}`).value = draft[id];
+    acknowledgement.restore(draft.acknowledgement);
   }
 
   function sync() {
@@ -85,6 +91,8 @@ export function composeView({ navigate, flash }) {
     $('#template-fields').hidden = kind !== 'template';
     $('#audience-fields').hidden = choice('audience') !== 'list';
     $('#audience-filter-fields').hidden = choice('audience') !== 'filter';
+    acknowledgement.sync();
+    countMessage();
     const later = choice('when') === 'later';
     $('#when-fields').hidden = !later;
     if (later && !sendAt.value) {
@@ -104,10 +112,11 @@ export function composeView({ navigate, flash }) {
 
   function countMessage() {
     const length = message.value.length;
-    const over = length - maxMessageLength;
+    const max = acknowledgement.enabled() ? maxAcknowledgedMessageLength : maxMessageLength;
+    const over = length - max;
     counter.textContent = over > 0
-      ? `${length} / ${maxMessageLength} characters — ${over} too many`
-      : `${length} / ${maxMessageLength} characters`;
+      ? `${length} / ${max} characters — ${over} too many`
+      : `${length} / ${max} characters`;
     counter.classList.toggle('is-error', over > 0);
   }
 
@@ -140,6 +149,7 @@ export function composeView({ navigate, flash }) {
       result.audience = audience;
     }
     if (choice('when') === 'later') result.sendAt = localInputToIso(sendAt.value);
+    if (acknowledgement.enabled()) result.acknowledgement = acknowledgement.value();
     return result;
   }
 
@@ -209,6 +219,8 @@ export function composeView({ navigate, flash }) {
   form.addEventListener('change', saveDraft);
   form.addEventListener('input', saveDraft);
   form.addEventListener('submit', submit);
+  form.addEventListener('input', () => audienceCount.update());
+  form.addEventListener('change', () => audienceCount.update());
   message.addEventListener('input', countMessage);
   ids.addEventListener('input', countIds);
   restoreDraft();
@@ -222,6 +234,7 @@ export function composeView({ navigate, flash }) {
     show() {
       sync();
       loadEmployer().catch(() => {});
+      audienceCount.refresh();
     },
     hide() {},
   };
