@@ -1,3 +1,4 @@
+using Bot.Core.Deliveries;
 using Bot.Core.Redis;
 using StackExchange.Redis;
 
@@ -11,18 +12,25 @@ public enum ReminderGate { Taken, TakenBefore, Acknowledged }
 /// Acknowledgements and reminders of one announcement, in its hash slot beside it and apart from the delivery records:
 /// a hash of tap times, a hash of reminder counts, and one short-lived gate key per (reminder, employee).
 /// </summary>
-public sealed class AcknowledgementStore(IDatabase db)
+public sealed class AcknowledgementStore(IDatabase db, DeliveryStore deliveries)
 {
-    /// <summary>Records a tap (see record-acknowledgement.lua); the first tap of an employee wins.</summary>
-    public async Task<TapOutcome> RecordTapAsync(string employerId, string announcementId, string employeeId, DateTimeOffset at) =>
-        (long)await db.ScriptEvaluateAsync(LuaScripts.RecordAcknowledgement,
-            [RedisKeys.Announcement(announcementId), RedisKeys.Targets(announcementId), RedisKeys.Acknowledgements(announcementId)],
+    /// <summary>
+    /// Records a tap of a target (see record-acknowledgement.lua); the first tap of an employee wins. A target is known
+    /// by its delivery record — only someone the announcement went to has the button — read in O(1); walking the target
+    /// list instead (LPOS) took about 10 ms of Redis time per tap on 100,000 targets.
+    /// </summary>
+    public async Task<TapOutcome> RecordTapAsync(string employerId, string announcementId, string employeeId, DateTimeOffset at)
+    {
+        if (await deliveries.GetAsync(announcementId, employeeId) is null) return TapOutcome.Ignored;
+        return (long)await db.ScriptEvaluateAsync(LuaScripts.RecordAcknowledgement,
+            [RedisKeys.Announcement(announcementId), RedisKeys.Acknowledgements(announcementId)],
             [employerId, employeeId, at.ToUnixMs()]) switch
         {
             1 => TapOutcome.Recorded,
             0 => TapOutcome.AlreadyAcknowledged,
             _ => TapOutcome.Ignored,
         };
+    }
 
     /// <summary>When each employee acknowledged; null where they have not.</summary>
     public async Task<DateTimeOffset?[]> AcknowledgedAtAsync(string announcementId, IReadOnlyList<string> employeeIds)

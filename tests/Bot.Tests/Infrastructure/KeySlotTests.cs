@@ -37,7 +37,7 @@ public sealed class KeySlotTests(SharedRedisCluster cluster) : IClassFixture<Sha
         [nameof(LuaScripts.ReserveSendSlots)] = [RedisKeys.SendSlots("default")],
         [nameof(LuaScripts.ReachRecipient)] = [RedisKeys.Reached("portfolio-1")],
         [nameof(LuaScripts.SwapDelivery)] = [RedisKeys.Delivery(AnnouncementId, "e00001"), RedisKeys.Announcement(AnnouncementId)],
-        [nameof(LuaScripts.RecordAcknowledgement)] = [RedisKeys.Announcement(AnnouncementId), RedisKeys.Targets(AnnouncementId), RedisKeys.Acknowledgements(AnnouncementId)],
+        [nameof(LuaScripts.RecordAcknowledgement)] = [RedisKeys.Announcement(AnnouncementId), RedisKeys.Acknowledgements(AnnouncementId)],
         [nameof(LuaScripts.TakeReminderGate)] = [.. EmployeeIds.Select(e => RedisKeys.ReminderGate(AnnouncementId, 1, e)), RedisKeys.Acknowledgements(AnnouncementId)],
         ["Reminder counted"] = [RedisKeys.Announcement(AnnouncementId), RedisKeys.Reminders(AnnouncementId)],
         ["MGET of an announcement's deliveries"] = [.. EmployeeIds.Select(e => RedisKeys.Delivery(AnnouncementId, e))],

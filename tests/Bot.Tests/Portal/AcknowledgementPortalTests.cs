@@ -15,6 +15,7 @@ public sealed class AcknowledgementPortalTests(SharedRedis redis, PortalBrowser 
 {
     private static readonly LocatorAssertionsToHaveTextOptions Slow = new() { Timeout = 20_000 };
     private static readonly LocatorAssertionsToContainTextOptions SlowContains = new() { Timeout = 20_000 };
+    private static readonly LocatorAssertionsToHaveCountOptions SlowCount = new() { Timeout = 20_000 };
 
     [Fact]
     public async Task TheEmployerAsksADepartmentToAcknowledgeAndFollowsUpOnWhoHasNot()
@@ -34,11 +35,11 @@ public sealed class AcknowledgementPortalTests(SharedRedis redis, PortalBrowser 
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "New announcement" })).ToBeVisibleAsync();
 
         // The audience picker counts as the employer types (POST /api/announcements/preview).
-        await Expect(page.Locator("#audience-count")).ToHaveTextAsync("Reaches 6 employees (6 outside the 24-hour window).");
+        await Expect(page.Locator("#audience-count")).ToHaveTextAsync("Reaches 6 employees (6 outside the 24-hour window).", Slow);
         await page.GetByLabel("Message", new() { Exact = true }).FillAsync("Safety briefing: read the new forklift rules before Monday.");
         await page.GetByLabel("By department, location or tag").CheckAsync();
         await page.GetByLabel("Departments").FillAsync("Warehouse");
-        await Expect(page.Locator("#audience-count")).ToHaveTextAsync("Reaches 3 employees (3 outside the 24-hour window).");
+        await Expect(page.Locator("#audience-count")).ToHaveTextAsync("Reaches 3 employees (3 outside the 24-hour window).", Slow);
 
         // The switch shows the reminder settings; a reminder sooner than 10 s is refused next to its field.
         await Expect(page.GetByLabel("Remind after", new() { Exact = true })).ToBeHiddenAsync();
@@ -48,7 +49,7 @@ public sealed class AcknowledgementPortalTests(SharedRedis redis, PortalBrowser 
         await page.GetByLabel("Unit of Remind after").SelectOptionAsync("S");
         await page.GetByLabel("Reminders (0–5)").FillAsync("1");
         await page.GetByRole(AriaRole.Button, new() { Name = "Send now" }).ClickAsync();
-        await Expect(page.Locator("#acknowledgement-remindAfter-error")).ToHaveTextAsync("acknowledgement.remindAfter is between PT10S and P7D.");
+        await Expect(page.Locator("#acknowledgement-remindAfter-error")).ToHaveTextAsync("acknowledgement.remindAfter is between PT10S and P7D.", Slow);
         await page.GetByLabel("Remind after", new() { Exact = true }).FillAsync("10");
         await Screenshot(page, "ack-01-compose");
         var post = page.WaitForRequestAsync(r => r.Method == "POST" && r.Url.EndsWith("/api/announcements"));
@@ -63,7 +64,7 @@ public sealed class AcknowledgementPortalTests(SharedRedis redis, PortalBrowser 
         await scenario.DeliverAsync(AcknowledgementTests.TemplateButton(people[2].Phone, $"ack:{id}"));
         await Expect(page.Locator("[data-ack-count='acknowledged']")).ToHaveTextAsync("1", Slow);
         var group = page.Locator("#unacknowledged details[data-department='Warehouse']");
-        await Expect(group.Locator("summary")).ToHaveTextAsync("Warehouse — 2");
+        await Expect(group.Locator("summary")).ToHaveTextAsync("Warehouse — 2", Slow);
         Assert.Equal(["e4", "e5"], await group.Locator("li").EvaluateAllAsync<string[]>("items => items.map(i => i.dataset.employee)"));
 
         // The reminder falls due: the other two get it, and the view says so.
@@ -73,9 +74,9 @@ public sealed class AcknowledgementPortalTests(SharedRedis redis, PortalBrowser 
         await Expect(group.Locator("li[data-employee='e4']")).ToContainTextAsync("1 reminder", SlowContains);
 
         // The chart: one line per state present, drawn from the deliveries' times and the tap.
-        await Expect(page.Locator("#delivery-chart path[data-series='sent']")).ToHaveCountAsync(1);
-        await Expect(page.Locator("#delivery-chart path[data-series='acknowledged']")).ToHaveCountAsync(1);
-        await Expect(page.Locator("#chart-description")).ToContainTextAsync("3 sent, 1 acknowledged of 3 targeted");
+        await Expect(page.Locator("#delivery-chart path[data-series='sent']")).ToHaveCountAsync(1, SlowCount);
+        await Expect(page.Locator("#delivery-chart path[data-series='acknowledged']")).ToHaveCountAsync(1, SlowCount);
+        await Expect(page.Locator("#chart-description")).ToContainTextAsync("3 sent, 1 acknowledged of 3 targeted", SlowContains);
         await Screenshot(page, "ack-02-announcement-follow-up");
 
         // The export carries the tap's time.

@@ -62,6 +62,40 @@ public sealed class WhatsAppSenderTests : IDisposable
     }
 
     [Fact]
+    public async Task ButtonsMessageIsAnInteractiveReplyButtonMessage()
+    {
+        GraphAnswers(200, Accepted(WamId));
+
+        await Sender().SendAsync(new ButtonsMessage(Recipient, "Read the new rules", [new ReplyButton("ack:a1", "Got it")], "a1:e1"));
+
+        AssertJson(
+            """
+            {"messaging_product":"whatsapp","recipient_type":"individual","to":"+16505551234","type":"interactive",
+             "interactive":{"type":"button","body":{"text":"Read the new rules"},
+               "action":{"buttons":[{"type":"reply","reply":{"id":"ack:a1","title":"Got it"}}]}},
+             "biz_opaque_callback_data":"a1:e1"}
+            """,
+            SingleRequest().RequestMessage!.Body);
+    }
+
+    [Fact]
+    public async Task TemplateQuickReplyPayloadsFollowTheBodyByButtonIndex()
+    {
+        GraphAnswers(200, Accepted(WamId));
+
+        await Sender().SendAsync(new TemplateMessage(Recipient, "notice", "en", ["Read the new rules"], QuickReplyPayloads: ["ack:a1"]));
+
+        AssertJson(
+            """
+            {"messaging_product":"whatsapp","recipient_type":"individual","to":"+16505551234","type":"template",
+             "template":{"name":"notice","language":{"code":"en"},"components":[
+               {"type":"body","parameters":[{"type":"text","text":"Read the new rules"}]},
+               {"type":"button","sub_type":"quick_reply","index":"0","parameters":[{"type":"payload","payload":"ack:a1"}]}]}}
+            """,
+            SingleRequest().RequestMessage!.Body);
+    }
+
+    [Fact]
     public async Task TemplateWithoutParametersOmitsComponents()
     {
         GraphAnswers(200, Accepted(WamId));
