@@ -27,9 +27,15 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueue queue, Tim
     /// </remarks>
     /// <param name="senderId">The WhatsApp sender the employer's announcements go out from now, kept for the record
     /// (the dispatcher sends from the employer's sender at send time).</param>
-    public async Task<(CreateOutcome Outcome, string Id)> CreateAsync(NewAnnouncement request, string? idempotencyKey, string senderId = "default")
+    public Task<(CreateOutcome Outcome, string Id)> CreateAsync(NewAnnouncement request, string? idempotencyKey, string senderId = "default") =>
+        CreateAsync(idempotencyKey is null ? NewId() : DeriveId(request.EmployerId, idempotencyKey), request, senderId);
+
+    /// <summary>A fresh announcement id.</summary>
+    public static string NewId() => Guid.CreateVersion7().ToString("N");
+
+    /// <summary>Stores and schedules an announcement under an id the caller derived (a series' occurrence); idempotent per id.</summary>
+    public async Task<(CreateOutcome Outcome, string Id)> CreateAsync(string id, NewAnnouncement request, string senderId)
     {
-        var id = idempotencyKey is null ? Guid.CreateVersion7().ToString("N") : DeriveId(request.EmployerId, idempotencyKey);
         var requestHash = Hash(request);
         var now = time.GetUtcNow();
         var sendAt = request.SendAt ?? now;
@@ -51,6 +57,8 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueue queue, Tim
             "targeted", request.EmployeeIds?.Count ?? 0,
             "urgent", request.Urgent ? 1 : 0,
             "sender", senderId,
+            "series", request.SeriesId ?? "",
+            "sendAtLocal", request.SendAtLocal is { } local ? WallClock.Format(local) : "",
         ];
         var existing = await db.ScriptEvaluateAsync(LuaScripts.CreateAnnouncement,
             [RedisKeys.Announcement(id), RedisKeys.Targets(id)],
@@ -234,7 +242,9 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueue queue, Tim
             Get("resumesAt").IsNullOrEmpty ? null : Clock.FromUnixMs((long)Get("resumesAt")),
             Get("urgent") == 1,
             Get("sender").IsNullOrEmpty ? null : (string?)Get("sender"),
-            filter.IsNullOrEmpty ? null : JsonSerializer.Deserialize<AudienceFilter>((string)filter!));
+            filter.IsNullOrEmpty ? null : JsonSerializer.Deserialize<AudienceFilter>((string)filter!),
+            Get("series").IsNullOrEmpty ? null : (string?)Get("series"),
+            WallClock.Parse(Get("sendAtLocal")));
     }
 
     private static string IndexMember(long sequence, string id) =>
@@ -242,7 +252,8 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueue queue, Tim
 
     private static string IdOf(string member) => member[(member.IndexOf(':') + 1)..];
 
-    private static string DeriveId(string employerId, string idempotencyKey) =>
+    /// <summary>The id of an employer's announcement created with this idempotency key.</summary>
+    public static string DeriveId(string employerId, string idempotencyKey) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{employerId}\n{idempotencyKey}")))[..32];
 
     private static string Hash(NewAnnouncement r) =>

@@ -95,4 +95,16 @@ public static class RedisKeys
     /// <summary>STRING: the one reply to an inbound message (queued → sending → sent/failed/unknown), created with
     /// SET NX together with its outbox entry. Same hash tag as the outbox so one script writes both.</summary>
     public static RedisKey Reply(string inboundMessageId) => $"webhook:{{outbox}}:reply:{inboundMessageId}";
+
+    /// <summary>HASH: a recurring series (its rule, zone, first occurrence, the announcement each occurrence copies, status).
+    /// Its id is the id of its first occurrence.</summary>
+    public static RedisKey Series(string seriesId) => $"series:{{{seriesId}}}";
+
+    /// <summary>ZSET of a series' created occurrences (announcement ids), score = occurrence time (unix ms). Same hash tag as
+    /// the series, so one script checks the series is active and records the occurrence.</summary>
+    public static RedisKey SeriesOccurrences(string seriesId) => $"series:{{{seriesId}}}:occ";
+
+    /// <summary>ZSET of active series, score = when their next occurrence not yet created is due (unix ms): the series
+    /// scheduler creates it a horizon ahead.</summary>
+    public static readonly RedisKey ActiveSeries = "announcements:{series}:active";
 }
