@@ -24,7 +24,7 @@ public static class DispatcherHostingExtensions
         builder.Services.AddSingleton<SendRateLimiter>();
         builder.Services.AddSingleton<DispatchPause>();
         builder.Services.AddSingleton<DispatcherLock>();
-        EmployerTimings.Register(builder.Services);
+        builder.Services.AddEmployerTimings();
         builder.Services.AddSingleton<SendTiming>();
         builder.Services.AddSingleton<FanOut>();
         builder.Services.AddHostedService<Dispatcher>();

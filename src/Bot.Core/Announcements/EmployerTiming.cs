@@ -30,12 +30,10 @@ public sealed record EmployerTiming(DateTimeZone TimeZone, QuietHours? QuietHour
 /// <summary>Each employer's <see cref="EmployerTiming"/>, parsed once per configuration (re)load.</summary>
 public sealed class EmployerTimings
 {
-    private readonly IOptionsMonitor<EmployerTimingSettings> settings;
     private volatile Dictionary<string, EmployerTiming> snapshot;
 
     public EmployerTimings(IOptionsMonitor<EmployerTimingSettings> settings)
     {
-        this.settings = settings;
         snapshot = Build(settings.CurrentValue);
         settings.OnChange(s =>
         {
@@ -66,17 +64,21 @@ public sealed class EmployerTimings
             StringComparer.Ordinal);
 
     /// <summary>Fails start-up (<c>ValidateOnStart</c>) with every wrong timing setting named.</summary>
-    private sealed class Validation : IValidateOptions<EmployerTimingSettings>
+    internal sealed class Validation : IValidateOptions<EmployerTimingSettings>
     {
         public ValidateOptionsResult Validate(string? name, EmployerTimingSettings options) =>
             Check(options) is { Count: > 0 } errors ? ValidateOptionsResult.Fail(errors) : ValidateOptionsResult.Success;
     }
+}
 
+public static class EmployerTimingServiceCollectionExtensions
+{
     /// <summary>Binds <c>Employers:&lt;id&gt;:TimeZone</c> and <c>:QuietHours</c>, checked at start-up.</summary>
-    public static void Register(IServiceCollection services)
+    public static IServiceCollection AddEmployerTimings(this IServiceCollection services)
     {
         services.AddOptions<EmployerTimingSettings>().BindConfiguration("").ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EmployerTimingSettings>, Validation>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EmployerTimingSettings>, EmployerTimings.Validation>());
         services.TryAddSingleton<EmployerTimings>();
+        return services;
     }
 }

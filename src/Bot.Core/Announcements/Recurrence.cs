@@ -1,7 +1,6 @@
 using Ical.Net.CalendarComponents;
 using Ical.Net.DataTypes;
 using Ical.Net.Evaluation;
-using NodaTime;
 
 namespace Bot.Core.Announcements;
 
@@ -104,7 +103,4 @@ public sealed class Recurrence
             yield return new Occurrence(start.Value, at);
         }
     }
-
-    /// <summary>The zone, known to be valid once created.</summary>
-    public DateTimeZone Zone => WallClock.Zone(TimeZone)!;
 }
