@@ -17,6 +17,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<EmployeeStore>();
         services.TryAddSingleton<AnnouncementQueue>();
         services.TryAddSingleton<AnnouncementStore>();
+        services.TryAddSingleton<SeriesStore>();
         services.TryAddSingleton<DeliveryStore>();
         services.TryAddSingleton<JoinCodeStore>();
         services.TryAddSingleton<MessagingLimit>();

@@ -1,4 +1,5 @@
 using Bot.Core;
+using Bot.Core.Announcements;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -23,9 +24,12 @@ public static class DispatcherHostingExtensions
         builder.Services.AddSingleton<SendRateLimiter>();
         builder.Services.AddSingleton<DispatchPause>();
         builder.Services.AddSingleton<DispatcherLock>();
+        builder.Services.AddEmployerTimings();
+        builder.Services.AddSingleton<SendTiming>();
         builder.Services.AddSingleton<FanOut>();
         builder.Services.AddHostedService<Dispatcher>();
         builder.AddCreationRepair();
+        builder.AddSeriesScheduler();
         return builder;
     }
 }

@@ -30,6 +30,7 @@ public sealed partial class FanOut(
     DispatchPause pause,
     DispatcherMetrics metrics,
     AcknowledgementStore acknowledgements,
+    SendTiming timing,
     IOptions<DispatcherOptions> options,
     TimeProvider time,
     ILogger<FanOut> logger)
@@ -121,6 +122,12 @@ public sealed partial class FanOut(
             LogHandedBack(id, pass.Offset, total);
             return;
         }
+        if (pass.HeldUntil is { } heldUntil && (pass.DeferredUntil is null || heldUntil < pass.DeferredUntil))
+        {
+            // Some employees' local time or quiet hours have not come: look again when the first of them has.
+            await queue.RequeueAsync(id, dispatcher, heldUntil);
+            return;
+        }
         if (pass.DeferredUntil is { } resumesAt)
         {
             // What fits in the messaging limit went out; the rest goes when places free (SET NX skips what was sent).
@@ -199,6 +206,14 @@ public sealed partial class FanOut(
         public void Defer(DateTimeOffset until)
         {
             lock (gate) DeferredUntil = DeferredUntil is { } earlier && earlier < until ? earlier : until;
+        }
+
+        /// <summary>The earliest time an employee held by <see cref="SendTiming"/> (local time, quiet hours) may get it.</summary>
+        public DateTimeOffset? HeldUntil { get; private set; }
+
+        public void Hold(DateTimeOffset until)
+        {
+            lock (gate) HeldUntil = HeldUntil is { } earlier && earlier < until ? earlier : until;
         }
     }
 
@@ -364,6 +379,11 @@ public sealed partial class FanOut(
     private async Task DeliverAsync(Pass pass, Employee employee, CancellationToken token)
     {
         var announcement = pass.Announcement;
+        if (timing.HeldUntil(announcement, employee) is { } heldUntil)
+        {
+            pass.Hold(heldUntil);
+            return;
+        }
         var now = time.GetUtcNow();
         var inWindow = employee.InWindow(now, senders.CustomerServiceWindow);
         var (form, message) = Compose(pass, employee, inWindow);

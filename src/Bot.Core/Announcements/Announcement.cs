@@ -38,6 +38,9 @@ public sealed record DeliveryCounts(long Targeted, long Sent, long Delivered, lo
 /// <param name="ToAllEmployees">Sent to every employee (no employeeIds, no audience).</param>
 /// <param name="Audience">Sent to the employees matching this filter when sending starts; null otherwise.</param>
 /// <param name="Acknowledgement">Employees are asked to tap "Got it" (and reminded); null when not.</param>
+/// <param name="SeriesId">The recurring series this is an occurrence of (<see cref="SeriesStore"/>); null otherwise.</param>
+/// <param name="SendAtLocal">Each employee gets it at this wall-clock time in their zone; <see cref="SendAt"/> is then the
+/// first instant any zone reaches it.</param>
 public sealed record Announcement(
     string Id,
     string EmployerId,
@@ -55,7 +58,9 @@ public sealed record Announcement(
     string? SenderId = null,
     AudienceFilter? Audience = null,
     AcknowledgementPolicy? Acknowledgement = null,
-    AcknowledgementProgress? AcknowledgementProgress = null)
+    AcknowledgementProgress? AcknowledgementProgress = null,
+    string? SeriesId = null,
+    DateTime? SendAtLocal = null)
 {
     /// <summary>The targets are looked up when sending starts (all employees, or an audience), not given up front.</summary>
     public bool TargetsResolvedAtSend => ToAllEmployees || Audience is not null;
@@ -74,4 +79,6 @@ public sealed record NewAnnouncement(
     // Left out of the request hash when null or false, so a request stored before these fields existed hashes as it did.
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] AudienceFilter? Audience = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Urgent = false,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] AcknowledgementPolicy? Acknowledgement = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] AcknowledgementPolicy? Acknowledgement = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTime? SendAtLocal = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? SeriesId = null);

@@ -28,9 +28,15 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueue queue, Tim
     /// </remarks>
     /// <param name="senderId">The WhatsApp sender the employer's announcements go out from now, kept for the record
     /// (the dispatcher sends from the employer's sender at send time).</param>
-    public async Task<(CreateOutcome Outcome, string Id)> CreateAsync(NewAnnouncement request, string? idempotencyKey, string senderId = "default")
+    public Task<(CreateOutcome Outcome, string Id)> CreateAsync(NewAnnouncement request, string? idempotencyKey, string senderId = "default") =>
+        CreateAsync(idempotencyKey is null ? NewId() : DeriveId(request.EmployerId, idempotencyKey), request, senderId);
+
+    /// <summary>A fresh announcement id.</summary>
+    public static string NewId() => Guid.CreateVersion7().ToString("N");
+
+    /// <summary>Stores and schedules an announcement under an id the caller derived (a series' occurrence); idempotent per id.</summary>
+    public async Task<(CreateOutcome Outcome, string Id)> CreateAsync(string id, NewAnnouncement request, string senderId)
     {
-        var id = idempotencyKey is null ? Guid.CreateVersion7().ToString("N") : DeriveId(request.EmployerId, idempotencyKey);
         var requestHash = Hash(request);
         var now = time.GetUtcNow();
         var sendAt = request.SendAt ?? now;
@@ -53,6 +59,8 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueue queue, Tim
             "urgent", request.Urgent ? 1 : 0,
             "sender", senderId,
             .. AcknowledgementFields(request.Acknowledgement),
+            "series", request.SeriesId ?? "",
+            "sendAtLocal", request.SendAtLocal is { } local ? WallClock.Format(local) : "",
         ];
         var existing = await db.ScriptEvaluateAsync(LuaScripts.CreateAnnouncement,
             [RedisKeys.Announcement(id), RedisKeys.Targets(id)],
@@ -240,7 +248,9 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueue queue, Tim
             Get("ackRequired") == 1 ? new AcknowledgementPolicy(
                 Get("remindAfter").IsNullOrEmpty ? null : TimeSpan.FromMilliseconds((long)Get("remindAfter")), (int)Get("maxReminders")) : null,
             Get("ackRequired") == 1 ? new AcknowledgementProgress((long)Get("acknowledged"), (long)Get("reminded"), (int)Get("reminder"),
-                Get("reminderAt").IsNullOrEmpty ? null : Clock.FromUnixMs((long)Get("reminderAt"))) : null);
+                Get("reminderAt").IsNullOrEmpty ? null : Clock.FromUnixMs((long)Get("reminderAt"))) : null,
+            Get("series").IsNullOrEmpty ? null : (string?)Get("series"),
+            WallClock.Parse(Get("sendAtLocal")));
     }
 
     /// <summary>Stored only when asked for, so an announcement without acknowledgement keeps the fields it always had.</summary>
@@ -252,7 +262,8 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueue queue, Tim
 
     private static string IdOf(string member) => member[(member.IndexOf(':') + 1)..];
 
-    private static string DeriveId(string employerId, string idempotencyKey) =>
+    /// <summary>The id of an employer's announcement created with this idempotency key.</summary>
+    public static string DeriveId(string employerId, string idempotencyKey) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{employerId}\n{idempotencyKey}")))[..32];
 
     private static string Hash(NewAnnouncement r) =>

@@ -104,4 +104,15 @@ public static class RedisKeys
 
     /// <summary>STRING set NX (with the delivery retention as TTL) before reminder <paramref name="reminder"/> goes to the employee.</summary>
     public static RedisKey ReminderGate(string announcementId, int reminder, string employeeId) => $"ann:{{{announcementId}}}:r{reminder}:{employeeId}";
+    /// <summary>HASH: a recurring series (its rule, zone, first occurrence, the announcement each occurrence copies, status).
+    /// Its id is the id of its first occurrence.</summary>
+    public static RedisKey Series(string seriesId) => $"series:{{{seriesId}}}";
+
+    /// <summary>ZSET of a series' created occurrences (announcement ids), score = occurrence time (unix ms). Same hash tag as
+    /// the series, so one script checks the series is active and records the occurrence.</summary>
+    public static RedisKey SeriesOccurrences(string seriesId) => $"series:{{{seriesId}}}:occ";
+
+    /// <summary>ZSET of active series, score = when their next occurrence not yet created is due (unix ms): the series
+    /// scheduler creates it a horizon ahead.</summary>
+    public static readonly RedisKey ActiveSeries = "announcements:{series}:active";
 }

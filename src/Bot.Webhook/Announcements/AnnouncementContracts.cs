@@ -19,9 +19,11 @@ public sealed record AudienceRequest(List<string?>? Departments, List<string?>? 
 /// <summary><c>sendAt</c> is kept as text so an ISO 8601 time without an offset can be refused, not guessed.</summary>
 /// <param name="Urgent">Goes before other announcements of the same WhatsApp number.</param>
 /// <param name="Acknowledgement">A "Got it" button and reminders (see <see cref="AcknowledgementRequest"/>).</param>
+/// <param name="SendAtLocal">Instead of <c>sendAt</c>: a wall-clock time without offset, for each employee in their zone.</param>
+/// <param name="Recurrence">Repeat by an RFC 5545 RRULE in an IANA zone; <c>sendAt</c>/<c>sendAtLocal</c> is the first occurrence.</param>
 public sealed record CreateAnnouncementRequest(
     string? Message, TemplateRequest? Template, string? SendAt, List<string>? EmployeeIds, AudienceRequest? Audience = null, bool Urgent = false,
-    AcknowledgementRequest? Acknowledgement = null);
+    AcknowledgementRequest? Acknowledgement = null, string? SendAtLocal = null, RecurrenceRequest? Recurrence = null);
 
 /// <summary>
 /// The original proof of concept's request: send <c>message</c> to everyone now; <c>id</c> is the idempotency key,
@@ -71,7 +73,9 @@ public sealed record AnnouncementResponse(
     bool Urgent,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Sender,
     CountsResponse Counts,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] AcknowledgementResponse? Acknowledgement = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] AcknowledgementResponse? Acknowledgement = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? SeriesId = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? SendAtLocal = null)
 {
     public static AnnouncementResponse From(Announcement a) => new(a.Id, a.Status, a.Reason, a.ResumesAt, a.SendAt, a.CreatedAt, a.Message, a.Template,
         a.Audience is not null ? "audience" : a.ToAllEmployees ? "all" : "list",
@@ -80,7 +84,9 @@ public sealed record AnnouncementResponse(
         a.SenderId,
         new CountsResponse(a.Counts.Targeted, a.Counts.Sent, a.Counts.Delivered, a.Counts.Read, a.Counts.Failed, a.Counts.Unknown, a.Counts.Skipped,
             a.AcknowledgementProgress?.Acknowledged ?? 0, a.AcknowledgementProgress?.Reminded ?? 0),
-        AcknowledgementResponse.From(a));
+        AcknowledgementResponse.From(a),
+        a.SeriesId,
+        a.SendAtLocal is { } local ? WallClock.Format(local) : null);
 }
 
 /// <summary>
@@ -134,17 +140,7 @@ public static partial class AnnouncementValidation
                 break;
         }
 
-        if (request.SendAt is not null)
-        {
-            if (!EndsWithOffset().IsMatch(request.SendAt) ||
-                !DateTimeOffset.TryParse(request.SendAt, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at))
-                errors["sendAt"] = ["sendAt is an ISO 8601 time with an offset, such as 2026-12-24T18:00:00+01:00."];
-            else if (at < now - PastTolerance)
-                errors["sendAt"] = ["sendAt is in the past. Leave it out to send now."];
-            else if (at > now + MaxAhead)
-                errors["sendAt"] = ["sendAt is more than a year ahead."];
-            else sendAt = at.ToUniversalTime();
-        }
+        sendAt = ValidateSendAt(request.SendAt, now, errors);
 
         if (request.EmployeeIds is not null)
         {
@@ -174,6 +170,21 @@ public static partial class AnnouncementValidation
             }
         }
         return errors;
+    }
+
+    /// <summary><c>sendAt</c>: null when not given (now) or wrong (then in <paramref name="errors"/>).</summary>
+    public static DateTimeOffset? ValidateSendAt(string? text, DateTimeOffset now, Dictionary<string, string[]> errors)
+    {
+        if (text is null) return null;
+        if (!EndsWithOffset().IsMatch(text) ||
+            !DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at))
+            errors["sendAt"] = ["sendAt is an ISO 8601 time with an offset, such as 2026-12-24T18:00:00+01:00."];
+        else if (at < now - PastTolerance)
+            errors["sendAt"] = ["sendAt is in the past. Leave it out to send now."];
+        else if (at > now + MaxAhead)
+            errors["sendAt"] = ["sendAt is more than a year ahead."];
+        else return at.ToUniversalTime();
+        return null;
     }
 
     /// <summary>A list of an audience: null when not given; 1..100 non-blank values (trimmed, as attributes are stored).</summary>

@@ -28,7 +28,7 @@ public static class AnnouncementsApi
         var group = routes.MapGroup("/api/announcements").RequireEmployer().WithTags("Announcements");
         group.MapPost("/", CreateAsync)
             .WithSummary("Create an announcement")
-            .WithDescription("A text `message` or a `template`, to all employees, to `employeeIds` or to an `audience` ({departments, locations, tags}: AND across the lists, OR within one; resolved when sending starts), now or at `sendAt` (ISO 8601 with offset); `urgent: true` goes before the other announcements sharing the WhatsApp number; `acknowledgement: {required: true, remindAfter?: \"PT4H\", maxReminders?: 0..5}` adds a \"Got it\" button and reminds who has not tapped it. 202 when created; a retry with the same `Idempotency-Key` returns the same announcement with 200, and the key reused for a different announcement is 422.");
+            .WithDescription("A text `message` or a `template`, to all employees, to `employeeIds` or to an `audience` ({departments, locations, tags}: AND across the lists, OR within one; resolved when sending starts), now, at `sendAt` (ISO 8601 with offset) or at `sendAtLocal` (a wall-clock time without offset, in each employee's time zone; at once where it has passed); `recurrence: {rule, timeZone}` repeats it by an RFC 5545 RRULE, each occurrence an announcement with `seriesId`; `urgent: true` goes before the other announcements sharing the WhatsApp number and ignores the employer's quiet hours; `acknowledgement: {required: true, remindAfter?: \"PT4H\", maxReminders?: 0..5}` adds a \"Got it\" button and reminds who has not tapped it. 202 when created; a retry with the same `Idempotency-Key` returns the same announcement with 200, and the key reused for a different announcement is 422.");
         group.MapPost("/preview", PreviewAsync)
             .WithSummary("Preview an announcement without creating it")
             .WithDescription("Same body as create. `targeted`: employees it would go to; `outsideWindow`: active ones outside WhatsApp's 24-hour window (they get the employer's fallback template, or without one a text WhatsApp fails with 131047); `overMessagingLimit`: business-initiated messages that do not fit the portfolio's messaging limit now (they wait, status `waiting_for_limit`); `estimatedCompletion`.");
@@ -36,7 +36,8 @@ public static class AnnouncementsApi
             .WithSummary("Get an announcement with its counts")
             .WithDescription($"Each delivery is counted once, in its latest state: once completed, {string.Join(" + ", DeliveryStates.CountFields.Skip(1))} = targeted.");
         group.MapGet("/", ListAsync).WithSummary("List announcements").WithDescription("Newest first, optionally filtered by `status`; paged like employees.");
-        group.MapDelete("/{id}", CancelAsync).WithSummary("Cancel a scheduled announcement").WithDescription("204 while scheduled, 409 once sending began.");
+        group.MapDelete("/{id}", CancelAsync).WithSummary("Cancel a scheduled announcement, or a recurring series")
+            .WithDescription("204 while scheduled, 409 once sending began. With a series' id (its first occurrence's): 204, and every occurrence not yet started is cancelled and no further one is created.");
         group.MapPost("/{id}/resume", ResumeAsync)
             .WithSummary("Resume a paused announcement now")
             .WithDescription("After an error about the sender (token, account, spam limit) dispatching pauses and the announcement shows `paused` with a `reason` and `resumesAt`; once the cause is fixed, this resumes it at once. 202; 409 when it is not paused.");
@@ -48,6 +49,7 @@ public static class AnnouncementsApi
             .Produces(StatusCodes.Status200OK, contentType: DeliveryExport.ContentType)
             .WithSummary("Export an announcement's deliveries as CSV")
             .WithDescription($"Streamed, one row per targeted employee: `{string.Join(",", DeliveryExport.Header)}`. A cell starting with =, +, - or @ is prefixed with ' so a spreadsheet shows it as text.");
+        group.MapSeries();
 
         // The original proof of concept's route, kept working for its callers.
         routes.MapPost("/send_announcement/", SendAnnouncementAsync).RequireEmployer().WithTags("Announcements")
@@ -58,17 +60,19 @@ public static class AnnouncementsApi
 
     private static async Task<Results<Accepted<AnnouncementAccepted>, Ok<AnnouncementAccepted>, ValidationProblem, ProblemHttpResult>> CreateAsync(
         CreateAnnouncementRequest request, Employer employer, AnnouncementStore announcements, EmployeeStore employees, AnnouncementPreview preview,
-        TimeProvider time, [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey)
+        SeriesStore series, TimeProvider time, [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey)
     {
         var errors = AnnouncementValidation.Validate(request, time.GetUtcNow(), out var sendAt, out var template, out var employeeIds, out var audience);
         var acknowledgement = AcknowledgementValidation.Validate(request.Acknowledgement, request.Message, errors);
+        var (sendAtLocal, recurrence) = SeriesApi.Validate(request.SendAt, request.SendAtLocal, request.Recurrence, time.GetUtcNow(), errors, ref sendAt);
         if (AnnouncementValidation.ValidateIdempotencyKey(idempotencyKey) is { } keyError) errors[IdempotencyKeyHeader] = [keyError];
         if (errors.Count == 0 && employeeIds is not null && await UnknownEmployeesAsync(employer.Id, employeeIds, employees) is { } unknown)
             errors["employeeIds"] = [unknown];
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
-        var draft = new NewAnnouncement(employer.Id, request.Message, template, sendAt, employeeIds, audience, request.Urgent, acknowledgement);
-        return await StoreAsync(draft, idempotencyKey, announcements, preview, accepted: a => TypedResults.Accepted($"/api/announcements/{a.Id}", a));
+        var draft = new NewAnnouncement(employer.Id, request.Message, template, sendAt, employeeIds, audience, request.Urgent, acknowledgement, sendAtLocal);
+        return await StoreAsync(draft, idempotencyKey, announcements, preview, accepted: a => TypedResults.Accepted($"/api/announcements/{a.Id}", a),
+            recurrence is null ? null : () => SeriesApi.CreateAsync(draft, recurrence, idempotencyKey, series, announcements, preview.SenderOf(employer.Id), time.GetUtcNow()));
     }
 
     private static async Task<Results<Ok<PreviewResponse>, ValidationProblem>> PreviewAsync(
@@ -76,6 +80,7 @@ public static class AnnouncementsApi
     {
         var errors = AnnouncementValidation.Validate(request, time.GetUtcNow(), out var sendAt, out var template, out var employeeIds, out var audience);
         AcknowledgementValidation.Validate(request.Acknowledgement, request.Message, errors);
+        SeriesApi.Validate(request.SendAt, request.SendAtLocal, request.Recurrence, time.GetUtcNow(), errors, ref sendAt);
         if (errors.Count == 0 && employeeIds is not null && await UnknownEmployeesAsync(employer.Id, employeeIds, employees) is { } unknown)
             errors["employeeIds"] = [unknown];
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
@@ -101,15 +106,17 @@ public static class AnnouncementsApi
 
     private static async Task<Results<Accepted<AnnouncementAccepted>, Ok<AnnouncementAccepted>, ValidationProblem, ProblemHttpResult>> StoreAsync(
         NewAnnouncement draft, string? idempotencyKey, AnnouncementStore announcements, AnnouncementPreview preview,
-        Func<AnnouncementAccepted, Accepted<AnnouncementAccepted>> accepted)
+        Func<AnnouncementAccepted, Accepted<AnnouncementAccepted>> accepted, Func<Task<(CreateOutcome Outcome, string Id)>>? create = null)
     {
-        var (outcome, id) = await announcements.CreateAsync(draft, idempotencyKey, preview.SenderOf(draft.EmployerId));
+        var (outcome, id) = create is not null ? await create() : await announcements.CreateAsync(draft, idempotencyKey, preview.SenderOf(draft.EmployerId));
         if (outcome == CreateOutcome.KeyReusedWithOtherRequest)
             return TypedResults.Problem(
                 title: "Idempotency key reused",
                 detail: "This idempotency key was already used for a different announcement. Use a new key for a new announcement.",
                 statusCode: StatusCodes.Status422UnprocessableEntity);
-        var stored = (await announcements.GetAsync(id))!;
+        // Only a replayed series cancelled before its first occurrence was created has none.
+        if (await announcements.GetAsync(id) is not { } stored)
+            return TypedResults.Problem(title: "Series cancelled", detail: "This recurring announcement was cancelled.", statusCode: StatusCodes.Status409Conflict);
         var figures = await preview.PreviewAsync(draft.EmployerId, draft.Template, draft.SendAt, draft.EmployeeIds, draft.Audience);
         var body = new AnnouncementAccepted(stored.Id, stored.Status, stored.SendAt,
             figures.Targeted, figures.OutsideWindow, figures.OverMessagingLimit, figures.EstimatedCompletion);
@@ -142,9 +149,15 @@ public static class AnnouncementsApi
                 statusCode: StatusCodes.Status409Conflict);
     }
 
-    private static async Task<Results<NoContent, NotFound, ProblemHttpResult>> CancelAsync(string id, Employer employer, AnnouncementStore announcements)
+    private static async Task<Results<NoContent, NotFound, ProblemHttpResult>> CancelAsync(string id, Employer employer, AnnouncementStore announcements, SeriesStore series)
     {
         if (!Ids.IsValid(id)) return TypedResults.NotFound();
+        // A series' id (its first occurrence's): every occurrence not yet started, and all later ones.
+        if (await series.GetAsync(employer.Id, id) is { } recurring)
+        {
+            await series.CancelAsync(recurring);
+            return TypedResults.NoContent();
+        }
         return await announcements.CancelAsync(employer.Id, id) switch
         {
             CancelOutcome.Cancelled => TypedResults.NoContent(),

@@ -20,8 +20,9 @@ public sealed class ApiDocsTests(SharedRedis redis) : IClassFixture<SharedRedis>
         var paths = document["paths"]!.AsObject();
         Assert.Equal(
             [
-                "/api/announcements", "/api/announcements/preview", "/api/announcements/{id}", "/api/announcements/{id}/deliveries",
-                "/api/announcements/{id}/deliveries.csv", "/api/announcements/{id}/resume", "/api/announcements/{id}/unacknowledged",
+                "/api/announcements", "/api/announcements/occurrences/preview", "/api/announcements/preview", "/api/announcements/{id}",
+                "/api/announcements/{id}/deliveries", "/api/announcements/{id}/deliveries.csv", "/api/announcements/{id}/occurrences",
+                "/api/announcements/{id}/resume", "/api/announcements/{id}/unacknowledged",
                 "/api/employees", "/api/employees/import", "/api/employees/{employeeId}", "/api/employees/{employeeId}/join-code",
                 "/api/employer", "/send_announcement",
             ],

@@ -1,6 +1,7 @@
 import { download, query, request } from './api.js';
 import { $, formatDateTime, formatNumber, formatTime, h, Pager, say } from './dom.js';
 import { followUpView } from './follow-up.js';
+import { sendAtText, seriesPanel } from './schedule.js';
 
 const pollInterval = 2000;
 // DeliveryStates.CountFields (C#); DeliveryStateDefinitionTests fails when this list drifts from it.
@@ -60,7 +61,7 @@ export function announcementListView() {
         h('a', { href: `#/announcements/${encodeURIComponent(a.id)}`, title: text }, shorten(text) || a.id),
         h('div', { class: 'hint' }, `Created ${formatDateTime(a.createdAt)} · ${recipients(a).toLowerCase()}`)),
       h('td', { 'data-label': 'Status' }, statusBadge(a.status)),
-      h('td', { 'data-label': 'Send at' }, formatDateTime(a.sendAt)),
+      h('td', { 'data-label': 'Send at' }, sendAtText(a)),
       h('td', { 'data-label': 'Sender' }, a.sender ?? '—'),
       ...['targeted', 'sent', 'delivered', 'read', 'failed'].map(name =>
         h('td', { class: 'num', 'data-label': name[0].toUpperCase() + name.slice(1) }, formatNumber(a.counts[name]))),
@@ -70,7 +71,7 @@ export function announcementListView() {
           class: 'danger',
           'aria-label': `Cancel “${shorten(text, 40)}” scheduled for ${formatDateTime(a.sendAt)}`,
           onclick: event => cancelRow(event.currentTarget, a.id),
-        }, 'Cancel')
+        }, a.id === a.seriesId ? 'Cancel series' : 'Cancel')
         : null),
     ];
     return h('tr', { 'data-id': a.id }, cells);
@@ -114,6 +115,7 @@ export function announcementDetailView() {
   const limitSelect = $('#delivery-limit');
   const pager = new Pager($('#delivery-pager'), () => loadDeliveries().catch(showRefreshError));
   const followUp = followUpView(section);
+  const series = seriesPanel(message);
   let id = null;
   let timer = null;
   let generation = 0; // answers for an announcement we already left are dropped
@@ -125,7 +127,7 @@ export function announcementDetailView() {
     const status = $('#detail-status');
     status.className = `status status-${data.status}`;
     status.textContent = data.status;
-    $('#detail-send-at').textContent = formatDateTime(data.sendAt);
+    $('#detail-send-at').textContent = sendAtText(data);
     $('#detail-created').textContent = formatDateTime(data.createdAt);
     $('#detail-sender').textContent = data.sender ?? '—';
     $('#detail-audience').textContent = recipients(data);
@@ -138,6 +140,7 @@ export function announcementDetailView() {
     $('#detail-reason').textContent = data.reason ?? '';
     $('#detail-resumes-at').textContent = data.resumesAt ? formatDateTime(data.resumesAt) : '';
     resumeButton.hidden = data.status !== 'paused';
+    await series.show(data);
 
     const counts = data.counts;
     for (const name of countNames) $(`[data-count="${name}"]`, section).textContent = formatNumber(counts[name]);

@@ -2,6 +2,7 @@ import { newIdempotencyKey, request } from './api.js';
 import { $, clearProblem, localInputToIso, showProblem, timeZoneDescription, toLocalInputValue } from './dom.js';
 import { acknowledgementControls, maxAcknowledgedMessageLength } from './acknowledgement.js';
 import { liveAudienceCount } from './audience.js';
+import { scheduleFields } from './schedule.js';
 
 const maxMessageLength = 4096;
 export const draftStorageKey = 'announcements.draft';
@@ -20,6 +21,7 @@ export function composeView({ navigate, flash }) {
   const send = $('#send');
   const acknowledgement = acknowledgementControls();
   const audienceCount = liveAudienceCount(() => body(), $('#audience-count'));
+  const schedule = scheduleFields({ sendAt });
 
   // One key per composed announcement: a double click, or a retry after a lost answer, re-sends the same key
   // and the API answers with the announcement it already made. A new key only after a success.
@@ -102,6 +104,7 @@ export function composeView({ navigate, flash }) {
     }
     sendAt.min = toLocalInputValue(new Date());
     $('#send-at-zone').textContent = `Your time zone: ${timeZoneDescription()}.`;
+    schedule.sync(later);
     send.textContent = later ? 'Schedule announcement' : 'Send now';
     if (warnedFor !== null) {
       // A changed draft is a new question: warn again if it needs it.
@@ -150,7 +153,7 @@ export function composeView({ navigate, flash }) {
     }
     if (choice('when') === 'later') result.sendAt = localInputToIso(sendAt.value);
     if (acknowledgement.enabled()) result.acknowledgement = acknowledgement.value();
-    return result;
+    return schedule.apply(result);
   }
 
   async function submit(event) {
@@ -158,7 +161,7 @@ export function composeView({ navigate, flash }) {
     if (posting) return; // the button is disabled too; Enter in a field must not post twice either
     clearProblem(form);
     const payload = body();
-    if (choice('when') === 'later' && !payload.sendAt) {
+    if (choice('when') === 'later' && !payload.sendAt && !payload.sendAtLocal) {
       showProblem(form, { problem: { errors: { sendAt: ['Choose a date and time, or pick “Send now”.'] } } });
       return;
     }
@@ -186,14 +189,15 @@ export function composeView({ navigate, flash }) {
       });
       // Only now is the draft done with: a failed submit above leaves every field as it was.
       form.reset();
+      schedule.reset();
       sendAt.value = '';
       idempotencyKey = newIdempotencyKey();
       sessionStorage.removeItem(draftStorageKey);
       sync();
       countMessage();
       countIds();
-      flash(data.status === 'scheduled' && payload.sendAt
-        ? 'Announcement scheduled.'
+      flash(data.status === 'scheduled' && (payload.sendAt || payload.sendAtLocal)
+        ? (payload.recurrence ? 'Recurring announcement scheduled.' : 'Announcement scheduled.')
         : 'Announcement accepted; sending starts now.');
       navigate(`#/announcements/${encodeURIComponent(data.id)}`);
     } catch (error) {
