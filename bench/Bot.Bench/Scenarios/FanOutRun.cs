@@ -11,7 +11,11 @@ public static class FanOutRun
     public sealed record Run(
         string AnnouncementId, int Employees, TimeSpan Elapsed, double SendRate, double FirstSendMs, long MemoryDelta, long KeysDelta,
         double DeliveryKeyBytes, double MessageIndexKeyBytes, long PeakRss, long Allocated, int Gen0, int Gen1, int Gen2,
-        long ClientOperations, double ServerCommands, Dictionary<string, long> CommandCalls, SendLog Log);
+        long ClientOperations, double ServerCommands, Dictionary<string, long> CommandCalls, SendLog Log)
+    {
+        /// <summary>The highest used_memory above the start seen while the announcement was dispatching (sampled every 50 ms).</summary>
+        public long PeakMemoryDelta { get; init; }
+    }
 
 
     /// <summary>Seeds <paramref name="employees"/>, starts the dispatchers, warms them up, then times one announcement to everyone.</summary>
@@ -37,9 +41,13 @@ public static class FanOutRun
 
             var created = DateTime.UtcNow.Ticks;
             var clock = Stopwatch.StartNew();
+            using var sampling = new CancellationTokenSource();
+            var peak = SamplePeakMemoryAsync(server, sampling.Token);
             var id = await BenchWorld.CreateAnnouncementAsync(server, sendAt: null, employeeIds: null);
             var polls = await world.WaitForCompletionAsync(server, id, employees, TimeSpan.FromSeconds(60 + employees / 500.0));
             var elapsed = clock.Elapsed;
+            await sampling.CancelAsync();
+            var peakMemory = await peak;
 
             var calls = await server.CommandCallsAsync();
             var after = await Task.WhenAll(processes.Select(p => p.StatsAsync()));
@@ -70,12 +78,29 @@ public static class FanOutRun
                 after.Zip(before).Sum(p => p.First.Gen2 - p.Second.Gen2),
                 // Minus the 'stats' round itself: nothing, the counters are read locally.
                 after.Zip(before).Sum(p => p.First.RedisOperations - p.Second.RedisOperations),
-                calls.Values.Sum(), calls, log);
+                calls.Values.Sum(), calls, log) { PeakMemoryDelta = Math.Max(0, peakMemory - memoryBefore) };
         }
         finally
         {
             await Task.WhenAll(processes.Select(p => p.DisposeAsync().AsTask()));
         }
+    }
+
+    private static async Task<long> SamplePeakMemoryAsync(RedisProcess server, CancellationToken stop)
+    {
+        long peak = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            peak = Math.Max(peak, await server.UsedMemoryAsync());
+            try
+            {
+                await Task.Delay(50, stop);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+        return peak;
     }
 
     /// <summary>Average MEMORY USAGE of sampled delivery keys and of the wamid index keys next to them.</summary>
