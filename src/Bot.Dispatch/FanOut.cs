@@ -33,6 +33,7 @@ public sealed partial class FanOut(
     ILogger<FanOut> logger)
 {
     private readonly DispatcherOptions options = options.Value;
+    private readonly DeliveryRecorder recorder = new(deliveries);
     private int passes;
     private volatile bool warmedUp;
 
@@ -474,7 +475,8 @@ public sealed partial class FanOut(
             }
         }
 
-        Task Record(DeliveryRecord outcome) => deliveries.TransitionAsync(announcement.Id, employee.EmployeeId, outcome);
+        // Batched with the other senders' outcomes; awaited before this sender claims another delivery.
+        Task Record(DeliveryRecord outcome) => recorder.TransitionAsync(new DeliveryTransition(announcement.Id, employee.EmployeeId, outcome));
     }
 
     /// <summary>

@@ -41,46 +41,49 @@ public sealed class DeliveryStore(IDatabase db)
         (await TransitionManyAsync([new DeliveryTransition(announcementId, employeeId, next, expected)]))[0];
 
     /// <summary>
-    /// Applies many transitions in one pipeline (a webhook POST carries up to 1,000 statuses). Each one moves
-    /// forward or not at all, like <see cref="TransitionAsync"/>. A delivery that becomes <c>sent</c> is also
-    /// indexed by its message id, with the delivery record's remaining TTL, so a status update that lacks
-    /// biz_opaque_callback_data still finds it.
+    /// Applies many transitions (a webhook POST carries up to 1,000 statuses; a fan-out records its outcomes in
+    /// groups): one transition-delivery.lua call per announcement and chunk, pipelined. Each one moves forward or not
+    /// at all, like <see cref="TransitionAsync"/>; the announcement's counters move once per call, not per delivery.
     /// </summary>
     public async Task<bool[]> TransitionManyAsync(IReadOnlyList<DeliveryTransition> transitions)
     {
         var batch = db.CreateBatch();
-        var applied = new Task<RedisResult>[transitions.Count];
-        for (var i = 0; i < transitions.Count; i++)
+        var calls = new List<(int[] Indexes, Task<RedisResult> Reply)>();
+        foreach (var group in Enumerable.Range(0, transitions.Count).GroupBy(i => transitions[i].AnnouncementId))
         {
-            var (announcementId, employeeId, next, expected) = transitions[i];
-            applied[i] = batch.ScriptEvaluateAsync(LuaScripts.TransitionDelivery,
-                [RedisKeys.Delivery(announcementId, employeeId), RedisKeys.Announcement(announcementId)],
-                [next.ToString(), expected?.ToString() ?? ""]);
+            // Bounded so one call never holds Redis for long.
+            foreach (var chunk in group.Chunk(MaxPerCall))
+            {
+                var keys = new RedisKey[chunk.Length + 1];
+                var values = new RedisValue[chunk.Length * 2];
+                keys[0] = RedisKeys.Announcement(group.Key);
+                for (var j = 0; j < chunk.Length; j++)
+                {
+                    var t = transitions[chunk[j]];
+                    keys[j + 1] = RedisKeys.Delivery(t.AnnouncementId, t.EmployeeId);
+                    values[2 * j] = t.Next.ToString();
+                    values[2 * j + 1] = t.Expected?.ToString() ?? "";
+                }
+                calls.Add((chunk, batch.ScriptEvaluateAsync(LuaScripts.TransitionDelivery, keys, values)));
+            }
         }
         batch.Execute();
-        await Task.WhenAll(applied);
-
-        // The script answers with the record's remaining TTL (ms) when it applied the move: no PTTL of our own.
-        var replies = applied.Select(a => (long)a.Result).ToArray();
-        var results = replies.Select(r => r != 0).ToArray();
-        var index = db.CreateBatch();
-        var writes = new List<Task>();
-        for (var i = 0; i < transitions.Count; i++)
+        var results = new bool[transitions.Count];
+        foreach (var (indexes, reply) in calls)
         {
-            var t = transitions[i];
-            if (replies[i] <= 0 || t.Next is not { State: DeliveryState.Sent, Reference: not null }) continue;
-            writes.Add(index.StringSetAsync(RedisKeys.MessageDelivery(t.Next.Reference), new DeliveryRef(t.AnnouncementId, t.EmployeeId).Format(),
-                TimeSpan.FromMilliseconds(replies[i])));
-        }
-        if (writes.Count > 0)
-        {
-            index.Execute();
-            await Task.WhenAll(writes);
+            var moved = (long[])(await reply)!;
+            for (var j = 0; j < indexes.Length; j++) results[indexes[j]] = moved[j] == 1;
         }
         return results;
     }
 
-    /// <summary>The (announcement, employee) each message id was sent for; null where it is not indexed.</summary>
+    private const int MaxPerCall = 256;
+
+    /// <summary>
+    /// The (announcement, employee) each message id was sent for, from the wamid index that versions before the group
+    /// commit wrote for every send (it expires with their records); null where there is none. Sends no longer write it:
+    /// every send carries biz_opaque_callback_data and WhatsApp echoes it in each status of that message.
+    /// </summary>
     public async Task<DeliveryRef?[]> FindByMessageIdsAsync(IReadOnlyList<string> messageIds)
     {
         if (messageIds.Count == 0) return [];

@@ -62,8 +62,8 @@ public static class RedisKeys
     /// <summary>STRING: the delivery record of one (announcement, employee), created with SET NX before the send.</summary>
     public static RedisKey Delivery(string announcementId, string employeeId) => $"ann:{{{announcementId}}}:d:{employeeId}";
 
-    /// <summary>STRING "announcementId:employeeId" of a sent message, by its wamid: finds the delivery of a status
-    /// update that lacks biz_opaque_callback_data. Expires with the delivery record.</summary>
+    /// <summary>STRING "announcementId:employeeId" of a sent message, by its wamid, written by earlier versions for every
+    /// send and only read now (a status that lacks biz_opaque_callback_data); expires with the delivery record.</summary>
     public static RedisKey MessageDelivery(string messageId) => $"msg:{{{messageId}}}";
 
     /// <summary>
