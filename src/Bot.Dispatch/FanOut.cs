@@ -55,6 +55,8 @@ public sealed partial class FanOut(
         }
         if (announcement is null || !await StartAsync(announcement))
         {
+            // A dispatcher that completed it may have died before folding its records.
+            if (announcement is { Status: AnnouncementStatus.Completed }) await FoldAsync(announcement.Id);
             await queue.RemoveAsync(id, dispatcher);
             return;
         }
@@ -556,7 +558,25 @@ public sealed partial class FanOut(
         if (await announcements.SetStatusAsync(announcement.Id, AnnouncementStatus.Dispatching,
                 AnnouncementStatus.Completed, "completedAt") == AnnouncementStatus.Dispatching)
             LogCompleted(announcement.Id, counts);
+        await FoldAsync(announcement.Id);
         await queue.RemoveAsync(announcement.Id, dispatcher);
+    }
+
+    /// <summary>
+    /// Completed is final (no pass sends for it again): its records move into compact buckets and the gate keys go,
+    /// which is most of what a delivery costs Redis for the retention period. Before the queue forgets the
+    /// announcement, so a dispatcher that dies half-way leaves it to the next one.
+    /// </summary>
+    private async Task FoldAsync(string id)
+    {
+        var counts = await announcements.CountsAsync(id);
+        await deliveries.FoldAsync(id, counts.Targeted, Batches());
+
+        async IAsyncEnumerable<string[]> Batches()
+        {
+            for (long offset = 0; offset < counts.Targeted; offset += options.BatchSize)
+                yield return await announcements.TargetsAsync(id, offset, offset + options.BatchSize - 1);
+        }
     }
 
     [LoggerMessage(LogLevel.Information, "Announcement {AnnouncementId} completed: {Counts}")]

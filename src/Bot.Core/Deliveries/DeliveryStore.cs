@@ -33,7 +33,7 @@ public sealed class DeliveryStore(IDatabase db)
 
     /// <summary>Whether the delivery still holds exactly this claim (nobody settled or took it meanwhile).</summary>
     public async Task<bool> IsHeldAsync(string announcementId, string employeeId, DeliveryRecord claim) =>
-        await db.StringGetAsync(RedisKeys.Delivery(announcementId, employeeId)) == claim.ToString();
+        (await ReadAsync(announcementId, [employeeId]))[0] == claim.ToString();
 
     /// <summary>Moves a delivery forward (never backwards); false when the move is not allowed or
     /// <paramref name="expected"/> no longer holds.</summary>
@@ -108,16 +108,52 @@ public sealed class DeliveryStore(IDatabase db)
             [RedisKeys.Delivery(announcementId, employeeId), RedisKeys.Announcement(announcementId)],
             [expected.ToString(), next.ToString()]) == 1;
 
-    public async Task<DeliveryRecord?> GetAsync(string announcementId, string employeeId)
-    {
-        var value = await db.StringGetAsync(RedisKeys.Delivery(announcementId, employeeId));
-        return value.IsNull ? null : DeliveryRecord.Parse(value!);
-    }
+    public async Task<DeliveryRecord?> GetAsync(string announcementId, string employeeId) =>
+        (await GetManyAsync(announcementId, [employeeId]))[0];
 
-    /// <summary>The records of many deliveries of one announcement in one MGET (they share a hash slot).</summary>
+    /// <summary>The records of many deliveries of one announcement in one call (they share a hash slot), gate key or folded.</summary>
     public async Task<DeliveryRecord?[]> GetManyAsync(string announcementId, IReadOnlyList<string> employeeIds)
     {
-        var values = await db.StringGetAsync([.. employeeIds.Select(id => RedisKeys.Delivery(announcementId, id))]);
+        var values = await ReadAsync(announcementId, employeeIds);
         return [.. values.Select(v => v.IsNull ? null : DeliveryRecord.Parse(v!))];
+    }
+
+    private async Task<RedisValue[]> ReadAsync(string announcementId, IReadOnlyList<string> employeeIds)
+    {
+        if (employeeIds.Count == 0) return [];
+        var result = await db.ScriptEvaluateAsync(LuaScripts.GetDeliveries, DeliveryKeys(announcementId, employeeIds));
+        return [.. ((RedisResult[])result!).Select(r => r.IsNull ? RedisValue.Null : (RedisValue)(string)r!)];
+    }
+
+    /// <summary>
+    /// Folds an announcement's records out of their gate keys into its buckets (fold-deliveries.lua), for an
+    /// announcement that is final: nothing dispatches it again, and statuses, re-sends, the API and the export read
+    /// and move records in either form. About 64 records a bucket, so each stays a listpack (Redis's default
+    /// hash-max-listpack-entries is 128). Safe to run again (after a crash half-way): a folded record has no gate key.
+    /// </summary>
+    /// <param name="targets">The announcement's targets, batch by batch.</param>
+    public async Task<long> FoldAsync(string announcementId, long targeted, IAsyncEnumerable<string[]> targets)
+    {
+        var buckets = Math.Max(1, (targeted + RecordsPerBucket - 1) / RecordsPerBucket);
+        // Before the first record moves: from here on a missing gate key means "look in the bucket".
+        await db.HashSetAsync(RedisKeys.Announcement(announcementId), "foldBuckets", buckets, When.NotExists);
+        long moved = 0;
+        await foreach (var batch in targets)
+        {
+            foreach (var chunk in batch.Chunk(MaxPerCall))
+                moved += (long)await db.ScriptEvaluateAsync(LuaScripts.FoldDeliveries, DeliveryKeys(announcementId, chunk));
+        }
+        return moved;
+    }
+
+    private const int RecordsPerBucket = 64;
+
+    /// <summary>The announcement hash, then each employee's delivery key: the keys of the record scripts.</summary>
+    private static RedisKey[] DeliveryKeys(string announcementId, IReadOnlyList<string> employeeIds)
+    {
+        var keys = new RedisKey[employeeIds.Count + 1];
+        keys[0] = RedisKeys.Announcement(announcementId);
+        for (var i = 0; i < employeeIds.Count; i++) keys[i + 1] = RedisKeys.Delivery(announcementId, employeeIds[i]);
+        return keys;
     }
 }

@@ -3,6 +3,7 @@
 -- delivery that moves and one HINCRBY per counter that changed.
 -- A state never goes backwards: WhatsApp does not promise status order ('read' may arrive before 'delivered'),
 -- and a late or redelivered status must change nothing.
+-- Works on a record in its gate key or folded (delivery-records.lua, prepended): statuses come for up to 7 days.
 -- KEYS[1] announcement hash, KEYS[1 + i] delivery key i
 -- ARGV[2i - 1] new value of delivery i (its first character is the state; a value without the fifth field, the form,
 -- keeps the current one: a status webhook does not know whether text or a template went),
@@ -26,7 +27,7 @@ local function field(value, n)
 end
 
 local function move(key, value, expected)
-  local current = redis.call('GET', key)
+  local current, bucket = record_load(KEYS[1], key)
   if not current then return nil end
   if expected ~= '' and current ~= expected then return nil end
   local from = string.sub(current, 1, 1)
@@ -42,7 +43,7 @@ local function move(key, value, expected)
   end
   local form = string.match(current, '^[^|]*|[^|]*|[^|]*|[^|]*|(.*)$')
   if form and not string.match(value, '^[^|]*|[^|]*|[^|]*|[^|]*|') then value = value .. '|' .. form end
-  redis.call('SET', key, value, 'KEEPTTL')
+  record_store(key, bucket, value)
   return from, to
 end
 
