@@ -38,7 +38,19 @@ public static partial class DeliveryCost
             result.Add($"  {command}", (double)calls / employees, "");
         result.Add("Redis commands per delivery, all (incl. inside Lua)", run.ServerCommands / employees, "");
         result.Add("deliveries/s (create → completed)", employees / run.Elapsed.TotalSeconds, "/s");
+        AddCpuSplit(result, run, employees, "");
         result.CommandsPerDelivery = run.CommandCalls.ToDictionary(kv => kv.Key, kv => Math.Round((double)kv.Value / employees, 4));
+    }
+
+    /// <summary>Where the CPU went: what bounds the fan-out on a 2-core machine shared by all three.</summary>
+    public static void AddCpuSplit(ScenarioResult result, FanOutRun.Run run, int deliveries, string label)
+    {
+        var (dispatchers, redis, bench) = run.Cpu;
+        result.Add($"{label}CPU µs per delivery: dispatcher", dispatchers * 1e6 / deliveries, "µs");
+        result.Add($"{label}CPU µs per delivery: redis-server", redis * 1e6 / deliveries, "µs");
+        result.Add($"{label}CPU µs per delivery: WhatsApp stand-in (bench process)", bench * 1e6 / deliveries, "µs");
+        result.Add($"{label}CPU busy share of 2 cores (dispatcher + redis + stand-in)",
+            100 * (dispatchers + redis + bench) / (2 * run.Elapsed.TotalSeconds), "%");
     }
 
     /// <summary>

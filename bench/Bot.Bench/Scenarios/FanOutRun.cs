@@ -15,6 +15,10 @@ public static class FanOutRun
     {
         /// <summary>The highest used_memory above the start seen while the announcement was dispatching (sampled every 50 ms).</summary>
         public long PeakMemoryDelta { get; init; }
+
+        /// <summary>CPU seconds (user + system) from create to completed: the dispatcher processes, redis-server, and this
+        /// process (the WhatsApp stand-in and the completion poll).</summary>
+        public (double Dispatchers, double Redis, double Bench) Cpu { get; init; }
     }
 
 
@@ -39,6 +43,7 @@ public static class FanOutRun
             var keysBefore = await server.Server.DatabaseSizeAsync();
             await server.Server.ExecuteAsync("CONFIG", "RESETSTAT");
 
+            var cpuBefore = CpuTicks(processes, server);
             var created = DateTime.UtcNow.Ticks;
             var clock = Stopwatch.StartNew();
             using var sampling = new CancellationTokenSource();
@@ -46,8 +51,12 @@ public static class FanOutRun
             var id = await BenchWorld.CreateAnnouncementAsync(server, sendAt: null, employeeIds: null);
             var polls = await world.WaitForCompletionAsync(server, id, employees, TimeSpan.FromSeconds(60 + employees / 500.0));
             var elapsed = clock.Elapsed;
+            var cpuAfter = CpuTicks(processes, server);
             await sampling.CancelAsync();
             var peakMemory = await peak;
+            // The dispatcher's last step after completing it (folding its records) ends with it leaving the in-flight set.
+            var folded = DateTime.UtcNow.AddSeconds(60);
+            while (await server.Db.SortedSetScoreAsync(RedisKeys.InFlight, id) is not null && DateTime.UtcNow < folded) await Task.Delay(20);
 
             var calls = await server.CommandCallsAsync();
             var after = await Task.WhenAll(processes.Select(p => p.StatsAsync()));
@@ -78,13 +87,21 @@ public static class FanOutRun
                 after.Zip(before).Sum(p => p.First.Gen2 - p.Second.Gen2),
                 // Minus the 'stats' round itself: nothing, the counters are read locally.
                 after.Zip(before).Sum(p => p.First.RedisOperations - p.Second.RedisOperations),
-                calls.Values.Sum(), calls, log) { PeakMemoryDelta = Math.Max(0, peakMemory - memoryBefore) };
+                calls.Values.Sum(), calls, log)
+            {
+                PeakMemoryDelta = Math.Max(0, peakMemory - memoryBefore),
+                Cpu = ((cpuAfter.Dispatchers - cpuBefore.Dispatchers) / 100.0, (cpuAfter.Redis - cpuBefore.Redis) / 100.0,
+                    (cpuAfter.Bench - cpuBefore.Bench) / 100.0),
+            };
         }
         finally
         {
             await Task.WhenAll(processes.Select(p => p.DisposeAsync().AsTask()));
         }
     }
+
+    private static (long Dispatchers, long Redis, long Bench) CpuTicks(ChildProcess[] dispatchers, RedisProcess server) =>
+        (dispatchers.Sum(p => CpuMeter.ProcessTicks(p.Id)), CpuMeter.ProcessTicks(server.ProcessId), CpuMeter.ProcessTicks(Environment.ProcessId));
 
     private static async Task<long> SamplePeakMemoryAsync(RedisProcess server, CancellationToken stop)
     {

@@ -35,6 +35,7 @@ public static class PeerComparison
                     var load = Load();
                     var run = await FanOutRun.RunAsync(world, result, server, count, dispatchers: 1, noRateCap: true);
                     ours.Add(count / run.Elapsed.TotalSeconds);
+                    DeliveryCost.AddCpuSplit(result, run, count, $"{name} round {round}: project ");
                     result.Notes.Add($"{name}, round {round}: project {ours[^1]:N0}/s (load average before: {load})");
                 }
                 await using (var server = await RedisProcess.StartAsync(args))
@@ -62,7 +63,12 @@ public static class PeerComparison
             TimeSpan.FromMinutes(3));
         world.WhatsApp.Reset(count);
         var memoryBefore = await server.UsedMemoryAsync();
+        var (nodeBefore, redisBefore, benchBefore) = (CpuMeter.ProcessTicks(peer.Id), CpuMeter.ProcessTicks(server.ProcessId), CpuMeter.ProcessTicks(Environment.ProcessId));
         var answer = await peer.AskAsync("go", TimeSpan.FromSeconds(120 + count / 200.0));
+        var (nodeAfter, redisAfter, benchAfter) = (CpuMeter.ProcessTicks(peer.Id), CpuMeter.ProcessTicks(server.ProcessId), CpuMeter.ProcessTicks(Environment.ProcessId));
+        result.Add($"{label}BullMQ CPU µs per delivery: node (producer + worker)", (nodeAfter - nodeBefore) * 1e4 / count, "µs");
+        result.Add($"{label}BullMQ CPU µs per delivery: redis-server", (redisAfter - redisBefore) * 1e4 / count, "µs");
+        result.Add($"{label}BullMQ CPU µs per delivery: WhatsApp stand-in (bench process)", (benchAfter - benchBefore) * 1e4 / count, "µs");
         using var json = JsonDocument.Parse(answer["result ".Length..]);
         var seconds = json.RootElement.GetProperty("seconds").GetDouble();
         var log = world.WhatsApp.Snapshot();

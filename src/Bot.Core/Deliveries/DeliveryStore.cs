@@ -134,16 +134,33 @@ public sealed class DeliveryStore(IDatabase db)
     /// <param name="targets">The announcement's targets, batch by batch.</param>
     public async Task<long> FoldAsync(string announcementId, long targeted, IAsyncEnumerable<string[]> targets)
     {
-        var buckets = Math.Max(1, (targeted + RecordsPerBucket - 1) / RecordsPerBucket);
+        var buckets = (int)Math.Max(1, (targeted + RecordsPerBucket - 1) / RecordsPerBucket);
         // Before the first record moves: from here on a missing gate key means "look in the bucket".
         await db.HashSetAsync(RedisKeys.Announcement(announcementId), "foldBuckets", buckets, When.NotExists);
-        long moved = 0;
+        // Whole buckets per call, so each bucket gets one HSET (and one PEXPIRE) rather than one per record.
+        var byBucket = new List<string>[buckets];
         await foreach (var batch in targets)
         {
-            foreach (var chunk in batch.Chunk(MaxPerCall))
-                moved += (long)await db.ScriptEvaluateAsync(LuaScripts.FoldDeliveries, DeliveryKeys(announcementId, chunk));
+            foreach (var employeeId in batch) (byBucket[Bucket(employeeId, buckets)] ??= []).Add(employeeId);
+        }
+        long moved = 0;
+        var call = new List<string>(MaxPerCall + RecordsPerBucket * 2);
+        for (var b = 0; b < buckets; b++)
+        {
+            if (byBucket[b] is { } members) call.AddRange(members);
+            if (call.Count < MaxPerCall && b < buckets - 1) continue;
+            if (call.Count > 0) moved += (long)await db.ScriptEvaluateAsync(LuaScripts.FoldDeliveries, DeliveryKeys(announcementId, call));
+            call.Clear();
         }
         return moved;
+    }
+
+    /// <summary>The bucket of an employee's folded record; delivery-records.lua's record_bucket is the same function.</summary>
+    public static int Bucket(string employeeId, int buckets)
+    {
+        long h = 0;
+        foreach (var b in System.Text.Encoding.UTF8.GetBytes(employeeId)) h = (h * 31 + b) % 2147483647;
+        return (int)(h % buckets);
     }
 
     private const int RecordsPerBucket = 64;

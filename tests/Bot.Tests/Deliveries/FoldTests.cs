@@ -32,6 +32,9 @@ public abstract class FoldTests(ISharedRedis redis)
         var buckets = (int)await scenario.Redis.HashGetAsync(RedisKeys.Announcement(id), "foldBuckets");
         var folded = await Task.WhenAll(Enumerable.Range(0, buckets).Select(b => scenario.Redis.HashLengthAsync(RedisKeys.FoldedDeliveries(id, b))));
         Assert.Equal(Employees, folded.Sum());
+        // Where the C# side groups them (DeliveryStore.Bucket) is where the scripts look (record_bucket).
+        foreach (var (employeeId, _) in employees)
+            Assert.True(await scenario.Redis.HashExistsAsync(RedisKeys.FoldedDeliveries(id, DeliveryStore.Bucket(employeeId, buckets)), employeeId));
         var sent = await scenario.GetDeliveriesAsync(id);
         Assert.Equal(Employees, sent.Count(d => d is { State: "sent", MessageId: not null, Form: "text" }));
 
