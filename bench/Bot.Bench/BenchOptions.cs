@@ -2,7 +2,7 @@ namespace Bot.Bench;
 
 /// <summary>Sizes of every scenario; <c>--quick</c> shrinks them so CI's smoke run takes well under a minute.</summary>
 /// <param name="Peer">A peer under bench/peers to run side by side with the project's fan-out (<c>--peer bullmq</c>), or null.</param>
-public sealed record BenchOptions(bool Quick, string Output, IReadOnlySet<int> Scenarios, bool WithAof, string? Peer = null)
+public sealed record BenchOptions(bool Quick, string Output, IReadOnlySet<int> Scenarios, bool WithAof, string? Peer = null, int? Rounds = null)
 {
     public int FanOutEmployees => Quick ? 2_000 : 100_000;
     public int RateCappedEmployees => Quick ? 2_000 : 20_000;
@@ -26,7 +26,7 @@ public sealed record BenchOptions(bool Quick, string Output, IReadOnlySet<int> S
     public int FairRateCap => Quick ? 500 : 1_000;
     public int PeerDeliveries => Quick ? 2_000 : 100_000;
     /// <summary>Project, peer, project, peer…: each durability setting this many times each, alternating.</summary>
-    public int PeerRounds => Quick ? 1 : 2;
+    public int PeerRounds => Rounds ?? (Quick ? 1 : 2);
     public int CostDeliveries => Quick ? 2_000 : 100_000;
 
     public bool Runs(int scenario) => Scenarios.Contains(scenario);
@@ -37,6 +37,7 @@ public sealed record BenchOptions(bool Quick, string Output, IReadOnlySet<int> S
         var withAof = true;
         var output = "artifacts/bench/results.json";
         string? peer = null;
+        int? rounds = null;
         IReadOnlySet<int>? scenarios = null;
         for (var i = 0; i < args.Length; i++)
         {
@@ -50,6 +51,10 @@ public sealed record BenchOptions(bool Quick, string Output, IReadOnlySet<int> S
                     break;
                 case "--peer" when i + 1 < args.Length && args[i + 1] == "bullmq":
                     peer = args[++i];
+                    break;
+                case "--rounds" when i + 1 < args.Length && int.TryParse(args[i + 1], out var n) && n > 0:
+                    rounds = n;
+                    i++;
                     break;
                 case "--out" when i + 1 < args.Length:
                     output = args[++i];
@@ -71,6 +76,6 @@ public sealed record BenchOptions(bool Quick, string Output, IReadOnlySet<int> S
         scenarios ??= peer is null ? new HashSet<int> { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12 } : new HashSet<int>();
         if (quick && output == "artifacts/bench/results.json") output = "artifacts/bench/results-quick.json";
         // The AOF variant is a second 100k fan-out: worth it for the README, not for CI's smoke run.
-        return new BenchOptions(quick, output, scenarios, withAof && !quick, peer);
+        return new BenchOptions(quick, output, scenarios, withAof && !quick, peer, rounds);
     }
 }

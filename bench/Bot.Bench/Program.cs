@@ -9,7 +9,7 @@ if (args is ["--role", "dispatcher", .. var settings]) return await DispatcherRo
 var options = BenchOptions.Parse(args);
 if (options is null)
 {
-    Console.Error.WriteLine("usage: Bot.Bench [--quick] [--only 1,2,3,4,5,6,7,8,9,10,12] [--no-aof] [--peer bullmq] [--out artifacts/bench/results.json]");
+    Console.Error.WriteLine("usage: Bot.Bench [--quick] [--only 1,2,3,4,5,6,7,8,9,10,12] [--no-aof] [--peer bullmq [--rounds 2]] [--out artifacts/bench/results.json]");
     return 2;
 }
 
