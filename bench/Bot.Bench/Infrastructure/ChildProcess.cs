@@ -121,9 +121,11 @@ public sealed class ChildProcess : IAsyncDisposable
         using var cts = new CancellationTokenSource(timeout);
         var exited = process.WaitForExitAsync(cts.Token);
         var answer = protocol.Reader.ReadAsync(cts.Token).AsTask();
-        if (await Task.WhenAny(answer, exited) != answer && !answer.IsCompleted)
-            throw new InvalidOperationException($"{Name} exited before answering '{line}':\n{Tail()}");
-        return await answer;
+        await Task.WhenAny(answer, exited);
+        if (answer.IsCompletedSuccessfully) return answer.Result;
+        throw new InvalidOperationException(process.HasExited
+            ? $"{Name} exited (code {process.ExitCode}) before answering '{line}':\n{Tail()}"
+            : $"{Name} did not answer '{line}' within {timeout.TotalSeconds:N0} s:\n{Tail()}");
     }
 
     /// <summary>What was started, for the report.</summary>

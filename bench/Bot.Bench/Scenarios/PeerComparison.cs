@@ -64,7 +64,7 @@ public static class PeerComparison
         world.WhatsApp.Reset(count);
         var memoryBefore = await server.UsedMemoryAsync();
         var (nodeBefore, redisBefore, benchBefore) = (CpuMeter.ProcessTicks(peer.Id), CpuMeter.ProcessTicks(server.ProcessId), CpuMeter.ProcessTicks(Environment.ProcessId));
-        var answer = await peer.AskAsync("go", TimeSpan.FromSeconds(120 + count / 200.0));
+        var answer = await peer.AskAsync("go", TimeSpan.FromSeconds(120 + count / 40.0));
         var (nodeAfter, redisAfter, benchAfter) = (CpuMeter.ProcessTicks(peer.Id), CpuMeter.ProcessTicks(server.ProcessId), CpuMeter.ProcessTicks(Environment.ProcessId));
         result.Add($"{label}BullMQ CPU µs per delivery: node (producer + worker)", (nodeAfter - nodeBefore) * 1e4 / count, "µs");
         result.Add($"{label}BullMQ CPU µs per delivery: redis-server", (redisAfter - redisBefore) * 1e4 / count, "µs");
