@@ -49,7 +49,7 @@ public static class FanOutRun
             using var sampling = new CancellationTokenSource();
             var peak = SamplePeakMemoryAsync(server, sampling.Token);
             var id = await BenchWorld.CreateAnnouncementAsync(server, sendAt: null, employeeIds: null);
-            var polls = await world.WaitForCompletionAsync(server, id, employees, TimeSpan.FromSeconds(60 + employees / 500.0));
+            var polls = await world.WaitForCompletionAsync(server, id, employees, TimeSpan.FromSeconds(60 + employees / 100.0));
             var elapsed = clock.Elapsed;
             var cpuAfter = CpuTicks(processes, server);
             await sampling.CancelAsync();
