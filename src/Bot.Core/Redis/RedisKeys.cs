@@ -59,7 +59,8 @@ public static class RedisKeys
     /// <summary>LIST of the employee ids an announcement goes to, fixed before its first send.</summary>
     public static RedisKey Targets(string announcementId) => $"ann:{{{announcementId}}}:targets";
 
-    /// <summary>STRING: the delivery record of one (announcement, employee), created with SET NX before the send.</summary>
+    /// <summary>STRING: the delivery record of one (announcement, employee), created with SET NX before the send; its
+    /// gate until the announcement is final, when the record moves into <see cref="FoldedDeliveries"/>.</summary>
     public static RedisKey Delivery(string announcementId, string employeeId) => $"ann:{{{announcementId}}}:d:{employeeId}";
 
     /// <summary>
