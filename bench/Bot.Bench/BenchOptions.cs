@@ -1,7 +1,8 @@
 namespace Bot.Bench;
 
 /// <summary>Sizes of every scenario; <c>--quick</c> shrinks them so CI's smoke run takes well under a minute.</summary>
-public sealed record BenchOptions(bool Quick, string Output, IReadOnlySet<int> Scenarios, bool WithAof)
+/// <param name="Peer">A peer under bench/peers to run side by side with the project's fan-out (<c>--peer bullmq</c>), or null.</param>
+public sealed record BenchOptions(bool Quick, string Output, IReadOnlySet<int> Scenarios, bool WithAof, string? Peer = null, int? Rounds = null)
 {
     public int FanOutEmployees => Quick ? 2_000 : 100_000;
     public int RateCappedEmployees => Quick ? 2_000 : 20_000;
@@ -23,6 +24,10 @@ public sealed record BenchOptions(bool Quick, string Output, IReadOnlySet<int> S
     public int FairSmallAnnouncements => Quick ? 10 : 50;
     // Quick: a lower cap so the small ones still land among thousands of queued sends, in 10 s per run.
     public int FairRateCap => Quick ? 500 : 1_000;
+    public int PeerDeliveries => Quick ? 2_000 : 100_000;
+    /// <summary>Project, peer, project, peer…: each durability setting this many times each, alternating.</summary>
+    public int PeerRounds => Rounds ?? (Quick ? 1 : 2);
+    public int CostDeliveries => Quick ? 2_000 : 100_000;
 
     public bool Runs(int scenario) => Scenarios.Contains(scenario);
 
@@ -31,7 +36,9 @@ public sealed record BenchOptions(bool Quick, string Output, IReadOnlySet<int> S
         var quick = false;
         var withAof = true;
         var output = "artifacts/bench/results.json";
-        IReadOnlySet<int> scenarios = new HashSet<int> { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
+        string? peer = null;
+        int? rounds = null;
+        IReadOnlySet<int>? scenarios = null;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -42,6 +49,13 @@ public sealed record BenchOptions(bool Quick, string Output, IReadOnlySet<int> S
                 case "--no-aof":
                     withAof = false;
                     break;
+                case "--peer" when i + 1 < args.Length && args[i + 1] == "bullmq":
+                    peer = args[++i];
+                    break;
+                case "--rounds" when i + 1 < args.Length && int.TryParse(args[i + 1], out var n) && n > 0:
+                    rounds = n;
+                    i++;
+                    break;
                 case "--out" when i + 1 < args.Length:
                     output = args[++i];
                     break;
@@ -49,7 +63,7 @@ public sealed record BenchOptions(bool Quick, string Output, IReadOnlySet<int> S
                     var picked = new HashSet<int>();
                     foreach (var part in args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                     {
-                        if (!int.TryParse(part, out var n) || n is < 1 or > 10) return null;
+                        if (!int.TryParse(part, out var n) || n is < 1 or > 12) return null;
                         picked.Add(n);
                     }
                     scenarios = picked;
@@ -58,8 +72,10 @@ public sealed record BenchOptions(bool Quick, string Output, IReadOnlySet<int> S
                     return null;
             }
         }
+        // --peer alone runs only the side-by-side comparison.
+        scenarios ??= peer is null ? new HashSet<int> { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12 } : new HashSet<int>();
         if (quick && output == "artifacts/bench/results.json") output = "artifacts/bench/results-quick.json";
         // The AOF variant is a second 100k fan-out: worth it for the README, not for CI's smoke run.
-        return new BenchOptions(quick, output, scenarios, withAof && !quick);
+        return new BenchOptions(quick, output, scenarios, withAof && !quick, peer, rounds);
     }
 }

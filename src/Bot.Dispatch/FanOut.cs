@@ -36,6 +36,7 @@ public sealed partial class FanOut(
     ILogger<FanOut> logger)
 {
     private readonly DispatcherOptions options = options.Value;
+    private readonly DeliveryRecorder recorder = new(deliveries);
     private int passes;
     private volatile bool warmedUp;
 
@@ -63,6 +64,8 @@ public sealed partial class FanOut(
         }
         if (announcement is null || !await StartAsync(announcement))
         {
+            // A dispatcher that completed it may have died before folding its records.
+            if (announcement is { Status: AnnouncementStatus.Completed }) await FoldAsync(announcement.Id);
             await queue.RemoveAsync(id, dispatcher);
             return;
         }
@@ -503,7 +506,8 @@ public sealed partial class FanOut(
             }
         }
 
-        Task Record(DeliveryRecord outcome) => deliveries.TransitionAsync(announcement.Id, employee.EmployeeId, outcome);
+        // Batched with the other senders' outcomes; awaited before this sender claims another delivery.
+        Task Record(DeliveryRecord outcome) => recorder.TransitionAsync(new DeliveryTransition(announcement.Id, employee.EmployeeId, outcome));
     }
 
     /// <summary>
@@ -585,8 +589,27 @@ public sealed partial class FanOut(
         if (await announcements.SetStatusAsync(announcement.Id, AnnouncementStatus.Dispatching,
                 AnnouncementStatus.Completed, "completedAt", reminderFields) == AnnouncementStatus.Dispatching)
             LogCompleted(announcement.Id, counts);
+        // Final for its own sends (reminders have gate keys of their own): the records fold before the queue moves on.
+        await FoldAsync(announcement.Id);
         if (reminderAt is { } at) await queue.RequeueAsync(announcement.Id, dispatcher, at);
         else await queue.RemoveAsync(announcement.Id, dispatcher);
+    }
+
+    /// <summary>
+    /// Completed is final (no pass sends for it again): its records move into compact buckets and the gate keys go,
+    /// which is most of what a delivery costs Redis for the retention period. Before the queue forgets the
+    /// announcement, so a dispatcher that dies half-way leaves it to the next one.
+    /// </summary>
+    private async Task FoldAsync(string id)
+    {
+        var counts = await announcements.CountsAsync(id);
+        await deliveries.FoldAsync(id, counts.Targeted, Batches());
+
+        async IAsyncEnumerable<string[]> Batches()
+        {
+            for (long offset = 0; offset < counts.Targeted; offset += options.BatchSize)
+                yield return await announcements.TargetsAsync(id, offset, offset + options.BatchSize - 1);
+        }
     }
 
     [LoggerMessage(LogLevel.Information, "Announcement {AnnouncementId} completed: {Counts}")]

@@ -93,13 +93,48 @@ public sealed class ChildProcess : IAsyncDisposable
         return child;
     }
 
+    /// <summary>
+    /// A Node peer under bench/peers/&lt;name&gt; (<c>node fanout.mjs args…</c>), after <c>npm ci</c> when its node_modules is
+    /// missing; it speaks the dispatcher role's line protocol (<c>BENCH ready</c>, then commands on stdin).
+    /// </summary>
+    public static async Task<ChildProcess> StartPeerAsync(string peer, IEnumerable<string> args, TimeSpan readyWithin)
+    {
+        var directory = Path.Combine(Built("PeersDirectory", directory: true), peer);
+        if (!Directory.Exists(Path.Combine(directory, "node_modules")))
+        {
+            using var npm = Process.Start(new ProcessStartInfo("npm") { ArgumentList = { "ci", "--no-audit", "--no-fund" }, WorkingDirectory = directory })!;
+            await npm.WaitForExitAsync();
+            if (npm.ExitCode != 0) throw new InvalidOperationException($"npm ci in {directory} exited with {npm.ExitCode}");
+        }
+        var psi = new ProcessStartInfo("node") { ArgumentList = { "fanout.mjs" }, WorkingDirectory = directory };
+        foreach (var arg in args) psi.ArgumentList.Add(arg);
+        var child = Start(psi, peer, stopsOnStdin: true);
+        await child.WaitReadyAsync(readyWithin);
+        return child;
+    }
+
+    /// <summary>Sends one protocol line and waits for the child's next <c>BENCH</c> answer (without the prefix).</summary>
+    public async Task<string> AskAsync(string line, TimeSpan timeout)
+    {
+        await process.StandardInput.WriteLineAsync(line);
+        await process.StandardInput.FlushAsync();
+        using var cts = new CancellationTokenSource(timeout);
+        var exited = process.WaitForExitAsync(cts.Token);
+        var answer = protocol.Reader.ReadAsync(cts.Token).AsTask();
+        await Task.WhenAny(answer, exited);
+        if (answer.IsCompletedSuccessfully) return answer.Result;
+        throw new InvalidOperationException(process.HasExited
+            ? $"{Name} exited (code {process.ExitCode}) before answering '{line}':\n{Tail()}"
+            : $"{Name} did not answer '{line}' within {timeout.TotalSeconds:N0} s:\n{Tail()}");
+    }
+
     /// <summary>What was started, for the report.</summary>
     public string Description { get; private set; } = "";
 
-    private static string Built(string key)
+    private static string Built(string key, bool directory = false)
     {
-        var dll = typeof(ChildProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().First(a => a.Key == key).Value!;
-        return File.Exists(dll) ? dll : throw new FileNotFoundException($"not built: {dll}", dll);
+        var path = typeof(ChildProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().First(a => a.Key == key).Value!;
+        return (directory ? Directory.Exists(path) : File.Exists(path)) ? path : throw new FileNotFoundException($"not found: {path}", path);
     }
 
     private static ChildProcess Start(ProcessStartInfo psi, string name, bool stopsOnStdin)

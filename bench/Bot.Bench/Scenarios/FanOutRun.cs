@@ -11,7 +11,15 @@ public static class FanOutRun
     public sealed record Run(
         string AnnouncementId, int Employees, TimeSpan Elapsed, double SendRate, double FirstSendMs, long MemoryDelta, long KeysDelta,
         double DeliveryKeyBytes, double MessageIndexKeyBytes, long PeakRss, long Allocated, int Gen0, int Gen1, int Gen2,
-        long ClientOperations, double ServerCommands, Dictionary<string, long> CommandCalls, SendLog Log);
+        long ClientOperations, double ServerCommands, Dictionary<string, long> CommandCalls, SendLog Log)
+    {
+        /// <summary>The highest used_memory above the start seen while the announcement was dispatching (sampled every 50 ms).</summary>
+        public long PeakMemoryDelta { get; init; }
+
+        /// <summary>CPU seconds (user + system) from create to completed: the dispatcher processes, redis-server, and this
+        /// process (the WhatsApp stand-in and the completion poll).</summary>
+        public (double Dispatchers, double Redis, double Bench) Cpu { get; init; }
+    }
 
 
     /// <summary>Seeds <paramref name="employees"/>, starts the dispatchers, warms them up, then times one announcement to everyone.</summary>
@@ -35,11 +43,20 @@ public static class FanOutRun
             var keysBefore = await server.Server.DatabaseSizeAsync();
             await server.Server.ExecuteAsync("CONFIG", "RESETSTAT");
 
+            var cpuBefore = CpuTicks(processes, server);
             var created = DateTime.UtcNow.Ticks;
             var clock = Stopwatch.StartNew();
+            using var sampling = new CancellationTokenSource();
+            var peak = SamplePeakMemoryAsync(server, sampling.Token);
             var id = await BenchWorld.CreateAnnouncementAsync(server, sendAt: null, employeeIds: null);
-            var polls = await world.WaitForCompletionAsync(server, id, employees, TimeSpan.FromSeconds(60 + employees / 500.0));
+            var polls = await world.WaitForCompletionAsync(server, id, employees, TimeSpan.FromSeconds(60 + employees / 100.0));
             var elapsed = clock.Elapsed;
+            var cpuAfter = CpuTicks(processes, server);
+            await sampling.CancelAsync();
+            var peakMemory = await peak;
+            // The dispatcher's last step after completing it (folding its records) ends with it leaving the in-flight set.
+            var folded = DateTime.UtcNow.AddSeconds(60);
+            while (await server.Db.SortedSetScoreAsync(RedisKeys.InFlight, id) is not null && DateTime.UtcNow < folded) await Task.Delay(20);
 
             var calls = await server.CommandCallsAsync();
             var after = await Task.WhenAll(processes.Select(p => p.StatsAsync()));
@@ -70,12 +87,37 @@ public static class FanOutRun
                 after.Zip(before).Sum(p => p.First.Gen2 - p.Second.Gen2),
                 // Minus the 'stats' round itself: nothing, the counters are read locally.
                 after.Zip(before).Sum(p => p.First.RedisOperations - p.Second.RedisOperations),
-                calls.Values.Sum(), calls, log);
+                calls.Values.Sum(), calls, log)
+            {
+                PeakMemoryDelta = Math.Max(0, peakMemory - memoryBefore),
+                Cpu = ((cpuAfter.Dispatchers - cpuBefore.Dispatchers) / 100.0, (cpuAfter.Redis - cpuBefore.Redis) / 100.0,
+                    (cpuAfter.Bench - cpuBefore.Bench) / 100.0),
+            };
         }
         finally
         {
             await Task.WhenAll(processes.Select(p => p.DisposeAsync().AsTask()));
         }
+    }
+
+    private static (long Dispatchers, long Redis, long Bench) CpuTicks(ChildProcess[] dispatchers, RedisProcess server) =>
+        (dispatchers.Sum(p => CpuMeter.ProcessTicks(p.Id)), CpuMeter.ProcessTicks(server.ProcessId), CpuMeter.ProcessTicks(Environment.ProcessId));
+
+    private static async Task<long> SamplePeakMemoryAsync(RedisProcess server, CancellationToken stop)
+    {
+        long peak = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            peak = Math.Max(peak, await server.UsedMemoryAsync());
+            try
+            {
+                await Task.Delay(50, stop);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+        return peak;
     }
 
     /// <summary>Average MEMORY USAGE of sampled delivery keys and of the wamid index keys next to them.</summary>
@@ -88,7 +130,9 @@ public static class FanOutRun
         for (var s = 0; s < samples; s++)
         {
             var employee = BenchWorld.EmployeeId(random.Next(employees));
-            deliveryTotal += (long)await server.Db.ExecuteAsync("MEMORY", "USAGE", RedisKeys.Delivery(announcementId, employee).ToString(), "SAMPLES", "0");
+            // None once the announcement is folded (scenario 12 measures the buckets).
+            var gate = await server.Db.ExecuteAsync("MEMORY", "USAGE", RedisKeys.Delivery(announcementId, employee).ToString(), "SAMPLES", "0");
+            if (!gate.IsNull) deliveryTotal += (long)gate;
             if ((await deliveries.GetAsync(announcementId, employee))?.MessageId is { } messageId)
             {
                 var usage = await server.Db.ExecuteAsync("MEMORY", "USAGE", RedisKeys.MessageDelivery(messageId).ToString(), "SAMPLES", "0");

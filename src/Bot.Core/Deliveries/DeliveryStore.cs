@@ -33,7 +33,7 @@ public sealed class DeliveryStore(IDatabase db)
 
     /// <summary>Whether the delivery still holds exactly this claim (nobody settled or took it meanwhile).</summary>
     public async Task<bool> IsHeldAsync(string announcementId, string employeeId, DeliveryRecord claim) =>
-        await db.StringGetAsync(RedisKeys.Delivery(announcementId, employeeId)) == claim.ToString();
+        (await ReadAsync(announcementId, [employeeId]))[0] == claim.ToString();
 
     /// <summary>Moves a delivery forward (never backwards); false when the move is not allowed or
     /// <paramref name="expected"/> no longer holds.</summary>
@@ -41,46 +41,49 @@ public sealed class DeliveryStore(IDatabase db)
         (await TransitionManyAsync([new DeliveryTransition(announcementId, employeeId, next, expected)]))[0];
 
     /// <summary>
-    /// Applies many transitions in one pipeline (a webhook POST carries up to 1,000 statuses). Each one moves
-    /// forward or not at all, like <see cref="TransitionAsync"/>. A delivery that becomes <c>sent</c> is also
-    /// indexed by its message id, with the delivery record's remaining TTL, so a status update that lacks
-    /// biz_opaque_callback_data still finds it.
+    /// Applies many transitions (a webhook POST carries up to 1,000 statuses; a fan-out records its outcomes in
+    /// groups): one transition-delivery.lua call per announcement and chunk, pipelined. Each one moves forward or not
+    /// at all, like <see cref="TransitionAsync"/>; the announcement's counters move once per call, not per delivery.
     /// </summary>
     public async Task<bool[]> TransitionManyAsync(IReadOnlyList<DeliveryTransition> transitions)
     {
         var batch = db.CreateBatch();
-        var applied = new Task<RedisResult>[transitions.Count];
-        for (var i = 0; i < transitions.Count; i++)
+        var calls = new List<(int[] Indexes, Task<RedisResult> Reply)>();
+        foreach (var group in Enumerable.Range(0, transitions.Count).GroupBy(i => transitions[i].AnnouncementId))
         {
-            var (announcementId, employeeId, next, expected) = transitions[i];
-            applied[i] = batch.ScriptEvaluateAsync(LuaScripts.TransitionDelivery,
-                [RedisKeys.Delivery(announcementId, employeeId), RedisKeys.Announcement(announcementId)],
-                [next.ToString(), expected?.ToString() ?? ""]);
+            // Bounded so one call never holds Redis for long.
+            foreach (var chunk in group.Chunk(MaxPerCall))
+            {
+                var keys = new RedisKey[chunk.Length + 1];
+                var values = new RedisValue[chunk.Length * 2];
+                keys[0] = RedisKeys.Announcement(group.Key);
+                for (var j = 0; j < chunk.Length; j++)
+                {
+                    var t = transitions[chunk[j]];
+                    keys[j + 1] = RedisKeys.Delivery(t.AnnouncementId, t.EmployeeId);
+                    values[2 * j] = t.Next.ToString();
+                    values[2 * j + 1] = t.Expected?.ToString() ?? "";
+                }
+                calls.Add((chunk, batch.ScriptEvaluateAsync(LuaScripts.TransitionDelivery, keys, values)));
+            }
         }
         batch.Execute();
-        await Task.WhenAll(applied);
-
-        // The script answers with the record's remaining TTL (ms) when it applied the move: no PTTL of our own.
-        var replies = applied.Select(a => (long)a.Result).ToArray();
-        var results = replies.Select(r => r != 0).ToArray();
-        var index = db.CreateBatch();
-        var writes = new List<Task>();
-        for (var i = 0; i < transitions.Count; i++)
+        var results = new bool[transitions.Count];
+        foreach (var (indexes, reply) in calls)
         {
-            var t = transitions[i];
-            if (replies[i] <= 0 || t.Next is not { State: DeliveryState.Sent, Reference: not null }) continue;
-            writes.Add(index.StringSetAsync(RedisKeys.MessageDelivery(t.Next.Reference), new DeliveryRef(t.AnnouncementId, t.EmployeeId).Format(),
-                TimeSpan.FromMilliseconds(replies[i])));
-        }
-        if (writes.Count > 0)
-        {
-            index.Execute();
-            await Task.WhenAll(writes);
+            var moved = (long[])(await reply)!;
+            for (var j = 0; j < indexes.Length; j++) results[indexes[j]] = moved[j] == 1;
         }
         return results;
     }
 
-    /// <summary>The (announcement, employee) each message id was sent for; null where it is not indexed.</summary>
+    private const int MaxPerCall = 256;
+
+    /// <summary>
+    /// The (announcement, employee) each message id was sent for, from the wamid index that versions before the group
+    /// commit wrote for every send (it expires with their records); null where there is none. Sends no longer write it:
+    /// every send carries biz_opaque_callback_data and WhatsApp echoes it in each status of that message.
+    /// </summary>
     public async Task<DeliveryRef?[]> FindByMessageIdsAsync(IReadOnlyList<string> messageIds)
     {
         if (messageIds.Count == 0) return [];
@@ -105,16 +108,69 @@ public sealed class DeliveryStore(IDatabase db)
             [RedisKeys.Delivery(announcementId, employeeId), RedisKeys.Announcement(announcementId)],
             [expected.ToString(), next.ToString()]) == 1;
 
-    public async Task<DeliveryRecord?> GetAsync(string announcementId, string employeeId)
-    {
-        var value = await db.StringGetAsync(RedisKeys.Delivery(announcementId, employeeId));
-        return value.IsNull ? null : DeliveryRecord.Parse(value!);
-    }
+    public async Task<DeliveryRecord?> GetAsync(string announcementId, string employeeId) =>
+        (await GetManyAsync(announcementId, [employeeId]))[0];
 
-    /// <summary>The records of many deliveries of one announcement in one MGET (they share a hash slot).</summary>
+    /// <summary>The records of many deliveries of one announcement in one call (they share a hash slot), gate key or folded.</summary>
     public async Task<DeliveryRecord?[]> GetManyAsync(string announcementId, IReadOnlyList<string> employeeIds)
     {
-        var values = await db.StringGetAsync([.. employeeIds.Select(id => RedisKeys.Delivery(announcementId, id))]);
+        var values = await ReadAsync(announcementId, employeeIds);
         return [.. values.Select(v => v.IsNull ? null : DeliveryRecord.Parse(v!))];
+    }
+
+    private async Task<RedisValue[]> ReadAsync(string announcementId, IReadOnlyList<string> employeeIds)
+    {
+        if (employeeIds.Count == 0) return [];
+        var result = await db.ScriptEvaluateAsync(LuaScripts.GetDeliveries, DeliveryKeys(announcementId, employeeIds));
+        return [.. ((RedisResult[])result!).Select(r => r.IsNull ? RedisValue.Null : (RedisValue)(string)r!)];
+    }
+
+    /// <summary>
+    /// Folds an announcement's records out of their gate keys into its buckets (fold-deliveries.lua), for an
+    /// announcement that is final: nothing dispatches it again, and statuses, re-sends, the API and the export read
+    /// and move records in either form. About 64 records a bucket, so each stays a listpack (Redis's default
+    /// hash-max-listpack-entries is 128). Safe to run again (after a crash half-way): a folded record has no gate key.
+    /// </summary>
+    /// <param name="targets">The announcement's targets, batch by batch.</param>
+    public async Task<long> FoldAsync(string announcementId, long targeted, IAsyncEnumerable<string[]> targets)
+    {
+        var buckets = (int)Math.Max(1, (targeted + RecordsPerBucket - 1) / RecordsPerBucket);
+        // Before the first record moves: from here on a missing gate key means "look in the bucket".
+        await db.HashSetAsync(RedisKeys.Announcement(announcementId), "foldBuckets", buckets, When.NotExists);
+        // Whole buckets per call, so each bucket gets one HSET (and one PEXPIRE) rather than one per record.
+        var byBucket = new List<string>[buckets];
+        await foreach (var batch in targets)
+        {
+            foreach (var employeeId in batch) (byBucket[Bucket(employeeId, buckets)] ??= []).Add(employeeId);
+        }
+        long moved = 0;
+        var call = new List<string>(MaxPerCall + RecordsPerBucket * 2);
+        for (var b = 0; b < buckets; b++)
+        {
+            if (byBucket[b] is { } members) call.AddRange(members);
+            if (call.Count < MaxPerCall && b < buckets - 1) continue;
+            if (call.Count > 0) moved += (long)await db.ScriptEvaluateAsync(LuaScripts.FoldDeliveries, DeliveryKeys(announcementId, call));
+            call.Clear();
+        }
+        return moved;
+    }
+
+    /// <summary>The bucket of an employee's folded record; delivery-records.lua's record_bucket is the same function.</summary>
+    public static int Bucket(string employeeId, int buckets)
+    {
+        long h = 0;
+        foreach (var b in System.Text.Encoding.UTF8.GetBytes(employeeId)) h = (h * 31 + b) % 2147483647;
+        return (int)(h % buckets);
+    }
+
+    private const int RecordsPerBucket = 64;
+
+    /// <summary>The announcement hash, then each employee's delivery key: the keys of the record scripts.</summary>
+    private static RedisKey[] DeliveryKeys(string announcementId, IReadOnlyList<string> employeeIds)
+    {
+        var keys = new RedisKey[employeeIds.Count + 1];
+        keys[0] = RedisKeys.Announcement(announcementId);
+        for (var i = 0; i < employeeIds.Count; i++) keys[i + 1] = RedisKeys.Delivery(announcementId, employeeIds[i]);
+        return keys;
     }
 }

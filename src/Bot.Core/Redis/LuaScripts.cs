@@ -13,8 +13,10 @@ public static class LuaScripts
 
     public static string ClaimDue => Load("claim-due.lua");
     public static string UpdateLease => Load("update-lease.lua");
-    public static string ClaimDelivery => Load("claim-delivery.lua");
-    public static string TransitionDelivery => Load("transition-delivery.lua");
+    public static string ClaimDelivery => WithRecords("claim-delivery.lua");
+    public static string TransitionDelivery => WithRecords("transition-delivery.lua");
+    public static string GetDeliveries => WithRecords("get-deliveries.lua");
+    public static string FoldDeliveries => WithRecords("fold-deliveries.lua");
     public static string UpsertEmployee => Load("upsert-employee.lua");
     public static string SetEmployeeStatus => Load("set-employee-status.lua");
     public static string CreateAnnouncement => Load("create-announcement.lua");
@@ -25,9 +27,13 @@ public static class LuaScripts
     public static string ForgetCreation => Load("forget-creation.lua");
     public static string ReserveSendSlots => Load("reserve-send-slots.lua");
     public static string ReachRecipient => Load("reach-recipient.lua");
-    public static string SwapDelivery => Load("swap-delivery.lua");
+    public static string SwapDelivery => WithRecords("swap-delivery.lua");
     public static string RecordAcknowledgement => Load("record-acknowledgement.lua");
     public static string TakeReminderGate => Load("take-reminder-gate.lua");
+
+    /// <summary>A script that reads or writes delivery records, after delivery-records.lua (where a record lives, packing).</summary>
+    private static string WithRecords(string name) => Cache.GetOrAdd("records+" + name, static n =>
+        Load("delivery-records.lua") + Load(n["records+".Length..]));
 
     private static string Load(string name) => Cache.GetOrAdd(name, static n =>
     {

@@ -59,11 +59,19 @@ public static class RedisKeys
     /// <summary>LIST of the employee ids an announcement goes to, fixed before its first send.</summary>
     public static RedisKey Targets(string announcementId) => $"ann:{{{announcementId}}}:targets";
 
-    /// <summary>STRING: the delivery record of one (announcement, employee), created with SET NX before the send.</summary>
+    /// <summary>STRING: the delivery record of one (announcement, employee), created with SET NX before the send; its
+    /// gate until the announcement is final, when the record moves into <see cref="FoldedDeliveries"/>.</summary>
     public static RedisKey Delivery(string announcementId, string employeeId) => $"ann:{{{announcementId}}}:d:{employeeId}";
 
-    /// <summary>STRING "announcementId:employeeId" of a sent message, by its wamid: finds the delivery of a status
-    /// update that lacks biz_opaque_callback_data. Expires with the delivery record.</summary>
+    /// <summary>
+    /// HASH employee id → packed delivery record: where an announcement's records live once it is final (see
+    /// delivery-records.lua); the announcement hash's <c>foldBuckets</c> says how many there are. The scripts build
+    /// these names from the announcement key, so this one is for tests and tools.
+    /// </summary>
+    public static RedisKey FoldedDeliveries(string announcementId, int bucket) => $"ann:{{{announcementId}}}:f:{bucket}";
+
+    /// <summary>STRING "announcementId:employeeId" of a sent message, by its wamid, written by earlier versions for every
+    /// send and only read now (a status that lacks biz_opaque_callback_data); expires with the delivery record.</summary>
     public static RedisKey MessageDelivery(string messageId) => $"msg:{{{messageId}}}";
 
     /// <summary>

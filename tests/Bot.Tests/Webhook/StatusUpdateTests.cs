@@ -1,3 +1,4 @@
+using Bot.Core.Redis;
 using System.Net;
 using Bot.Tests.Harness;
 
@@ -21,9 +22,7 @@ public sealed class StatusUpdateTests(SharedRedis redis) : IClassFixture<SharedR
         // Warm the endpoint up (first-request JIT), with a status nobody is waiting for.
         await scenario.DeliverAsync(Meta.Statuses(Meta.Status(Meta.NewMessageId(), "delivered", employees[0].Phone, null)));
 
-        // Half carry our callback data; the other half are found through their message id alone.
-        var body = Meta.Statuses([.. sent.Select((d, i) =>
-            Meta.Status(d.MessageId!, "delivered", phoneOf[d.EmployeeId], i % 2 == 0 ? $"{id}:{d.EmployeeId}" : null))]);
+        var body = Meta.Statuses([.. sent.Select(d => Meta.Status(d.MessageId!, "delivered", phoneOf[d.EmployeeId], $"{id}:{d.EmployeeId}"))]);
         var response = await scenario.PostAsync(body, Meta.Sign(body));
         await scenario.WaitForInboxProcessedAsync();
 
@@ -82,11 +81,37 @@ public sealed class StatusUpdateTests(SharedRedis redis) : IClassFixture<SharedR
         Assert.Equal("sent", reconciled.State);
         Assert.Equal(messageId, reconciled.MessageId);
         Assert.Equal(new Scenario.CountsView(1, 1, 0, 0, 0, 0, 0), (await scenario.GetAnnouncementAsync(id)).Counts);
-        // Later statuses of that message are found by its id too, now that it is known.
-        await scenario.DeliverAsync(Meta.Statuses(Meta.Status(messageId, "delivered", phone, null)));
+        // Later statuses of that message count; a status of another message id for the same delivery does not.
+        await scenario.DeliverAsync(Meta.Statuses(Meta.Status(Meta.NewMessageId(), "read", phone, $"{id}:{employeeId}")));
+        await scenario.DeliverAsync(Meta.Statuses(Meta.Status(messageId, "delivered", phone, $"{id}:{employeeId}")));
         Assert.Equal("delivered", Assert.Single(await scenario.GetDeliveriesAsync(id)).State);
         // WireMock logs the slow request only once its delayed answer is written.
         await Eventually.WaitAsync(() => Task.FromResult(scenario.Stub.CountTo(phone)), n => n > 0, TimeSpan.FromSeconds(10), "the slow send logged");
         Assert.Equal(1, scenario.Stub.CountTo(phone));
+    }
+
+    [Fact]
+    public async Task AStatusWithoutCallbackDataIsMatchedOnlyThroughAnIndexEntryOfAnEarlierVersion()
+    {
+        await using var scenario = new Scenario(redis);
+        var employees = await scenario.AddEmployeesAsync(2);
+        await scenario.StartDispatchersAsync(1);
+        var id = await scenario.CreateAnnouncementAsync(new { message = "Canteen closed on Friday" });
+        await scenario.WaitForStatusAsync(id, "completed", Timeout);
+        var sent = (await scenario.GetDeliveriesAsync(id)).ToDictionary(d => d.EmployeeId, d => d.MessageId!);
+        var (indexed, indexedPhone) = employees[0];
+        var (unindexed, unindexedPhone) = employees[1];
+        // Sends write no wamid index any more (every send carries callback data, and WhatsApp echoes it); one written
+        // by the version before is still read until it expires with its record.
+        await scenario.Redis.StringSetAsync(RedisKeys.MessageDelivery(sent[indexed]), $"{id}:{indexed}");
+
+        await scenario.DeliverAsync(Meta.Statuses(
+            Meta.Status(sent[indexed], "read", indexedPhone, null),
+            Meta.Status(sent[unindexed], "read", unindexedPhone, null)));
+
+        var states = (await scenario.GetDeliveriesAsync(id)).ToDictionary(d => d.EmployeeId, d => d.State);
+        Assert.Equal("read", states[indexed]);
+        Assert.Equal("sent", states[unindexed]);
+        Assert.Equal(new Scenario.CountsView(2, 1, 0, 1, 0, 0, 0), (await scenario.GetAnnouncementAsync(id)).Counts);
     }
 }

@@ -1,8 +1,15 @@
 -- The exactly-once gate: a delivery key is created with SET NX before any send, and only the caller that
--- created it may send. A skipped delivery is counted in the same step so counts can never drift.
+-- created it may send. A skipped delivery is counted in the same step so counts can never drift. Once the
+-- announcement is folded its records are in buckets and the gate keys are gone: a record there refuses the claim
+-- as the gate key would have (delivery-records.lua, prepended).
 -- KEYS[1] delivery key, KEYS[2] announcement hash
 -- ARGV[1] value, ARGV[2] ttl seconds, ARGV[3] counter to increment when created ('' for none)
 -- Returns nil when this caller created the key, else the existing value.
+local bucket = record_bucket(KEYS[2], record_employee(KEYS[1]))
+if bucket then
+  local packed = redis.call('HGET', bucket, record_employee(KEYS[1]))
+  if packed then return record_unpack(packed) end
+end
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then
   if ARGV[3] ~= '' then redis.call('HINCRBY', KEYS[2], ARGV[3], 1) end
   return false

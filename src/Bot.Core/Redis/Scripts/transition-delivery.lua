@@ -1,17 +1,14 @@
--- Moves a delivery to a later state and moves its count between the announcement's counters, atomically.
--- A state never goes backwards: WhatsApp does not promise status order ('read' may arrive before
--- 'delivered'), and a late or redelivered status must change nothing.
--- KEYS[1] delivery key, KEYS[2] announcement hash
--- ARGV[1] new value (its first character is the state; a value without the fifth field, the form, keeps the
--- current one: a status webhook does not know whether text or a template went), ARGV[2] value the caller expects ('' = any)
--- Returns 0 when not allowed or the value changed meanwhile; when applied, the record's remaining TTL in ms
--- (at least 1; -1 if it has none), so the caller can give the wamid index the same lifetime without a PTTL
--- round trip of its own.
-local current = redis.call('GET', KEYS[1])
-if not current then return 0 end
-if ARGV[2] ~= '' and current ~= ARGV[2] then return 0 end
-local from = string.sub(current, 1, 1)
-local to = string.sub(ARGV[1], 1, 1)
+-- Moves deliveries of one announcement to later states and moves their counts between the announcement's counters,
+-- atomically: a batch of outcomes (a fan-out's group commit, a webhook POST's statuses) is one call, one SET per
+-- delivery that moves and one HINCRBY per counter that changed.
+-- A state never goes backwards: WhatsApp does not promise status order ('read' may arrive before 'delivered'),
+-- and a late or redelivered status must change nothing.
+-- Works on a record in its gate key or folded (delivery-records.lua, prepended): statuses come for up to 7 days.
+-- KEYS[1] announcement hash, KEYS[1 + i] delivery key i
+-- ARGV[2i - 1] new value of delivery i (its first character is the state; a value without the fifth field, the form,
+-- keeps the current one: a status webhook does not know whether text or a template went),
+-- ARGV[2i] the value the caller expects ('' = any)
+-- Returns one number per delivery: 1 when moved, 0 when not allowed or the value changed meanwhile.
 -- c claimed, u unknown, s sent, d delivered, r read, f failed, k skipped
 local allowed = {
   c = { u = true, s = true, d = true, r = true, f = true },
@@ -19,10 +16,7 @@ local allowed = {
   s = { d = true, r = true, f = true },
   d = { r = true },
 }
-if not (allowed[from] and allowed[from][to]) then return 0 end
--- A status about another message of this delivery is not about this one: once a message id is recorded, only its
--- statuses count; and the claim of a template re-send names the text it replaces (in its error field), whose late
--- statuses must not settle the re-send before its own answer.
+local counters = { u = 'unknown', s = 'sent', d = 'delivered', r = 'read', f = 'failed', k = 'skipped' }
 local function field(value, n)
   local i = 1
   for part in string.gmatch(value .. '|', '([^|]*)|') do
@@ -31,18 +25,38 @@ local function field(value, n)
   end
   return ''
 end
-local incoming = field(ARGV[1], 3)
-if incoming ~= '' then
-  if from ~= 'c' and field(current, 3) ~= '' and field(current, 3) ~= incoming then return 0 end
-  if from == 'c' and field(current, 4) == incoming then return 0 end
+
+local function move(key, value, expected)
+  local current, bucket = record_load(KEYS[1], key)
+  if not current then return nil end
+  if expected ~= '' and current ~= expected then return nil end
+  local from = string.sub(current, 1, 1)
+  local to = string.sub(value, 1, 1)
+  if not (allowed[from] and allowed[from][to]) then return nil end
+  -- A status about another message of this delivery is not about this one: once a message id is recorded, only its
+  -- statuses count; and the claim of a template re-send names the text it replaces (in its error field), whose late
+  -- statuses must not settle the re-send before its own answer.
+  local incoming = field(value, 3)
+  if incoming ~= '' then
+    if from ~= 'c' and field(current, 3) ~= '' and field(current, 3) ~= incoming then return nil end
+    if from == 'c' and field(current, 4) == incoming then return nil end
+  end
+  local form = string.match(current, '^[^|]*|[^|]*|[^|]*|[^|]*|(.*)$')
+  if form and not string.match(value, '^[^|]*|[^|]*|[^|]*|[^|]*|') then value = value .. '|' .. form end
+  record_store(key, bucket, value)
+  return from, to
 end
-local counters = { u = 'unknown', s = 'sent', d = 'delivered', r = 'read', f = 'failed', k = 'skipped' }
-local value = ARGV[1]
-local form = string.match(current, '^[^|]*|[^|]*|[^|]*|[^|]*|(.*)$')
-if form and not string.match(value, '^[^|]*|[^|]*|[^|]*|[^|]*|') then value = value .. '|' .. form end
-redis.call('SET', KEYS[1], value, 'KEEPTTL')
-if counters[from] then redis.call('HINCRBY', KEYS[2], counters[from], -1) end
-redis.call('HINCRBY', KEYS[2], counters[to], 1)
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl == 0 then return 1 end
-return ttl
+
+local deltas, moved = {}, {}
+for i = 2, #KEYS do
+  local from, to = move(KEYS[i], ARGV[2 * i - 3], ARGV[2 * i - 2])
+  moved[i - 1] = from and 1 or 0
+  if from then
+    if counters[from] then deltas[counters[from]] = (deltas[counters[from]] or 0) - 1 end
+    deltas[counters[to]] = (deltas[counters[to]] or 0) + 1
+  end
+end
+for counter, delta in pairs(deltas) do
+  if delta ~= 0 then redis.call('HINCRBY', KEYS[1], counter, delta) end
+end
+return moved

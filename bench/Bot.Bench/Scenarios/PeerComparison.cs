@@ -1,0 +1,84 @@
+using System.Globalization;
+using System.Text.Json;
+using Bot.Bench.Infrastructure;
+using Bot.Tools.WhatsAppStub;
+
+namespace Bot.Bench.Scenarios;
+
+/// <summary>
+/// <c>--peer bullmq</c>: the project's fan-out (one dispatcher process, as scenario 1) and BullMQ doing the same
+/// fan-out (bench/peers/bullmq: one job per delivery with jobId dedupe, a worker POSTing each to the same WhatsApp
+/// stand-in, concurrency 64), alternately, each on a fresh redis-server with the same arguments: first with AOF
+/// <c>appendfsync always</c> (the shipped durability), then without AOF. Prints deliveries/s of each and the ratio.
+/// </summary>
+public static class PeerComparison
+{
+    private static readonly (string Name, string[] Args)[] Settings =
+    [
+        ("AOF always", ["--appendonly", "yes", "--appendfsync", "always"]),
+        ("no AOF", []),
+    ];
+
+    public static async Task RunAsync(BenchWorld world, ScenarioResult result)
+    {
+        var count = world.Options.PeerDeliveries;
+        result.Settings["deliveries"] = count.ToString(CultureInfo.InvariantCulture);
+        result.Settings["peer"] = "bench/peers/bullmq: Queue.addBulk (1,000 jobs a call, jobId dedupe), Worker concurrency 64, fetch POST per job";
+        foreach (var (name, args) in Settings)
+        {
+            var ours = new List<double>();
+            var theirs = new List<double>();
+            for (var round = 1; round <= world.Options.PeerRounds; round++)
+            {
+                await using (var server = await RedisProcess.StartAsync(args))
+                {
+                    var load = Load();
+                    var run = await FanOutRun.RunAsync(world, result, server, count, dispatchers: 1, noRateCap: true);
+                    ours.Add(count / run.Elapsed.TotalSeconds);
+                    DeliveryCost.AddCpuSplit(result, run, count, $"{name} round {round}: project ");
+                    result.Notes.Add($"{name}, round {round}: project {ours[^1]:N0}/s (load average before: {load})");
+                }
+                await using (var server = await RedisProcess.StartAsync(args))
+                {
+                    var load = Load();
+                    theirs.Add(await PeerRunAsync(world, result, server, count, $"{name} round {round}: "));
+                    result.Notes.Add($"{name}, round {round}: BullMQ {theirs[^1]:N0}/s (load average before: {load})");
+                }
+            }
+            result.Settings[$"redis ({name})"] = "redis-server --save \"\" --appendonly no " + string.Join(' ', args);
+            result.Add($"project deliveries/s, {name} (create → completed, mean of {ours.Count})", ours.Average(), "/s");
+            result.Add($"BullMQ deliveries/s, {name} (first add → last completed, mean of {theirs.Count})", theirs.Average(), "/s");
+            var ratio = ours.Average() / theirs.Average();
+            result.Add($"ratio project / BullMQ, {name}", ratio, "×", "≥ 2.0×", ratio >= 2.0);
+        }
+    }
+
+    /// <summary>One BullMQ fan-out of <paramref name="count"/> deliveries; its deliveries/s, after checking each phone got exactly one.</summary>
+    private static async Task<double> PeerRunAsync(BenchWorld world, ScenarioResult result, RedisProcess server, int count, string label)
+    {
+        world.WhatsApp.Reset(count);
+        await using var peer = await ChildProcess.StartPeerAsync("bullmq",
+            ["--redis", server.ConnectionString, "--whatsapp", world.WhatsApp.Url, "--phone-number-id", WhatsAppStubServer.PhoneNumberId,
+             "--token", BenchWorld.AccessToken, "--count", count.ToString(CultureInfo.InvariantCulture)],
+            TimeSpan.FromMinutes(3));
+        world.WhatsApp.Reset(count);
+        var memoryBefore = await server.UsedMemoryAsync();
+        var (nodeBefore, redisBefore, benchBefore) = (CpuMeter.ProcessTicks(peer.Id), CpuMeter.ProcessTicks(server.ProcessId), CpuMeter.ProcessTicks(Environment.ProcessId));
+        var answer = await peer.AskAsync("go", TimeSpan.FromSeconds(120 + count / 40.0));
+        var (nodeAfter, redisAfter, benchAfter) = (CpuMeter.ProcessTicks(peer.Id), CpuMeter.ProcessTicks(server.ProcessId), CpuMeter.ProcessTicks(Environment.ProcessId));
+        result.Add($"{label}BullMQ CPU µs per delivery: node (producer + worker)", (nodeAfter - nodeBefore) * 1e4 / count, "µs");
+        result.Add($"{label}BullMQ CPU µs per delivery: redis-server", (redisAfter - redisBefore) * 1e4 / count, "µs");
+        result.Add($"{label}BullMQ CPU µs per delivery: WhatsApp stand-in (bench process)", (benchAfter - benchBefore) * 1e4 / count, "µs");
+        using var json = JsonDocument.Parse(answer["result ".Length..]);
+        var seconds = json.RootElement.GetProperty("seconds").GetDouble();
+        var log = world.WhatsApp.Snapshot();
+        result.Require(label + "BullMQ 0 duplicates", log.Duplicates == 0, $"{log.Duplicates} duplicate sends");
+        var reached = Enumerable.Range(0, count).Count(i => log.PerRecipient.ContainsKey(BenchWorld.Phone(BenchWorld.EmployeeId(i))));
+        result.Require(label + "BullMQ all delivered", reached == count, $"{reached} of {count} phones got it");
+        result.Add($"{label}BullMQ Redis used_memory per delivery at rest (completed jobs kept)",
+            (double)(await server.UsedMemoryAsync() - memoryBefore) / count, "B");
+        return count / seconds;
+    }
+
+    private static string Load() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+}
