@@ -112,7 +112,7 @@ public sealed class BenchWorld : IAsyncDisposable
     {
         var time = TimeProvider.System;
         return new StoreSet(new EmployeeStore(server.Db, time),
-            new AnnouncementStore(server.Db, new AnnouncementQueue(server.Db, time), time),
+            new AnnouncementStore(server.Db, new AnnouncementQueues(server.Db, time), time),
             new DeliveryStore(server.Db));
     }
 

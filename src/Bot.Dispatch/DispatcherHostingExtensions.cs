@@ -23,6 +23,8 @@ public static class DispatcherHostingExtensions
         builder.Services.AddSingleton<SendRateLimiter>();
         builder.Services.AddSingleton<DispatchPause>();
         builder.Services.AddSingleton<DispatcherLock>();
+        builder.Services.AddSingleton<DispatcherReplicas>();
+        builder.Services.AddSingleton<LegacyQueueMigration>();
         builder.Services.AddSingleton<FanOut>();
         builder.Services.AddHostedService<Dispatcher>();
         builder.AddCreationRepair();

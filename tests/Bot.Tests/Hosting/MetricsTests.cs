@@ -59,7 +59,7 @@ public sealed class MetricsTests(SharedRedis redis) : IClassFixture<SharedRedis>
         // A re-run of the finished announcement (as a resumed dispatcher would) finds every delivery claimed.
         var store = app.Services.GetRequiredService<AnnouncementStore>();
         await store.SetStatusAsync(id, AnnouncementStatus.Completed, AnnouncementStatus.Dispatching, "startedAt");
-        await app.Services.GetRequiredService<FanOut>().RunAsync(id, "rerun", () => true, CancellationToken.None);
+        await app.Services.GetRequiredService<FanOut>().RunAsync(app.Services.GetRequiredService<AnnouncementQueues>().Of("default"), id, "rerun", () => true, CancellationToken.None);
 
         var afterReRun = await Scrape.WaitAsync(prometheus, "/metrics", s => s.Delta(before, Duplicates) >= 4);
         Assert.Equal(4, afterReRun.Delta(before, Duplicates));
