@@ -33,6 +33,7 @@ public sealed partial class Dispatcher(
 {
     private readonly DispatcherOptions options = options.Value;
     private readonly ConcurrentDictionary<string, SenderLoop> loops = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim rebalance = new(0, 1);
     private int fanOuts;
     private bool noQuorumReported;
 
@@ -68,7 +69,7 @@ public sealed partial class Dispatcher(
                 {
                     LogLoopFailed(ex);
                 }
-                await Sleep(options.PollInterval, stoppingToken);
+                await WaitForRebalanceAsync(stoppingToken);
             }
         }
         finally
@@ -93,7 +94,7 @@ public sealed partial class Dispatcher(
             catch (Exception ex)
             {
                 LogLoopFailed(ex);
-                await Sleep(options.PollInterval, stoppingToken);
+                await WaitForRebalanceAsync(stoppingToken);
             }
         }
     }
@@ -162,6 +163,7 @@ public sealed partial class Dispatcher(
     {
         await Task.Yield();
         var senderId = loop.Queue.SenderId;
+        var failed = false;
         try
         {
             // A new holder owns everything in its sender's flight: the previous holder is dead, lost the lock or released it.
@@ -169,8 +171,9 @@ public sealed partial class Dispatcher(
         }
         catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
         {
-            // The lock is released below; this replica or another takes the sender again at a next tick.
+            // The lock is released below; this replica or another takes the sender again at the next tick.
             LogLoopFailed(ex);
+            failed = true;
         }
         finally
         {
@@ -180,6 +183,8 @@ public sealed partial class Dispatcher(
                 await held.DisposeAsync();
                 LogReleased(Owner, senderId);
             }
+            // A lock lost to a stall is taken again at once if nobody else has it; a failure waits for the next tick.
+            if (!failed) Signal(rebalance);
         }
     }
 
@@ -278,14 +283,34 @@ public sealed partial class Dispatcher(
         }
     }
 
-    private async Task Sleep(TimeSpan delay, CancellationToken stoppingToken)
+    /// <summary>
+    /// Until the next poll, or until a loop ended. A real-time wait, like a loop's wait for work: the lock's expiry
+    /// and extensions run on real time too.
+    /// </summary>
+    private async Task WaitForRebalanceAsync(CancellationToken stoppingToken)
     {
         try
         {
-            await Task.Delay(delay, time, stoppingToken);
+            await rebalance.WaitAsync(options.PollInterval, stoppingToken);
         }
         catch (OperationCanceledException)
         {
+        }
+    }
+
+    private static void Signal(SemaphoreSlim semaphore)
+    {
+        try
+        {
+            semaphore.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already signalled.
+        }
+        catch (ObjectDisposedException)
+        {
+            // The host is gone.
         }
     }
 
@@ -294,6 +319,7 @@ public sealed partial class Dispatcher(
     public override void Dispose()
     {
         foreach (var loop in loops.Values) loop.Dispose();
+        rebalance.Dispose();
         base.Dispose();
     }
 
@@ -317,21 +343,7 @@ public sealed partial class Dispatcher(
             Wake();
         }
 
-        public void Wake()
-        {
-            try
-            {
-                wakeUp.Release();
-            }
-            catch (SemaphoreFullException)
-            {
-                // Already signalled.
-            }
-            catch (ObjectDisposedException)
-            {
-                // The host is gone.
-            }
-        }
+        public void Wake() => Signal(wakeUp);
 
         public async Task WaitAsync(TimeSpan wait, CancellationToken stoppingToken)
         {
