@@ -24,6 +24,11 @@ public sealed record BenchOptions(bool Quick, string Output, IReadOnlySet<int> S
     // Quick: a lower cap so the small ones still land among thousands of queued sends, in 10 s per run.
     public int FairRateCap => Quick ? 500 : 1_000;
 
+    // 11: the senders spread over dispatcher replicas, on one Redis and on a three-master cluster.
+    public int SpreadSenders => 8;
+    public int SpreadEmployeesPerSender => Quick ? 250 : 12_500;
+    public int[] SpreadReplicas => Quick ? [1, 2] : [1, 2, 4];
+
     public bool Runs(int scenario) => Scenarios.Contains(scenario);
 
     public static BenchOptions? Parse(string[] args)
@@ -31,7 +36,7 @@ public sealed record BenchOptions(bool Quick, string Output, IReadOnlySet<int> S
         var quick = false;
         var withAof = true;
         var output = "artifacts/bench/results.json";
-        IReadOnlySet<int> scenarios = new HashSet<int> { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
+        IReadOnlySet<int> scenarios = new HashSet<int> { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 };
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -49,7 +54,7 @@ public sealed record BenchOptions(bool Quick, string Output, IReadOnlySet<int> S
                     var picked = new HashSet<int>();
                     foreach (var part in args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                     {
-                        if (!int.TryParse(part, out var n) || n is < 1 or > 10) return null;
+                        if (!int.TryParse(part, out var n) || n is < 1 or > 11) return null;
                         picked.Add(n);
                     }
                     scenarios = picked;
