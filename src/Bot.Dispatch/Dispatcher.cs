@@ -107,7 +107,7 @@ public sealed partial class Dispatcher(
     {
         foreach (var (senderId, loop) in loops)
         {
-            if (loop.Completion.IsCompleted) loops.TryRemove(senderId, out _);
+            if (loop.Completion.IsCompleted && loops.TryRemove(senderId, out _)) loop.Dispose();
         }
         var all = senders.All.Select(s => s.Id).Order(StringComparer.Ordinal).ToArray();
         // A sender no longer configured: its queue stays until it is configured again.

@@ -130,7 +130,6 @@ public sealed partial class FanOut(
         private readonly CancellationTokenSource done = new();
 
         public AnnouncementQueue Queue => queue;
-
         public string Id => id;
         public string Dispatcher => dispatcher;
         public CancellationToken Done => done.Token;

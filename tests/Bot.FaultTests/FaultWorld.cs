@@ -83,10 +83,11 @@ public sealed class FaultWorld : IAsyncDisposable
 
     public static string Phone(int i) => $"+1650{5550000 + i:D7}";
 
-    public async Task<string> AnnounceAsync(string message, DateTimeOffset? sendAt = null)
+    /// <param name="senderId">The sender the employer is on (its queue): the default one unless the test configures another.</param>
+    public async Task<string> AnnounceAsync(string message, DateTimeOffset? sendAt = null, string senderId = AnnouncementQueues.DefaultSender)
     {
         var store = new AnnouncementStore(Db, new AnnouncementQueues(Db, TimeProvider.System), TimeProvider.System);
-        var (_, id) = await store.CreateAsync(new NewAnnouncement(EmployerId, message, null, sendAt, null), null);
+        var (_, id) = await store.CreateAsync(new NewAnnouncement(EmployerId, message, null, sendAt, null), null, senderId);
         return id;
     }
 
