@@ -61,15 +61,18 @@ public sealed partial class Dispatcher(
             await MigrateAsync(stoppingToken);
             while (!stoppingToken.IsCancellationRequested)
             {
+                var standingBy = false;
                 try
                 {
-                    await BalanceAsync(stoppingToken);
+                    standingBy = await BalanceAsync(stoppingToken);
                 }
                 catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
                 {
                     LogLoopFailed(ex);
                 }
-                await WaitForRebalanceAsync(stoppingToken);
+                // A replica with no sender asks again sooner, so a dead holder's lock is taken soon after it expires (as
+                // a standby of the one global lock did); one that dispatches already takes more at its next poll.
+                await WaitForRebalanceAsync(standingBy ? Retry : options.PollInterval, stoppingToken);
             }
         }
         finally
@@ -94,16 +97,16 @@ public sealed partial class Dispatcher(
             catch (Exception ex)
             {
                 LogLoopFailed(ex);
-                await WaitForRebalanceAsync(stoppingToken);
+                await WaitForRebalanceAsync(options.PollInterval, stoppingToken);
             }
         }
     }
 
     /// <summary>
     /// One look at the spread: start loops for senders newly held, stop the surplus. Without the lock every configured
-    /// sender has a loop.
+    /// sender has a loop. Returns whether this replica holds no lock though its share is one or more (it stands by).
     /// </summary>
-    private async Task BalanceAsync(CancellationToken stoppingToken)
+    private async Task<bool> BalanceAsync(CancellationToken stoppingToken)
     {
         foreach (var (senderId, loop) in loops)
         {
@@ -118,7 +121,7 @@ public sealed partial class Dispatcher(
         if (!options.UseLock)
         {
             foreach (var senderId in all.Where(s => !loops.ContainsKey(s))) Start(senderId, null, stoppingToken);
-            return;
+            return false;
         }
 
         var live = await replicas.BeatAsync(Owner, options.LockExpiry);
@@ -148,7 +151,11 @@ public sealed partial class Dispatcher(
             Start(senderId, acquired, stoppingToken);
             held.Add(senderId);
         }
+        return held.Count == 0 && share > 0;
     }
+
+    /// <summary>How often a standing-by replica asks for locks: a quarter of the poll interval, 50–500 ms.</summary>
+    private TimeSpan Retry => TimeSpan.FromMilliseconds(Math.Clamp(options.PollInterval.TotalMilliseconds / 4, 50, 500));
 
     private int StartOf(int count) => (int)((uint)StringComparer.Ordinal.GetHashCode(Owner) % (uint)count);
 
@@ -284,14 +291,14 @@ public sealed partial class Dispatcher(
     }
 
     /// <summary>
-    /// Until the next poll, or until a loop ended. A real-time wait, like a loop's wait for work: the lock's expiry
+    /// Until the next look, or until a loop ended. A real-time wait, like a loop's wait for work: the lock's expiry
     /// and extensions run on real time too.
     /// </summary>
-    private async Task WaitForRebalanceAsync(CancellationToken stoppingToken)
+    private async Task WaitForRebalanceAsync(TimeSpan wait, CancellationToken stoppingToken)
     {
         try
         {
-            await rebalance.WaitAsync(options.PollInterval, stoppingToken);
+            await rebalance.WaitAsync(wait, stoppingToken);
         }
         catch (OperationCanceledException)
         {

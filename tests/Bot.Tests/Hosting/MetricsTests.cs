@@ -104,6 +104,8 @@ public sealed class MetricsTests(SharedRedis redis) : IClassFixture<SharedRedis>
         var after = await Scrape.WaitAsync(client, MetricsExtensions.ScrapePath, s => s.Delta(before, Sends, ("outcome", "Accepted")) >= 3);
         Assert.Equal(3, after.Delta(before, Sends, ("outcome", "Accepted")));
         Assert.Contains(after.Samples, s => s.Name.StartsWith("dotnet_", StringComparison.Ordinal));
+        // It holds the lock of the one sender configured.
+        Assert.Contains(after.Samples, s => s.Name == "announcements_sender_locks" && s.Value >= 1);
         // The probe still answers on the same port.
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(HealthEndpoints.ReadyPath)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/nothing-here")).StatusCode);
