@@ -29,6 +29,11 @@ public sealed record BenchOptions(bool Quick, string Output, IReadOnlySet<int> S
     public int PeerRounds => Rounds ?? (Quick ? 1 : 2);
     public int CostDeliveries => Quick ? 2_000 : 100_000;
 
+    // 11: the senders spread over dispatcher replicas, on one Redis and on a three-master cluster.
+    public int SpreadSenders => 8;
+    public int SpreadEmployeesPerSender => Quick ? 250 : 12_500;
+    public int[] SpreadReplicas => Quick ? [1, 2] : [1, 2, 4];
+
     public bool Runs(int scenario) => Scenarios.Contains(scenario);
 
     public static BenchOptions? Parse(string[] args)
@@ -73,7 +78,7 @@ public sealed record BenchOptions(bool Quick, string Output, IReadOnlySet<int> S
             }
         }
         // --peer alone runs only the side-by-side comparison.
-        scenarios ??= peer is null ? new HashSet<int> { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12 } : new HashSet<int>();
+        scenarios ??= peer is null ? new HashSet<int> { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 } : new HashSet<int>();
         if (quick && output == "artifacts/bench/results.json") output = "artifacts/bench/results-quick.json";
         // The AOF variant is a second 100k fan-out: worth it for the README, not for CI's smoke run.
         return new BenchOptions(quick, output, scenarios, withAof && !quick, peer, rounds);

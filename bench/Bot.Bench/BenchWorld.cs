@@ -9,6 +9,7 @@ using Bot.Core.Deliveries;
 using Bot.Core.Employees;
 using Bot.Core.Redis;
 using Bot.Tools.WhatsAppStub;
+using StackExchange.Redis;
 
 namespace Bot.Bench;
 
@@ -108,12 +109,12 @@ public sealed class BenchWorld : IAsyncDisposable
 
     public sealed record StoreSet(EmployeeStore Employees, AnnouncementStore Announcements, DeliveryStore Deliveries);
 
-    public static StoreSet Stores(RedisProcess server)
+    public static StoreSet Stores(RedisProcess server) => Stores(server.Db);
+
+    public static StoreSet Stores(IDatabase db)
     {
         var time = TimeProvider.System;
-        return new StoreSet(new EmployeeStore(server.Db, time),
-            new AnnouncementStore(server.Db, new AnnouncementQueue(server.Db, time), time),
-            new DeliveryStore(server.Db));
+        return new StoreSet(new EmployeeStore(db, time), new AnnouncementStore(db, new AnnouncementQueues(db, time), time), new DeliveryStore(db));
     }
 
     /// <summary>
@@ -121,9 +122,12 @@ public sealed class BenchWorld : IAsyncDisposable
     /// same Lua the API uses), many in flight at once; not timed. Employers get disjoint ranges, so every phone is one
     /// employee's and the stand-in's count per phone still finds a duplicate.
     /// </summary>
-    public static async Task SeedEmployeesAsync(RedisProcess server, int count, string employerId = EmployerId, int first = 0)
+    public static Task SeedEmployeesAsync(RedisProcess server, int count, string employerId = EmployerId, int first = 0) =>
+        SeedEmployeesAsync(server.Db, count, employerId, first);
+
+    public static async Task SeedEmployeesAsync(IDatabase db, int count, string employerId = EmployerId, int first = 0)
     {
-        var employees = Stores(server).Employees;
+        var employees = Stores(db).Employees;
         foreach (var chunk in Enumerable.Range(first, count).Chunk(2_000))
         {
             await Task.WhenAll(chunk.Select(async i =>

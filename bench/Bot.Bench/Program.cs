@@ -9,7 +9,7 @@ if (args is ["--role", "dispatcher", .. var settings]) return await DispatcherRo
 var options = BenchOptions.Parse(args);
 if (options is null)
 {
-    Console.Error.WriteLine("usage: Bot.Bench [--quick] [--only 1,2,3,4,5,6,7,8,9,10,12] [--no-aof] [--peer bullmq [--rounds 2]] [--out artifacts/bench/results.json]");
+    Console.Error.WriteLine("usage: Bot.Bench [--quick] [--only 1,2,3,4,5,6,7,8,9,10,11,12] [--no-aof] [--peer bullmq [--rounds 2]] [--out artifacts/bench/results.json]");
     return 2;
 }
 
@@ -29,6 +29,8 @@ if (options.WithAof && options.Runs(1))
 if (options.Runs(8)) await world.ScenarioAsync("8", "The WhatsApp stub alone (tools/WhatsAppStub)", r => StubThroughput.RunAsync(options, r));
 if (options.Runs(9)) await world.ScenarioAsync("9", "deliveries.csv export of 100,000 deliveries, webhook memory", r => DeliveryExport.RunAsync(world, r));
 if (options.Runs(10)) await world.ScenarioAsync("10", "Fair dispatch: small 'send now' announcements beside five big fan-outs at the cap", r => FairDispatch.RunAsync(world, r));
+if (options.Runs(11))
+    await world.ScenarioAsync("11", "Scale-out: 8 senders, 1/2/4 dispatcher replicas, one Redis and a 3-master cluster", r => SenderSpread.RunAsync(world, r));
 if (options.Runs(12)) await world.ScenarioAsync("12", "Per-delivery cost: Redis bytes while dispatching and at rest, write commands per delivery", r => DeliveryCost.RunAsync(world, r));
 if (options.Peer is "bullmq")
     await world.ScenarioAsync("peer", "Side by side with BullMQ: the same fan-out, alternately, AOF always and no AOF", r => PeerComparison.RunAsync(world, r));

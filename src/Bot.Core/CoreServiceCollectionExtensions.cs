@@ -15,7 +15,7 @@ public static class CoreServiceCollectionExtensions
     {
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<EmployeeStore>();
-        services.TryAddSingleton<AnnouncementQueue>();
+        services.TryAddSingleton<AnnouncementQueues>();
         services.TryAddSingleton<AnnouncementStore>();
         services.TryAddSingleton<SeriesStore>();
         services.TryAddSingleton<DeliveryStore>();

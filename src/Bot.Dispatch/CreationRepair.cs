@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Bot.Core.Announcements;
+using Bot.WhatsAppClient;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -35,11 +36,12 @@ public static class CreationRepairHostingExtensions
 /// Queues announcements whose creation stopped between storing and queueing (see
 /// <see cref="AnnouncementStore.RepairCreationsAsync"/>). It runs in the dispatcher host because that is where the
 /// queue is consumed: a deployment that sends anything runs it, and the webhook host's replicas (scaled for traffic)
-/// need not. Cheap and safe on every replica at once: a tick is one range read of a ZSET that is almost always
-/// empty, and every repair step is idempotent.
+/// need not. Cheap and safe on every replica at once: a tick is one range read per sender of a ZSET that is almost
+/// always empty, and every repair step is idempotent.
 /// </summary>
 public sealed partial class CreationRepair(
     AnnouncementStore announcements,
+    SenderDirectory senders,
     IOptions<CreationRepairOptions> options,
     TimeProvider time,
     ILogger<CreationRepair> logger) : BackgroundService
@@ -53,7 +55,8 @@ public sealed partial class CreationRepair(
         {
             try
             {
-                var queued = await announcements.RepairCreationsAsync(after);
+                var queued = 0;
+                foreach (var sender in senders.All) queued += await announcements.RepairCreationsAsync(sender.Id, after);
                 if (queued > 0) LogRepaired(queued);
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)

@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using Bot.Core.Announcements;
 using Bot.Core.Redis;
+using Bot.WhatsAppClient;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -9,113 +11,231 @@ using StackExchange.Redis;
 namespace Bot.Dispatch;
 
 /// <summary>
-/// The dispatcher loop: take the lock (unless switched off), claim due announcements, fan each out, and
-/// sleep until the next one is due, a pub/sub wake-up arrives, or the poll interval passes.
+/// The dispatcher: every poll interval it counts the live replicas and holds its share of the sender locks,
+/// ⌈senders / replicas⌉ at most (taking free ones, releasing the surplus when a replica joins). For each sender it
+/// holds, a loop claims that sender's due announcements, fans each out, and sleeps until the next one is due, a
+/// pub/sub wake-up names the sender, or the poll interval passes. Without the lock it dispatches every sender.
 /// </summary>
 public sealed partial class Dispatcher(
-    AnnouncementQueue queue,
+    AnnouncementQueues queues,
     FanOut fanOut,
     DispatcherLock dispatcherLock,
+    DispatcherReplicas replicas,
+    LegacyQueueMigration migration,
+    SenderDirectory senders,
     DispatchPause pause,
     IConnectionMultiplexer redis,
     RedisKeyspace keyspace,
+    DispatcherMetrics metrics,
     IOptions<DispatcherOptions> options,
     TimeProvider time,
     ILogger<Dispatcher> logger) : BackgroundService
 {
     private readonly DispatcherOptions options = options.Value;
-    private readonly SemaphoreSlim wakeUp = new(0, 1);
-    private RedLockStatus? lastLockStatus;
+    private readonly ConcurrentDictionary<string, SenderLoop> loops = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim rebalance = new(0, 1);
+    private int fanOuts;
+    private bool noQuorumReported;
 
-    /// <summary>Who this dispatcher is in delivery claims: unique per instance, readable in Redis.</summary>
+    /// <summary>Who this dispatcher is in delivery claims and among the replicas: unique per instance, readable in Redis.</summary>
     public string Owner { get; } = $"{Environment.MachineName}.{Environment.ProcessId}.{Guid.NewGuid().ToString("N")[..6]}";
+
+    /// <summary>The senders this replica dispatches now: those whose lock it holds (every sender without the lock).</summary>
+    public IReadOnlyCollection<string> Senders => [.. loops.Where(l => !l.Value.Releasing).Select(l => l.Key).Order(StringComparer.Ordinal)];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        metrics.ObserveSenderLocks(() => loops.Count(l => l.Value.Lock is not null));
         var subscriber = redis.GetSubscriber();
         var wakeUpChannel = keyspace.Channel(RedisKeys.WakeUp);
         await subscriber.SubscribeAsync(wakeUpChannel, (_, message) =>
         {
             if (message == AnnouncementQueue.ResumeMessage) pause.Clear();
-            WakeUp();
+            // A wake-up names the sender of the announcement due now; a sender held elsewhere is not this replica's.
+            if (loops.TryGetValue((string?)message ?? "", out var loop)) loop.Wake();
+            else if (message == AnnouncementQueue.ResumeMessage) WakeAll();
         });
         LogStarted(Owner, options.UseLock);
         try
         {
+            await MigrateAsync(stoppingToken);
             while (!stoppingToken.IsCancellationRequested)
             {
+                var standingBy = false;
                 try
                 {
-                    if (!options.UseLock)
-                    {
-                        await DispatchWhileAsync(() => true, takeOverAll: false, stoppingToken);
-                        continue;
-                    }
-                    using var held = await dispatcherLock.AcquireAsync(options.LockExpiry, options.PollInterval, stoppingToken);
-                    ReportLock(held);
-                    if (held.IsAcquired)
-                    {
-                        var validity = new LockValidity(held, options.LockExpiry, time);
-                        // A new holder owns everything in flight: the previous holder is dead or has lost the lock.
-                        await DispatchWhileAsync(validity.IsValid, takeOverAll: true, stoppingToken);
-                        if (!stoppingToken.IsCancellationRequested) LogLockLost(Owner);
-                        ReportLock(held);
-                    }
+                    standingBy = await BalanceAsync(stoppingToken);
                 }
-                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-                {
-                }
-                catch (Exception ex)
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
                 {
                     LogLoopFailed(ex);
-                    await Sleep(options.PollInterval, stoppingToken);
                 }
+                // A replica with no sender asks again sooner, so a dead holder's lock is taken soon after it expires (as
+                // a standby of the one global lock did); one that dispatches already takes more at its next poll.
+                await WaitForRebalanceAsync(standingBy ? Retry : options.PollInterval, stoppingToken);
             }
         }
         finally
         {
+            // Each loop stops its fan-outs at their next batch and releases its lock once they are recorded.
+            foreach (var loop in loops.Values) loop.Release();
+            await Task.WhenAll(loops.Values.Select(l => l.Completion));
             await subscriber.UnsubscribeAsync(wakeUpChannel);
+            if (options.UseLock) await LeaveAsync();
         }
     }
 
-    private async Task DispatchWhileAsync(Func<bool> held, bool takeOverAll, CancellationToken stoppingToken)
+    private async Task MigrateAsync(CancellationToken stoppingToken)
     {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await migration.RunAsync();
+                return;
+            }
+            catch (Exception ex)
+            {
+                LogLoopFailed(ex);
+                await WaitForRebalanceAsync(options.PollInterval, stoppingToken);
+            }
+        }
+    }
+
+    /// <summary>
+    /// One look at the spread: start loops for senders newly held, stop the surplus. Without the lock every configured
+    /// sender has a loop. Returns whether this replica holds no lock though its share is one or more (it stands by).
+    /// </summary>
+    private async Task<bool> BalanceAsync(CancellationToken stoppingToken)
+    {
+        foreach (var (senderId, loop) in loops)
+        {
+            if (loop.Completion.IsCompleted && loops.TryRemove(senderId, out _)) loop.Dispose();
+        }
+        var all = senders.All.Select(s => s.Id).Order(StringComparer.Ordinal).ToArray();
+        // A sender no longer configured: its queue stays until it is configured again.
+        foreach (var (senderId, loop) in loops)
+        {
+            if (!all.Contains(senderId)) loop.Release();
+        }
+        if (!options.UseLock)
+        {
+            foreach (var senderId in all.Where(s => !loops.ContainsKey(s))) Start(senderId, null, stoppingToken);
+            return false;
+        }
+
+        var live = await replicas.BeatAsync(Owner, options.LockExpiry);
+        var share = (all.Length + live - 1) / live;
+        var held = loops.Where(l => !l.Value.Releasing).Select(l => l.Key).ToList();
+        // Each replica walks the senders from its own starting point, so replicas starting together mostly ask for
+        // different locks, and gives up the last ones of its walk first.
+        var walk = all.Length == 0 ? all : [.. all.Skip(StartOf(all.Length)), .. all.Take(StartOf(all.Length))];
+        foreach (var senderId in held.OrderByDescending(s => Array.IndexOf(walk, s)).Take(held.Count - share).ToList())
+        {
+            LogReleasing(Owner, senderId, live, share);
+            loops[senderId].Release();
+            held.Remove(senderId);
+        }
+        foreach (var senderId in walk)
+        {
+            if (held.Count >= share || stoppingToken.IsCancellationRequested) break;
+            if (loops.ContainsKey(senderId)) continue;
+            var acquired = await dispatcherLock.TryAcquireAsync(senderId, options.LockExpiry);
+            ReportQuorum(acquired);
+            if (!acquired.IsAcquired)
+            {
+                await acquired.DisposeAsync();
+                continue;
+            }
+            LogLockStatus(Owner, senderId, acquired.Status, acquired.LockId);
+            Start(senderId, acquired, stoppingToken);
+            held.Add(senderId);
+        }
+        return held.Count == 0 && share > 0;
+    }
+
+    /// <summary>How often a standing-by replica asks for locks: a quarter of the poll interval, 50–500 ms.</summary>
+    private TimeSpan Retry => TimeSpan.FromMilliseconds(Math.Clamp(options.PollInterval.TotalMilliseconds / 4, 50, 500));
+
+    private int StartOf(int count) => (int)((uint)StringComparer.Ordinal.GetHashCode(Owner) % (uint)count);
+
+    private void Start(string senderId, IRedLock? held, CancellationToken stoppingToken)
+    {
+        var loop = new SenderLoop(queues.Of(senderId), held, held is null ? null : new LockValidity(held, options.LockExpiry, time));
+        loops[senderId] = loop;
+        loop.Completion = RunAsync(loop, stoppingToken);
+    }
+
+    private async Task RunAsync(SenderLoop loop, CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        var senderId = loop.Queue.SenderId;
+        var failed = false;
+        try
+        {
+            // A new holder owns everything in its sender's flight: the previous holder is dead, lost the lock or released it.
+            await DispatchWhileAsync(loop, takeOverAll: loop.Lock is not null, stoppingToken);
+        }
+        catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+        {
+            // The lock is released below; this replica or another takes the sender again at the next tick.
+            LogLoopFailed(ex);
+            failed = true;
+        }
+        finally
+        {
+            if (loop.Lock is { } held)
+            {
+                if (!loop.Releasing && !stoppingToken.IsCancellationRequested) LogLockLost(Owner, senderId);
+                await held.DisposeAsync();
+                LogReleased(Owner, senderId);
+            }
+            // A lock lost to a stall is taken again at once if nobody else has it; a failure waits for the next tick.
+            if (!failed) Signal(rebalance);
+        }
+    }
+
+    private async Task DispatchWhileAsync(SenderLoop loop, bool takeOverAll, CancellationToken stoppingToken)
+    {
+        var queue = loop.Queue;
         // By announcement id: this process never runs two passes of one announcement. Its own lease can come back
         // from a claim (it lapsed while the process stalled, or a new lock holder takes over everything in flight);
         // the pass already running keeps it.
         var running = new Dictionary<string, Task>();
         try
         {
-            while (!stoppingToken.IsCancellationRequested && held())
+            while (!stoppingToken.IsCancellationRequested && loop.Held())
             {
                 foreach (var done in running.Where(r => r.Value.IsCompleted).Select(r => r.Key).ToList()) running.Remove(done);
-                var room = options.MaxParallelAnnouncements - running.Count;
+                // The limit is the process's, shared by the loops of every sender it holds.
+                var room = options.MaxParallelAnnouncements - Volatile.Read(ref fanOuts);
                 if (room > 0)
                 {
                     var now = time.GetUtcNow();
                     var ids = await queue.ClaimAsync(Owner, options.LeaseDuration, takeOverAll ? DateTimeOffset.MaxValue : now, room);
                     takeOverAll = false;
-                    foreach (var id in ids.Where(id => !running.ContainsKey(id))) running[id] = RunFanOutAsync(id, held, stoppingToken);
+                    foreach (var id in ids.Where(id => !running.ContainsKey(id))) running[id] = RunFanOutAsync(queue, id, loop.Held, stoppingToken);
                     if (ids.Length == room) continue;
                 }
-                await fanOut.ResendOutsideWindowAsync(Owner, stoppingToken);
-                await WaitForWorkAsync(running.Count, stoppingToken);
+                await fanOut.ResendOutsideWindowAsync(queue, Owner, stoppingToken);
+                await WaitForWorkAsync(loop, stoppingToken);
             }
         }
         finally
         {
-            // Fan-outs stop at their next batch once the lock is lost or the host stops; wait for them so
+            // Fan-outs stop at their next batch once the lock is lost or released or the host stops; wait for them so
             // in-flight sends are recorded before the lock is released.
             await Task.WhenAll(running.Values);
         }
     }
 
-    private async Task RunFanOutAsync(string id, Func<bool> held, CancellationToken stoppingToken)
+    private async Task RunFanOutAsync(AnnouncementQueue queue, string id, Func<bool> held, CancellationToken stoppingToken)
     {
+        Interlocked.Increment(ref fanOuts);
         await Task.Yield();
         try
         {
-            await fanOut.RunAsync(id, Owner, held, stoppingToken);
+            await fanOut.RunAsync(queue, id, Owner, held, stoppingToken);
         }
         catch (Exception ex)
         {
@@ -124,59 +244,80 @@ public sealed partial class Dispatcher(
         }
         finally
         {
-            WakeUp();
+            Interlocked.Decrement(ref fanOuts);
+            // Room for another announcement, of whichever sender has one due.
+            WakeAll();
         }
     }
 
-    private async Task WaitForWorkAsync(int running, CancellationToken stoppingToken)
+    private async Task WaitForWorkAsync(SenderLoop loop, CancellationToken stoppingToken)
     {
         var now = time.GetUtcNow();
         var wait = options.PollInterval;
-        if (running < options.MaxParallelAnnouncements)
+        if (Volatile.Read(ref fanOuts) < options.MaxParallelAnnouncements)
         {
-            foreach (var next in new[] { await queue.NextDueAsync(), await queue.NextLeaseExpiryAsync() })
+            foreach (var next in new[] { await loop.Queue.NextDueAsync(), await loop.Queue.NextLeaseExpiryAsync() })
             {
                 if (next is { } at) wait = Min(wait, at - now);
             }
         }
         if (wait <= TimeSpan.Zero) return;
+        await loop.WaitAsync(wait, stoppingToken);
+    }
+
+    private void WakeAll()
+    {
+        foreach (var loop in loops.Values) loop.Wake();
+    }
+
+    private void ReportQuorum(IRedLock attempt)
+    {
+        var noQuorum = attempt.Status is RedLockStatus.NoQuorum;
+        if (noQuorum && !noQuorumReported) LogNoQuorum(attempt.InstanceSummary.ToString());
+        noQuorumReported = noQuorum;
+    }
+
+    private async Task LeaveAsync()
+    {
         try
         {
-            await wakeUp.WaitAsync(wait, stoppingToken);
+            await replicas.LeaveAsync(Owner);
+        }
+        catch (RedisException ex)
+        {
+            // Its heartbeat lapses instead.
+            LogLoopFailed(ex);
+        }
+    }
+
+    /// <summary>
+    /// Until the next look, or until a loop ended. A real-time wait, like a loop's wait for work: the lock's expiry
+    /// and extensions run on real time too.
+    /// </summary>
+    private async Task WaitForRebalanceAsync(TimeSpan wait, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await rebalance.WaitAsync(wait, stoppingToken);
         }
         catch (OperationCanceledException)
         {
         }
     }
 
-    private void WakeUp()
+    private static void Signal(SemaphoreSlim semaphore)
     {
         try
         {
-            wakeUp.Release();
+            semaphore.Release();
         }
         catch (SemaphoreFullException)
         {
             // Already signalled.
         }
-    }
-
-    private void ReportLock(IRedLock held)
-    {
-        if (held.Status == lastLockStatus) return;
-        lastLockStatus = held.Status;
-        if (held.Status is RedLockStatus.NoQuorum) LogNoQuorum(held.InstanceSummary.ToString());
-        else LogLockStatus(Owner, held.Status, held.LockId);
-    }
-
-    private async Task Sleep(TimeSpan delay, CancellationToken stoppingToken)
-    {
-        try
+        catch (ObjectDisposedException)
         {
-            await Task.Delay(delay, time, stoppingToken);
-        }
-        catch (OperationCanceledException)
-        {
+            // The host is gone.
         }
     }
 
@@ -184,18 +325,61 @@ public sealed partial class Dispatcher(
 
     public override void Dispose()
     {
-        wakeUp.Dispose();
+        foreach (var loop in loops.Values) loop.Dispose();
+        rebalance.Dispose();
         base.Dispose();
+    }
+
+    /// <summary>One sender dispatched by this replica: its queue, its lock (none when the lock is off) and its wake-ups.</summary>
+    private sealed class SenderLoop(AnnouncementQueue queue, IRedLock? held, LockValidity? validity) : IDisposable
+    {
+        private readonly SemaphoreSlim wakeUp = new(0, 1);
+        private volatile bool releasing;
+
+        public AnnouncementQueue Queue => queue;
+        public IRedLock? Lock => held;
+        public bool Releasing => releasing;
+        public Task Completion { get; set; } = Task.CompletedTask;
+
+        /// <summary>Whether to go on: not released, and the lock (if any) can still be trusted. Fan-outs check it before every batch.</summary>
+        public bool Held() => !releasing && (validity?.IsValid() ?? true);
+
+        public void Release()
+        {
+            releasing = true;
+            Wake();
+        }
+
+        public void Wake() => Signal(wakeUp);
+
+        public async Task WaitAsync(TimeSpan wait, CancellationToken stoppingToken)
+        {
+            try
+            {
+                await wakeUp.WaitAsync(wait, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        public void Dispose() => wakeUp.Dispose();
     }
 
     [LoggerMessage(LogLevel.Information, "Dispatcher {Owner} started (lock {UseLock})")]
     private partial void LogStarted(string owner, bool useLock);
 
-    [LoggerMessage(LogLevel.Warning, "Dispatcher {Owner}: the lock was lost or could not be extended in time; stopped claiming")]
-    private partial void LogLockLost(string owner);
+    [LoggerMessage(LogLevel.Warning, "Dispatcher {Owner}, sender {Sender}: the lock was lost or could not be extended in time; stopped claiming")]
+    private partial void LogLockLost(string owner, string sender);
 
-    [LoggerMessage(LogLevel.Information, "Dispatcher {Owner}: lock {Status} ({LockId})")]
-    private partial void LogLockStatus(string owner, RedLockStatus status, string lockId);
+    [LoggerMessage(LogLevel.Information, "Dispatcher {Owner}, sender {Sender}: lock {Status} ({LockId})")]
+    private partial void LogLockStatus(string owner, string sender, RedLockStatus status, string lockId);
+
+    [LoggerMessage(LogLevel.Information, "Dispatcher {Owner}, sender {Sender}: releasing the lock, {Replicas} replicas share the senders ({Share} each at most)")]
+    private partial void LogReleasing(string owner, string sender, int replicas, int share);
+
+    [LoggerMessage(LogLevel.Information, "Dispatcher {Owner}, sender {Sender}: lock released")]
+    private partial void LogReleased(string owner, string sender);
 
     [LoggerMessage(LogLevel.Warning, "Dispatcher lock has no quorum ({Instances}): fewer than a majority of its Redis instances answer, so nothing is claimed")]
     private partial void LogNoQuorum(string instances);

@@ -26,6 +26,8 @@ public static class DispatcherHostingExtensions
         builder.Services.AddSingleton<DispatcherLock>();
         builder.Services.AddEmployerTimings();
         builder.Services.AddSingleton<SendTiming>();
+        builder.Services.AddSingleton<DispatcherReplicas>();
+        builder.Services.AddSingleton<LegacyQueueMigration>();
         builder.Services.AddSingleton<FanOut>();
         builder.Services.AddHostedService<Dispatcher>();
         builder.AddCreationRepair();

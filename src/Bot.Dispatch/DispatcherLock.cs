@@ -9,21 +9,19 @@ using StackExchange.Redis;
 namespace Bot.Dispatch;
 
 /// <summary>
-/// The RedLock that lets one replica dispatch while the others stand by. Its Redis instances are
-/// <c>Redis:LockEndpoints</c> when set (independent instances: the lock needs a majority of them), else the
-/// main connection.
+/// The RedLocks, one per sender, that let one replica dispatch a sender's queue while the others dispatch other
+/// senders or stand by. Their Redis instances are <c>Redis:LockEndpoints</c> when set (independent instances: a lock
+/// needs a majority of them), else the main connection.
 /// </summary>
 public sealed class DispatcherLock : IDisposable
 {
-    public const string Resource = "announcements:dispatcher:lock";
-
     private readonly RedLockFactory factory;
-    private readonly string resource;
+    private readonly RedisKeyspace keyspace;
     private readonly List<ConnectionMultiplexer> owned = [];
 
     public DispatcherLock(IConnectionMultiplexer main, RedisKeyspace keyspace, IConfiguration configuration, ILoggerFactory loggerFactory)
     {
-        resource = keyspace.Name(Resource);
+        this.keyspace = keyspace;
         var endpoints = configuration.GetSection("Redis:LockEndpoints").Get<string[]>() ?? [];
         var multiplexers = new List<RedLockMultiplexer>();
         foreach (var endpoint in endpoints.Where(e => !string.IsNullOrWhiteSpace(e)))
@@ -41,9 +39,14 @@ public sealed class DispatcherLock : IDisposable
         factory = RedLockFactory.Create(multiplexers, loggerFactory);
     }
 
-    /// <summary>Tries for up to <paramref name="wait"/> to take the lock; the result is auto-extended until disposed.</summary>
-    public Task<IRedLock> AcquireAsync(TimeSpan expiry, TimeSpan wait, CancellationToken cancellationToken) =>
-        factory.CreateLockAsync(resource, expiry, wait, TimeSpan.FromMilliseconds(Math.Clamp(wait.TotalMilliseconds / 4, 50, 500)), cancellationToken);
+    /// <summary>The RedLock resource of a sender's lock (its Redis key is <c>redlock:</c> and this).</summary>
+    public string Resource(string senderId) => keyspace.Name(RedisKeys.DispatchLock(senderId));
+
+    /// <summary>
+    /// One attempt at the sender's lock, no retry: the dispatcher tries again at its next tick, perhaps for another
+    /// sender. The result is auto-extended until disposed.
+    /// </summary>
+    public Task<IRedLock> TryAcquireAsync(string senderId, TimeSpan expiry) => factory.CreateLockAsync(Resource(senderId), expiry);
 
     public void Dispose()
     {

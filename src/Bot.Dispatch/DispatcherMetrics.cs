@@ -11,10 +11,11 @@ public sealed class DispatcherMetrics
     private readonly Counter<long> duplicatesPrevented;
     private readonly Histogram<double> claimLatency;
     private readonly Histogram<double> fanOutDuration;
+    private readonly Meter meter;
 
     public DispatcherMetrics(IMeterFactory meterFactory)
     {
-        var meter = meterFactory.Create(MeterName);
+        meter = meterFactory.Create(MeterName);
         sends = meter.CreateCounter<long>("announcements.sends", description: "WhatsApp sends by outcome");
         retries = meter.CreateCounter<long>("announcements.send_retries", description: "Sends retried after a definite non-delivery");
         duplicatesPrevented = meter.CreateCounter<long>("announcements.duplicates_prevented",
@@ -26,6 +27,10 @@ public sealed class DispatcherMetrics
         fanOutDuration = meter.CreateHistogram<double>("announcements.fanout_duration", "s", "One dispatcher's pass over an announcement",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800] });
     }
+
+    /// <summary>Reports how many sender locks this replica holds (the spread of the senders over the replicas).</summary>
+    public void ObserveSenderLocks(Func<int> held) =>
+        meter.CreateObservableGauge("announcements.sender_locks", held, description: "Sender locks this dispatcher holds");
 
     public void Sent(string outcome) => sends.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
     public void Retried() => retries.Add(1);

@@ -17,8 +17,9 @@ public sealed class DispatcherOptions
     public int HealthPort { get; set; }
 
     /// <summary>
-    /// Hold the RedLock while dispatching so one replica works and the others stand by. Correctness does not
-    /// depend on it (every send is gated by SET NX); tests switch it off to prove that.
+    /// Hold a sender's RedLock while dispatching its queue, so each sender is dispatched by one replica and the replicas
+    /// share the senders (⌈senders / replicas⌉ each at most). Off, every replica dispatches every sender. Correctness does
+    /// not depend on it (every send is gated by SET NX); tests switch it off to prove that.
     /// </summary>
     public bool UseLock { get; set; } = true;
 
@@ -26,7 +27,10 @@ public sealed class DispatcherOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00", ErrorMessage = "Dispatcher:{0} must be between {1} and {2}.")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>RedLock expiry; the lock is extended automatically while held, and a standby takes over after it.</summary>
+    /// <summary>
+    /// RedLock expiry; a lock is extended automatically while held, and another replica takes the sender after it. Also
+    /// how long a replica's heartbeat counts it live.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00", ErrorMessage = "Dispatcher:{0} must be between {1} and {2}.")]
     public TimeSpan LockExpiry { get; set; } = TimeSpan.FromSeconds(10);
 

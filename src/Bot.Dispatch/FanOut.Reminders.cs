@@ -37,7 +37,7 @@ public sealed partial class FanOut
         return (AcknowledgementStore.ReminderFields(1, at), at);
     }
 
-    private async Task RemindAsync(Announcement announcement, string dispatcher, Func<bool> stillHeld, CancellationToken stopping)
+    private async Task RemindAsync(AnnouncementQueue queue, Announcement announcement, string dispatcher, Func<bool> stillHeld, CancellationToken stopping)
     {
         var id = announcement.Id;
         var policy = announcement.Acknowledgement!;
@@ -58,9 +58,9 @@ public sealed partial class FanOut
         var owner = $"{dispatcher}#{Interlocked.Increment(ref passes)}";
         var total = await announcements.EnsureTargetsAsync(announcement, employees.AudienceAsync(announcement.EmployerId, announcement.Audience), owner);
         using var lineStopped = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        var lease = new LeaseKeeper(id, dispatcher, lineStopped);
+        var lease = new LeaseKeeper(queue, id, dispatcher, lineStopped);
         var keeping = KeepLeaseAsync(lease);
-        var pass = new Pass(announcement, sender, senders.PortfolioOf(sender), senders.FallbackTemplateOf(announcement.EmployerId),
+        var pass = new Pass(queue, announcement, sender, senders.PortfolioOf(sender), senders.FallbackTemplateOf(announcement.EmployerId),
             owner, () => stillHeld() && !lease.Lost, lineStopped);
         var reminded = 0;
         try

@@ -20,7 +20,6 @@ namespace Bot.Dispatch;
 /// </summary>
 public sealed partial class FanOut(
     AnnouncementStore announcements,
-    AnnouncementQueue queue,
     EmployeeStore employees,
     DeliveryStore deliveries,
     IWhatsAppSender whatsApp,
@@ -40,11 +39,12 @@ public sealed partial class FanOut(
     private int passes;
     private volatile bool warmedUp;
 
+    /// <param name="queue">The sender queue the announcement was claimed from.</param>
     /// <param name="id">The announcement, already claimed into the in-flight set.</param>
     /// <param name="dispatcher">The dispatcher running this pass (the lease owner); each pass claims deliveries under its own name.</param>
     /// <param name="stillHeld">Whether this dispatcher may go on (it still holds the lock); checked before every batch.</param>
     /// <param name="stopping">Host shutdown: in-flight sends finish, nothing new starts.</param>
-    public async Task RunAsync(string id, string dispatcher, Func<bool> stillHeld, CancellationToken stopping)
+    public async Task RunAsync(AnnouncementQueue queue, string id, string dispatcher, Func<bool> stillHeld, CancellationToken stopping)
     {
         var started = Stopwatch.GetTimestamp();
         // A claim of an earlier pass (this process's included) is never mistaken for one of this pass.
@@ -53,13 +53,13 @@ public sealed partial class FanOut(
         if (announcement is { Status: AnnouncementStatus.Completed, Acknowledgement.Reminds: true })
         {
             // Queued again when its sending completed: the reminder pass is due (FanOut.Reminders.cs).
-            await RemindAsync(announcement, dispatcher, stillHeld, stopping);
+            await RemindAsync(queue, announcement, dispatcher, stillHeld, stopping);
             return;
         }
         if (announcement is { Status: AnnouncementStatus.Dispatching or AnnouncementStatus.Paused or AnnouncementStatus.WaitingForLimit } &&
             time.GetUtcNow() - announcement.StartedAt > options.MaxDispatchAge)
         {
-            await ExpireAsync(announcement, dispatcher);
+            await ExpireAsync(queue, announcement, dispatcher);
             return;
         }
         if (announcement is null || !await StartAsync(announcement))
@@ -73,15 +73,15 @@ public sealed partial class FanOut(
         var sender = senders.ForEmployer(announcement.EmployerId);
         if (pause.IsPaused(sender.Id))
         {
-            await PauseAsync(id, dispatcher, sender);
+            await PauseAsync(queue, id, dispatcher, sender);
             return;
         }
 
         var total = await announcements.EnsureTargetsAsync(announcement, employees.AudienceAsync(announcement.EmployerId, announcement.Audience), owner);
         using var lineStopped = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        var lease = new LeaseKeeper(id, dispatcher, lineStopped);
+        var lease = new LeaseKeeper(queue, id, dispatcher, lineStopped);
         var keeping = KeepLeaseAsync(lease);
-        var pass = new Pass(announcement, sender, senders.PortfolioOf(sender), senders.FallbackTemplateOf(announcement.EmployerId),
+        var pass = new Pass(queue, announcement, sender, senders.PortfolioOf(sender), senders.FallbackTemplateOf(announcement.EmployerId),
             owner, () => stillHeld() && !lease.Lost, lineStopped);
         try
         {
@@ -115,7 +115,7 @@ public sealed partial class FanOut(
         }
         if (pause.IsPaused(sender.Id))
         {
-            await PauseAsync(id, dispatcher, sender);
+            await PauseAsync(queue, id, dispatcher, sender);
             return;
         }
         if (pass.Offset < total)
@@ -138,15 +138,16 @@ public sealed partial class FanOut(
                 LogWaitingForLimit(id, pass.Portfolio.Id, pass.Portfolio.MessagingLimit, resumesAt);
             return;
         }
-        await FinishAsync(announcement, dispatcher);
+        await FinishAsync(queue, announcement, dispatcher);
         metrics.FanOutFinished(Stopwatch.GetElapsedTime(started));
     }
 
     /// <summary>The lease of one pass: renewed on a timer while the pass runs; lost when another dispatcher owns it.</summary>
-    private sealed class LeaseKeeper(string id, string dispatcher, CancellationTokenSource lineStopped)
+    private sealed class LeaseKeeper(AnnouncementQueue queue, string id, string dispatcher, CancellationTokenSource lineStopped)
     {
         private readonly CancellationTokenSource done = new();
 
+        public AnnouncementQueue Queue => queue;
         public string Id => id;
         public string Dispatcher => dispatcher;
         public CancellationToken Done => done.Token;
@@ -170,7 +171,7 @@ public sealed partial class FanOut(
     /// The sender is paused (a stop-the-line error): the announcement resumes after the pause, or when an operator resumes
     /// it; delivered ones are skipped by SET NX then. Nothing was recorded failed: the error was about the sender.
     /// </summary>
-    private async Task PauseAsync(string id, string dispatcher, Sender sender)
+    private async Task PauseAsync(AnnouncementQueue queue, string id, string dispatcher, Sender sender)
     {
         var until = pause.PausedUntil(sender.Id);
         if (await queue.RequeueAsync(id, dispatcher, until) == LeaseUpdate.Done)
@@ -179,11 +180,12 @@ public sealed partial class FanOut(
 
     /// <summary>What every send of one pass (or one template re-send) needs to know, and how far the pass got.</summary>
     private sealed class Pass(
-        Announcement announcement, Sender sender, Portfolio portfolio, FallbackTemplate? fallback, string owner,
+        AnnouncementQueue queue, Announcement announcement, Sender sender, Portfolio portfolio, FallbackTemplate? fallback, string owner,
         Func<bool> mayGoOn, CancellationTokenSource lineStopped)
     {
         private readonly Lock gate = new();
 
+        public AnnouncementQueue Queue => queue;
         public Announcement Announcement => announcement;
         public Sender Sender => sender;
         public Portfolio Portfolio => portfolio;
@@ -232,7 +234,7 @@ public sealed partial class FanOut(
             try
             {
                 await Task.Delay(options.LeaseDuration / 3, time, lease.Done);
-                if (await queue.RenewAsync(lease.Id, lease.Dispatcher, time.GetUtcNow() + options.LeaseDuration) == LeaseUpdate.OwnedByOther)
+                if (await lease.Queue.RenewAsync(lease.Id, lease.Dispatcher, time.GetUtcNow() + options.LeaseDuration) == LeaseUpdate.OwnedByOther)
                 {
                     await lease.LoseAsync();
                     return;
@@ -254,7 +256,7 @@ public sealed partial class FanOut(
     /// delivery record gets <c>failed(expired)</c> (SET NX, so a send that got there first keeps its record) and a
     /// claim left by a dead dispatcher becomes <c>unknown</c>; no pass looks at it again.
     /// </summary>
-    private async Task ExpireAsync(Announcement announcement, string dispatcher)
+    private async Task ExpireAsync(AnnouncementQueue queue, Announcement announcement, string dispatcher)
     {
         var total = await announcements.EnsureTargetsAsync(announcement, employees.AudienceAsync(announcement.EmployerId, announcement.Audience), $"{dispatcher}#expire");
         var now = time.GetUtcNow();
@@ -345,7 +347,7 @@ public sealed partial class FanOut(
                 if (existing[i] is { } record)
                 {
                     metrics.DuplicatePrevented();
-                    await SettleIfAbandonedAsync(announcement.Id, employeeIds[i], record, pass.Owner, pass.MayGoOn);
+                    await SettleIfAbandonedAsync(pass.Queue, announcement.Id, employeeIds[i], record, pass.Owner, pass.MayGoOn);
                 }
                 else if (people[i] is { Status: EmployeeStatus.Active } employee) yield return employee;
                 else skipped.Add(new DeliveryClaim(employeeIds[i], new DeliveryRecord(DeliveryState.Skipped, now, Error: people[i]?.Status ?? "not_found")));
@@ -359,7 +361,7 @@ public sealed partial class FanOut(
     /// A delivery left 'claimed' by a dispatcher that died mid-send may or may not have gone out, so it becomes
     /// 'unknown' and is never re-sent; a status webhook carrying its callback data can still prove it was sent.
     /// </summary>
-    private async Task SettleIfAbandonedAsync(string announcementId, string employeeId, DeliveryRecord record, string owner, Func<bool> stillHeld)
+    private async Task SettleIfAbandonedAsync(AnnouncementQueue queue, string announcementId, string employeeId, DeliveryRecord record, string owner, Func<bool> stillHeld)
     {
         if (record.State != DeliveryState.Claimed || record.Reference == owner) return;
         // A claim whose dispatcher holds the announcement's lease is live, however old: its send may be waiting on a
@@ -396,7 +398,7 @@ public sealed partial class FanOut(
         if (await deliveries.TryClaimAsync(announcement.Id, employee.EmployeeId, claim, options.DeliveryRetention) is { } theirs)
         {
             metrics.DuplicatePrevented();
-            await SettleIfAbandonedAsync(announcement.Id, employee.EmployeeId, theirs, pass.Owner, pass.MayGoOn);
+            await SettleIfAbandonedAsync(pass.Queue, announcement.Id, employee.EmployeeId, theirs, pass.Owner, pass.MayGoOn);
             return;
         }
         // Only for a send known not to have gone out: the key goes, so a later run sends it.
@@ -515,14 +517,14 @@ public sealed partial class FanOut(
     /// 24-hour window after all: the window is only known from messages this product saw). Exactly once per delivery:
     /// the record moves from that failed text to a template claim by compare-and-set, and a template is never re-sent.
     /// </summary>
-    public async Task ResendOutsideWindowAsync(string dispatcher, CancellationToken stopping)
+    public async Task ResendOutsideWindowAsync(AnnouncementQueue queue, string dispatcher, CancellationToken stopping)
     {
         foreach (var delivery in await queue.DueResendsAsync(options.BatchSize))
         {
             if (stopping.IsCancellationRequested) return;
             try
             {
-                await ResendAsync(delivery, $"{dispatcher}#resend", stopping);
+                await ResendAsync(queue, delivery, $"{dispatcher}#resend", stopping);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -531,7 +533,7 @@ public sealed partial class FanOut(
         }
     }
 
-    private async Task ResendAsync(DeliveryRef delivery, string owner, CancellationToken stopping)
+    private async Task ResendAsync(AnnouncementQueue queue, DeliveryRef delivery, string owner, CancellationToken stopping)
     {
         var (announcementId, employeeId) = delivery;
         var announcement = await announcements.GetAsync(announcementId);
@@ -552,7 +554,7 @@ public sealed partial class FanOut(
         }
 
         using var lineStopped = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        var pass = new Pass(announcement, sender, senders.PortfolioOf(sender), fallback, owner, () => true, lineStopped);
+        var pass = new Pass(queue, announcement, sender, senders.PortfolioOf(sender), fallback, owner, () => true, lineStopped);
         var now = time.GetUtcNow();
         if (!await ReachAsync(pass, employee, now))
         {
@@ -574,7 +576,7 @@ public sealed partial class FanOut(
             lineStopped.Token);
     }
 
-    private async Task FinishAsync(Announcement announcement, string dispatcher)
+    private async Task FinishAsync(AnnouncementQueue queue, Announcement announcement, string dispatcher)
     {
         var counts = await announcements.CountsAsync(announcement.Id);
         if (counts.Settled < counts.Targeted)

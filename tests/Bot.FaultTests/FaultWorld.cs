@@ -53,11 +53,11 @@ public sealed class FaultWorld : IAsyncDisposable
         return settings;
     }
 
-    /// <summary>The live process holding the dispatcher lock now, found through the lock key's value.</summary>
-    public Task<HostProcess?> LockHolderAsync(TimeSpan timeout, IDatabase? lockDb = null) =>
+    /// <summary>The live process holding a sender's dispatch lock now (the default sender's unless named), found through the lock key's value.</summary>
+    public Task<HostProcess?> LockHolderAsync(TimeSpan timeout, IDatabase? lockDb = null, string senderId = "default") =>
         Eventually.WaitAsync(async () =>
         {
-            var lockId = (string?)await (lockDb ?? Db).StringGetAsync("redlock:announcements:dispatcher:lock");
+            var lockId = (string?)await (lockDb ?? Db).StringGetAsync($"redlock:{RedisKeys.DispatchLock(senderId)}");
             return lockId is null ? null : processes.SingleOrDefault(p => !p.HasExited && p.Acquired(lockId));
         }, p => p is not null, timeout, "a live lock holder");
 
@@ -83,17 +83,17 @@ public sealed class FaultWorld : IAsyncDisposable
 
     public static string Phone(int i) => $"+1650{5550000 + i:D7}";
 
-    public async Task<string> AnnounceAsync(string message, DateTimeOffset? sendAt = null)
+    /// <param name="senderId">The sender the employer is on (its queue): the default one unless the test configures another.</param>
+    public async Task<string> AnnounceAsync(string message, DateTimeOffset? sendAt = null, string senderId = AnnouncementQueues.DefaultSender)
     {
-        var queue = new AnnouncementQueue(Db, TimeProvider.System);
-        var store = new AnnouncementStore(Db, queue, TimeProvider.System);
-        var (_, id) = await store.CreateAsync(new NewAnnouncement(EmployerId, message, null, sendAt, null), null);
+        var store = new AnnouncementStore(Db, new AnnouncementQueues(Db, TimeProvider.System), TimeProvider.System);
+        var (_, id) = await store.CreateAsync(new NewAnnouncement(EmployerId, message, null, sendAt, null), null, senderId);
         return id;
     }
 
     public async Task<(string Status, DeliveryCounts Counts)> ReadAsync(string id)
     {
-        var store = new AnnouncementStore(Db, new AnnouncementQueue(Db, TimeProvider.System), TimeProvider.System);
+        var store = new AnnouncementStore(Db, new AnnouncementQueues(Db, TimeProvider.System), TimeProvider.System);
         var announcement = await store.GetAsync(id) ?? throw new InvalidOperationException($"announcement {id} is gone");
         return (announcement.Status, announcement.Counts);
     }

@@ -35,7 +35,7 @@ public sealed class LockTests(ITestOutputHelper output)
         var (status, _) = await world.ReadAsync(second);
         Assert.Equal("scheduled", status);
         Assert.Equal(sentBefore, world.Stub.Sends.Count);
-        Assert.NotNull(await world.Db.SortedSetScoreAsync(RedisKeys.Due, second));
+        Assert.NotNull(await world.Db.SortedSetScoreAsync(RedisKeys.Due("default"), second));
         Assert.Contains(dispatchers, d => d.CountLines("lock has no quorum") > 0);
 
         await lock2.RestartAsync();

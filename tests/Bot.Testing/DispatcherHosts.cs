@@ -1,3 +1,4 @@
+using Bot.Core.Announcements;
 using Bot.Dispatch;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
@@ -24,4 +25,12 @@ public static class DispatcherHosts
     }
 
     public static FanOut FanOut(this IHost host) => host.Services.GetRequiredService<FanOut>();
+
+    /// <summary>The host's queue of a sender (the default one unless named).</summary>
+    public static AnnouncementQueue Queue(this IHost host, string senderId = AnnouncementQueues.DefaultSender) =>
+        host.Services.GetRequiredService<AnnouncementQueues>().Of(senderId);
+
+    /// <summary>The senders the host's dispatcher dispatches now (those whose lock it holds).</summary>
+    public static IReadOnlyCollection<string> HeldSenders(this IHost host) =>
+        host.Services.GetServices<IHostedService>().OfType<Dispatcher>().Single().Senders;
 }

@@ -43,26 +43,29 @@ public static class DispatcherRole
         using var host = builder.Build();
         await host.StartAsync();
         var redis = host.Services.GetRequiredService<IConnectionMultiplexer>();
+        var dispatcher = host.Services.GetServices<IHostedService>().OfType<Dispatcher>().Single();
         Console.WriteLine("BENCH ready");
 
         while (await Console.In.ReadLineAsync() is { } line)
         {
             if (line == "stop") break;
-            if (line == "stats") Console.WriteLine("BENCH stats " + JsonSerializer.Serialize(Stats(redis)));
+            if (line == "stats") Console.WriteLine("BENCH stats " + JsonSerializer.Serialize(Stats(redis, dispatcher)));
         }
         await host.StopAsync(TimeSpan.FromSeconds(10));
         return 0;
     }
 
-    private static DispatcherStats Stats(IConnectionMultiplexer redis)
+    private static DispatcherStats Stats(IConnectionMultiplexer redis, Dispatcher dispatcher)
     {
         var counters = redis.GetCounters();
         return new DispatcherStats(
             GC.GetTotalAllocatedBytes(precise: true),
             GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2),
             counters.Interactive.OperationCount + counters.Subscription.OperationCount,
-            Environment.WorkingSet);
+            Environment.WorkingSet,
+            [.. dispatcher.Senders]);
     }
 }
 
-public sealed record DispatcherStats(long AllocatedBytes, int Gen0, int Gen1, int Gen2, long RedisOperations, long WorkingSet);
+/// <param name="Senders">The senders the replica dispatches now (whose lock it holds).</param>
+public sealed record DispatcherStats(long AllocatedBytes, int Gen0, int Gen1, int Gen2, long RedisOperations, long WorkingSet, string[] Senders);

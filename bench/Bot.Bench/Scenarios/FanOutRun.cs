@@ -1,3 +1,4 @@
+using Bot.Core.Announcements;
 using System.Diagnostics;
 using System.Globalization;
 using Bot.Bench.Infrastructure;
@@ -56,7 +57,7 @@ public static class FanOutRun
             var peakMemory = await peak;
             // The dispatcher's last step after completing it (folding its records) ends with it leaving the in-flight set.
             var folded = DateTime.UtcNow.AddSeconds(60);
-            while (await server.Db.SortedSetScoreAsync(RedisKeys.InFlight, id) is not null && DateTime.UtcNow < folded) await Task.Delay(20);
+            while (await server.Db.SortedSetScoreAsync(RedisKeys.InFlight(AnnouncementQueues.DefaultSender), id) is not null && DateTime.UtcNow < folded) await Task.Delay(20);
 
             var calls = await server.CommandCallsAsync();
             var after = await Task.WhenAll(processes.Select(p => p.StatsAsync()));

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Bot.Core.Redis;
 using StackExchange.Redis;
 
@@ -6,34 +7,58 @@ namespace Bot.Core.Announcements;
 /// <summary>What a lease change found: done, the announcement no longer in flight, or the lease another dispatcher's.</summary>
 public enum LeaseUpdate { OwnedByOther = -1, NotInFlight = 0, Done = 1 }
 
-/// <summary>
-/// The schedule: announcements wait in a ZSET scored by due time; a claimed one moves to the in-flight ZSET
-/// scored by its lease expiry, so a replica can take over an announcement whose dispatcher died.
-/// </summary>
-public sealed class AnnouncementQueue(IDatabase db, TimeProvider time)
+/// <summary>The senders' queues (<see cref="Of"/>); one instance per process.</summary>
+public sealed class AnnouncementQueues(IDatabase db, TimeProvider time)
 {
-    /// <summary>Published on the wake-up channel when an operator resumes a paused announcement: dispatchers end their pause.</summary>
-    public const string ResumeMessage = "resume";
+    /// <summary>The sender of employers that name none (<c>WhatsApp:*</c>); Bot.Core does not see the sender directory.</summary>
+    public const string DefaultSender = "default";
+
+    private readonly ConcurrentDictionary<string, AnnouncementQueue> queues = new(StringComparer.Ordinal);
+
+    /// <summary>The queue of announcements sent from <paramref name="senderId"/>.</summary>
+    public AnnouncementQueue Of(string senderId) => queues.GetOrAdd(senderId, id => new AnnouncementQueue(db, time, id));
+}
+
+/// <summary>
+/// One sender's schedule: announcements wait in a ZSET scored by due time; a claimed one moves to the in-flight ZSET
+/// scored by its lease expiry, so a replica can take over an announcement whose dispatcher died. Every key carries
+/// the sender's hash tag: a sender's queue is one slot, and senders spread over a cluster's shards.
+/// </summary>
+public sealed class AnnouncementQueue(IDatabase db, TimeProvider time, string senderId)
+{
+    /// <summary>
+    /// Published on the wake-up channel when an operator resumes a paused announcement: dispatchers end their pause.
+    /// Any other message is a sender id (which never contains ':').
+    /// </summary>
+    public const string ResumeMessage = ":resume";
+
+    private readonly RedisKey due = RedisKeys.Due(senderId);
+    private readonly RedisKey inFlight = RedisKeys.InFlight(senderId);
+    private readonly RedisKey leaseOwners = RedisKeys.LeaseOwners(senderId);
+    private readonly RedisKey pendingCreations = RedisKeys.PendingCreations(senderId);
+    private readonly RedisKey resends = RedisKeys.Resends(senderId);
+
+    public string SenderId => senderId;
 
     /// <summary>Queues an announcement (never moving one already queued) and clears its pending-creation mark.</summary>
     public async Task ScheduleAsync(string id, DateTimeOffset dueAt)
     {
-        await db.ScriptEvaluateAsync(LuaScripts.ScheduleAnnouncement, [RedisKeys.Due, RedisKeys.PendingCreations], [id, dueAt.ToUnixMs()]);
+        await db.ScriptEvaluateAsync(LuaScripts.ScheduleAnnouncement, [due, pendingCreations], [id, dueAt.ToUnixMs()]);
         // Wake dispatchers now rather than at their next poll; a lost message only costs one poll interval.
-        if (dueAt <= time.GetUtcNow().AddSeconds(1)) await db.PublishAsync(RedisKeys.WakeUp, id);
+        if (dueAt <= time.GetUtcNow().AddSeconds(1)) await db.PublishAsync(RedisKeys.WakeUp, senderId);
     }
 
     /// <summary>Marks an announcement as being created; <see cref="ScheduleAsync"/> clears the mark.</summary>
     public Task MarkCreatingAsync(string id) =>
-        db.SortedSetAddAsync(RedisKeys.PendingCreations, id, time.GetUtcNow().ToUnixMs());
+        db.SortedSetAddAsync(pendingCreations, id, time.GetUtcNow().ToUnixMs());
 
     /// <summary>Up to <paramref name="max"/> announcements whose creation began before <paramref name="before"/> and never got queued.</summary>
     public async Task<string[]> UnfinishedCreationsAsync(DateTimeOffset before, int max) =>
-        [.. (await db.SortedSetRangeByScoreAsync(RedisKeys.PendingCreations, stop: before.ToUnixMs(), take: max)).Select(v => (string)v!)];
+        [.. (await db.SortedSetRangeByScoreAsync(pendingCreations, stop: before.ToUnixMs(), take: max)).Select(v => (string)v!)];
 
     /// <summary>Drops a pending-creation mark made at or before <paramref name="markedBy"/> (a newer one is a replay under way).</summary>
     public Task ForgetCreationAsync(string id, DateTimeOffset markedBy) =>
-        db.ScriptEvaluateAsync(LuaScripts.ForgetCreation, [RedisKeys.PendingCreations], [id, markedBy.ToUnixMs()]);
+        db.ScriptEvaluateAsync(LuaScripts.ForgetCreation, [pendingCreations], [id, markedBy.ToUnixMs()]);
 
     /// <summary>
     /// Atomically claims up to <paramref name="max"/> announcements for <paramref name="owner"/>: in-flight ones whose
@@ -42,7 +67,7 @@ public sealed class AnnouncementQueue(IDatabase db, TimeProvider time)
     public async Task<string[]> ClaimAsync(string owner, TimeSpan lease, DateTimeOffset takeOverBefore, int max)
     {
         var now = time.GetUtcNow();
-        var claimed = await db.ScriptEvaluateAsync(LuaScripts.ClaimDue, [RedisKeys.Due, RedisKeys.InFlight, RedisKeys.LeaseOwners],
+        var claimed = await db.ScriptEvaluateAsync(LuaScripts.ClaimDue, [due, inFlight, leaseOwners],
             [now.ToUnixMs(), (now + lease).ToUnixMs(), takeOverBefore.ToUnixMs(), max, owner]);
         return (string[])claimed!;
     }
@@ -65,29 +90,29 @@ public sealed class AnnouncementQueue(IDatabase db, TimeProvider time)
         var batch = db.CreateBatch();
         Task[] removals =
         [
-            batch.SortedSetRemoveAsync(RedisKeys.Due, id),
-            batch.SortedSetRemoveAsync(RedisKeys.InFlight, id),
-            batch.HashDeleteAsync(RedisKeys.LeaseOwners, id),
+            batch.SortedSetRemoveAsync(due, id),
+            batch.SortedSetRemoveAsync(inFlight, id),
+            batch.HashDeleteAsync(leaseOwners, id),
         ];
         batch.Execute();
         await Task.WhenAll(removals);
     }
 
     /// <summary>The dispatcher holding the announcement's lease, or null when it is not in flight.</summary>
-    public async Task<string?> LeaseOwnerAsync(string id) => await db.HashGetAsync(RedisKeys.LeaseOwners, id);
+    public async Task<string?> LeaseOwnerAsync(string id) => await db.HashGetAsync(leaseOwners, id);
 
     /// <summary>Moves a queued announcement's due time (a paused one resumed by an operator); false when it is not queued.</summary>
     public async Task<bool> RescheduleAsync(string id, DateTimeOffset dueAt)
     {
         // ZADD XX answers 0 whether or not it updated: ask ZSCORE in the same step instead.
         const string moveIfQueued = "if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1]) return 1";
-        if ((long)await db.ScriptEvaluateAsync(moveIfQueued, [RedisKeys.Due], [id, dueAt.ToUnixMs()]) == 0) return false;
-        if (dueAt <= time.GetUtcNow().AddSeconds(1)) await db.PublishAsync(RedisKeys.WakeUp, id);
+        if ((long)await db.ScriptEvaluateAsync(moveIfQueued, [due], [id, dueAt.ToUnixMs()]) == 0) return false;
+        if (dueAt <= time.GetUtcNow().AddSeconds(1)) await db.PublishAsync(RedisKeys.WakeUp, senderId);
         return true;
     }
 
     private async Task<LeaseUpdate> UpdateAsync(string id, string owner, string operation, DateTimeOffset at) =>
-        (LeaseUpdate)(int)await db.ScriptEvaluateAsync(LuaScripts.UpdateLease, [RedisKeys.Due, RedisKeys.InFlight, RedisKeys.LeaseOwners],
+        (LeaseUpdate)(int)await db.ScriptEvaluateAsync(LuaScripts.UpdateLease, [due, inFlight, leaseOwners],
             [id, owner, operation, at.ToUnixMs()]);
 
     /// <summary>
@@ -98,31 +123,31 @@ public sealed class AnnouncementQueue(IDatabase db, TimeProvider time)
     {
         if (deliveries.Count == 0) return;
         var now = time.GetUtcNow().ToUnixMs();
-        await db.SortedSetAddAsync(RedisKeys.Resends, [.. deliveries.Select(d => new SortedSetEntry(d.Format(), now))], SortedSetWhen.NotExists);
+        await db.SortedSetAddAsync(resends, [.. deliveries.Select(d => new SortedSetEntry(d.Format(), now))], SortedSetWhen.NotExists);
     }
 
     /// <summary>Up to <paramref name="max"/> re-sends due now.</summary>
     public async Task<Deliveries.DeliveryRef[]> DueResendsAsync(int max) =>
-        [.. (await db.SortedSetRangeByScoreAsync(RedisKeys.Resends, stop: time.GetUtcNow().ToUnixMs(), take: max))
+        [.. (await db.SortedSetRangeByScoreAsync(resends, stop: time.GetUtcNow().ToUnixMs(), take: max))
             .Select(v => Deliveries.DeliveryRef.ParseOrNull(v)).OfType<Deliveries.DeliveryRef>()];
 
     /// <summary>Looks at a re-send again at <paramref name="at"/> (the messaging limit is full until then).</summary>
     public Task DeferResendAsync(Deliveries.DeliveryRef delivery, DateTimeOffset at) =>
-        db.SortedSetAddAsync(RedisKeys.Resends, delivery.Format(), at.ToUnixMs(), SortedSetWhen.Exists);
+        db.SortedSetAddAsync(resends, delivery.Format(), at.ToUnixMs(), SortedSetWhen.Exists);
 
-    public Task ForgetResendAsync(Deliveries.DeliveryRef delivery) => db.SortedSetRemoveAsync(RedisKeys.Resends, delivery.Format());
+    public Task ForgetResendAsync(Deliveries.DeliveryRef delivery) => db.SortedSetRemoveAsync(resends, delivery.Format());
 
     /// <summary>When the next queued announcement is due, or null when none waits.</summary>
     public async Task<DateTimeOffset?> NextDueAsync()
     {
-        var first = await db.SortedSetRangeByRankWithScoresAsync(RedisKeys.Due, 0, 0);
+        var first = await db.SortedSetRangeByRankWithScoresAsync(due, 0, 0);
         return first.Length == 0 ? null : Clock.FromUnixMs((long)first[0].Score);
     }
 
     /// <summary>When the earliest in-flight lease ends, or null when nothing is in flight.</summary>
     public async Task<DateTimeOffset?> NextLeaseExpiryAsync()
     {
-        var first = await db.SortedSetRangeByRankWithScoresAsync(RedisKeys.InFlight, 0, 0);
+        var first = await db.SortedSetRangeByRankWithScoresAsync(inFlight, 0, 0);
         return first.Length == 0 ? null : Clock.FromUnixMs((long)first[0].Score);
     }
 }

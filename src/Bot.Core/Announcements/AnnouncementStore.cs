@@ -14,21 +14,21 @@ public enum CreateOutcome { Created, Replayed, KeyReusedWithOtherRequest }
 
 public enum CancelOutcome { Cancelled, NotFound, TooLate }
 
-public sealed class AnnouncementStore(IDatabase db, AnnouncementQueue queue, TimeProvider time)
+public sealed class AnnouncementStore(IDatabase db, AnnouncementQueues queues, TimeProvider time)
 {
     /// <summary>
     /// Stores and schedules an announcement. With an idempotency key the id is derived from (employer, key), so
     /// a repeated request (double click, client or proxy retry) finds the first one instead of making another.
     /// </summary>
     /// <remarks>
-    /// An announcement lives in three hash slots — its own (hash and targets), its employer's index and the queue —
-    /// and Redis Cluster has no transaction across slots, so each slot is written by one atomic step. The first
+    /// An announcement lives in three hash slots — its own (hash and targets), its employer's index and its sender's
+    /// queue — and Redis Cluster has no transaction across slots, so each slot is written by one atomic step. The first
     /// step marks the creation in the queue's slot; the last queues it and clears the mark in one script. A process
     /// that dies in between leaves the mark, and <see cref="RepairCreationsAsync"/> finishes its work.
     /// </remarks>
-    /// <param name="senderId">The WhatsApp sender the employer's announcements go out from now, kept for the record
-    /// (the dispatcher sends from the employer's sender at send time).</param>
-    public Task<(CreateOutcome Outcome, string Id)> CreateAsync(NewAnnouncement request, string? idempotencyKey, string senderId = "default") =>
+    /// <param name="senderId">The WhatsApp sender the employer's announcements go out from now, kept for the record; the
+    /// announcement waits in this sender's queue (the dispatcher sends from the employer's sender at send time).</param>
+    public Task<(CreateOutcome Outcome, string Id)> CreateAsync(NewAnnouncement request, string? idempotencyKey, string senderId = AnnouncementQueues.DefaultSender) =>
         CreateAsync(idempotencyKey is null ? NewId() : DeriveId(request.EmployerId, idempotencyKey), request, senderId);
 
     /// <summary>A fresh announcement id.</summary>
@@ -40,7 +40,7 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueue queue, Tim
         var requestHash = Hash(request);
         var now = time.GetUtcNow();
         var sendAt = request.SendAt ?? now;
-        var marked = queue.MarkCreatingAsync(id);
+        var marked = queues.Of(senderId).MarkCreatingAsync(id);
         // Orders the employer's list; a replay wastes a number, which is harmless.
         var sequence = db.StringIncrementAsync(RedisKeys.AnnouncementSequence(request.EmployerId));
         await Task.WhenAll(marked, sequence);
@@ -68,15 +68,17 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueue queue, Tim
 
         if (existing.IsNull)
         {
-            await IndexAndScheduleAsync(request.EmployerId, id, sequence.Result, sendAt);
+            await IndexAndScheduleAsync(request.EmployerId, id, sequence.Result, sendAt, senderId);
             return (CreateOutcome.Created, id);
         }
         var stored = (RedisValue[])existing!;
         // The first request may have died between storing and scheduling; finishing its work here is harmless.
         // Once it is past scheduled it was queued, and this request's mark is all that is left to clear.
+        // It stays in the queue of the sender it was stored with, even when the employer's sender changed since.
+        var storedSender = SenderOf(stored[4]);
         if (stored[1] == AnnouncementStatus.Scheduled)
-            await IndexAndScheduleAsync(request.EmployerId, id, (long)stored[2], Clock.FromUnixMs((long)stored[3]));
-        else await queue.ForgetCreationAsync(id, now);
+            await IndexAndScheduleAsync(request.EmployerId, id, (long)stored[2], Clock.FromUnixMs((long)stored[3]), storedSender);
+        if (stored[1] != AnnouncementStatus.Scheduled || storedSender != senderId) await queues.Of(senderId).ForgetCreationAsync(id, now);
         return (stored[0] == requestHash ? CreateOutcome.Replayed : CreateOutcome.KeyReusedWithOtherRequest, id);
     }
 
@@ -85,30 +87,39 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueue queue, Tim
     /// <paramref name="olderThan"/> ago (younger ones may still be under way). Every step is idempotent, so every
     /// replica may run this at once. Returns how many announcements it queued.
     /// </summary>
-    public async Task<int> RepairCreationsAsync(TimeSpan olderThan, int max = 100)
+    /// <param name="senderId">Whose creation marks to look at (marks live in the sender's queue slot).</param>
+    public async Task<int> RepairCreationsAsync(string senderId, TimeSpan olderThan, int max = 100)
     {
         var cutoff = time.GetUtcNow() - olderThan;
         var queued = 0;
+        var queue = queues.Of(senderId);
         foreach (var id in await queue.UnfinishedCreationsAsync(cutoff, max))
         {
-            var stored = await db.HashGetAsync(RedisKeys.Announcement(id), ["status", "employerId", "sequence", "sendAt"]);
+            var stored = await db.HashGetAsync(RedisKeys.Announcement(id), ["status", "employerId", "sequence", "sendAt", "sender"]);
+            var storedSender = SenderOf(stored[4]);
             if (stored[0] == AnnouncementStatus.Scheduled)
             {
-                await IndexAndScheduleAsync((string)stored[1]!, id, (long)stored[2], Clock.FromUnixMs((long)stored[3]));
+                await IndexAndScheduleAsync((string)stored[1]!, id, (long)stored[2], Clock.FromUnixMs((long)stored[3]), storedSender);
                 queued++;
             }
             // Never stored (its request failed before the announcement was written) or no longer scheduled (it was
-            // queued and claimed, or cancelled): nothing to finish.
-            else await queue.ForgetCreationAsync(id, cutoff);
+            // queued and claimed, or cancelled): nothing to finish. A mark under another sender than the stored one
+            // (a replay after the employer changed sender) is not cleared by scheduling either.
+            if (stored[0] != AnnouncementStatus.Scheduled || storedSender != senderId) await queue.ForgetCreationAsync(id, cutoff);
         }
         return queued;
     }
 
-    private async Task IndexAndScheduleAsync(string employerId, string id, long sequence, DateTimeOffset sendAt)
+    /// <summary>The queue an announcement waits in: its recorded sender's (announcements stored before senders were recorded: the default).</summary>
+    public AnnouncementQueue QueueOf(Announcement announcement) => queues.Of(announcement.SenderId ?? AnnouncementQueues.DefaultSender);
+
+    private static string SenderOf(RedisValue stored) => stored.IsNullOrEmpty ? AnnouncementQueues.DefaultSender : (string)stored!;
+
+    private async Task IndexAndScheduleAsync(string employerId, string id, long sequence, DateTimeOffset sendAt, string senderId)
     {
         // Listed before queued: an announcement that is sent is always one its employer can find.
         await db.SortedSetAddAsync(RedisKeys.Announcements(employerId), IndexMember(sequence, id), 0);
-        await queue.ScheduleAsync(id, sendAt);
+        await queues.Of(senderId).ScheduleAsync(id, sendAt);
     }
 
     public async Task<Announcement?> GetAsync(string employerId, string id)
@@ -151,10 +162,10 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueue queue, Tim
     /// <summary>Cancels a scheduled announcement; once dispatching has begun it is too late.</summary>
     public async Task<CancelOutcome> CancelAsync(string employerId, string id)
     {
-        if (await GetAsync(employerId, id) is null) return CancelOutcome.NotFound;
+        if (await GetAsync(employerId, id) is not { } announcement) return CancelOutcome.NotFound;
         var before = await SetStatusAsync(id, AnnouncementStatus.Scheduled, AnnouncementStatus.Cancelled, "cancelledAt");
         if (before != AnnouncementStatus.Scheduled) return CancelOutcome.TooLate;
-        await queue.RemoveAsync(id);
+        await QueueOf(announcement).RemoveAsync(id);
         return CancelOutcome.Cancelled;
     }
 
@@ -176,9 +187,9 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueue queue, Tim
     /// <summary>An operator's "resume now" for a paused announcement; false when it is not paused.</summary>
     public async Task<bool> ResumeNowAsync(string employerId, string id)
     {
-        if ((await GetAsync(employerId, id))?.Status != AnnouncementStatus.Paused) return false;
+        if (await GetAsync(employerId, id) is not { Status: AnnouncementStatus.Paused } announcement) return false;
         // It waits in the due queue until its pause ends: due now instead, and dispatchers end their pause.
-        if (!await queue.RescheduleAsync(id, time.GetUtcNow())) return false;
+        if (!await QueueOf(announcement).RescheduleAsync(id, time.GetUtcNow())) return false;
         await db.PublishAsync(RedisKeys.WakeUp, AnnouncementQueue.ResumeMessage);
         return true;
     }

@@ -8,27 +8,48 @@ namespace Bot.Core.Redis;
 /// </summary>
 public static class RedisKeys
 {
-    /// <summary>ZSET: announcement id, score = due time (unix ms).</summary>
-    public static readonly RedisKey Due = "announcements:{queue}:due";
+    /// <summary>ZSET: announcement id, score = due time (unix ms). One per sender (the announcement's <c>sender</c>), so
+    /// each sender's queue is dispatched by the replica holding that sender's lock, and lives in that sender's slot.</summary>
+    public static RedisKey Due(string senderId) => $"sender:{{{senderId}}}:due";
 
     /// <summary>ZSET: announcement id, score = lease expiry (unix ms) of the dispatcher fanning it out.</summary>
-    public static readonly RedisKey InFlight = "announcements:{queue}:inflight";
+    public static RedisKey InFlight(string senderId) => $"sender:{{{senderId}}}:inflight";
 
     /// <summary>HASH: announcement id → the dispatcher holding its in-flight lease; only the owner renews or ends it.</summary>
-    public static readonly RedisKey LeaseOwners = "announcements:{queue}:owners";
+    public static RedisKey LeaseOwners(string senderId) => $"sender:{{{senderId}}}:owners";
 
     /// <summary>
     /// ZSET: ids of announcements being created, score = when creation began (unix ms). Written before anything
     /// else and cleared in the same step that queues the announcement, so an id left here for long marks a
     /// creation whose process died half-way (Redis Cluster has no transaction across the slots it writes).
     /// </summary>
-    public static readonly RedisKey PendingCreations = "announcements:{queue}:creating";
+    public static RedisKey PendingCreations(string senderId) => $"sender:{{{senderId}}}:creating";
 
     /// <summary>ZSET of "announcementId:employeeId" deliveries whose text WhatsApp failed with 131047, to re-send as the
     /// employer's fallback template; score = when to look at it (unix ms).</summary>
-    public static readonly RedisKey Resends = "announcements:{queue}:resend";
+    public static RedisKey Resends(string senderId) => $"sender:{{{senderId}}}:resend";
 
-    /// <summary>Pub/sub channel a new "send now" announcement is announced on, so dispatchers wake at once.</summary>
+    /// <summary>RedLock resource (outside the prefixed database) of the sender's dispatch: its holder dispatches the sender's queue.</summary>
+    public static string DispatchLock(string senderId) => $"sender:{{{senderId}}}:lock";
+
+    /// <summary>ZSET of live dispatcher replicas, score = when their heartbeat lapses (unix ms): each counts them to
+    /// know its share of the sender locks.</summary>
+    public static readonly RedisKey Dispatchers = "dispatchers:{replicas}";
+
+    /// <summary>
+    /// The one global queue of versions before the queues were split by sender; read only by the migration at start-up
+    /// (<c>LegacyQueueMigration</c>), which moves what it holds into the senders' queues.
+    /// </summary>
+    public static class Legacy
+    {
+        public static readonly RedisKey Due = "announcements:{queue}:due";
+        public static readonly RedisKey InFlight = "announcements:{queue}:inflight";
+        public static readonly RedisKey LeaseOwners = "announcements:{queue}:owners";
+        public static readonly RedisKey PendingCreations = "announcements:{queue}:creating";
+        public static readonly RedisKey Resends = "announcements:{queue}:resend";
+    }
+
+    /// <summary>Pub/sub channel a new "send now" announcement's sender id is announced on, so its dispatcher wakes at once.</summary>
     public static readonly RedisChannel WakeUp = RedisChannel.Literal("announcements:wakeup");
 
     /// <summary>STRING: the next free send slot of a WhatsApp number (µs on Redis's clock), shared by every process.</summary>

@@ -102,7 +102,7 @@ public sealed partial class InboxWorker(
                     ReportUnknownNumber(value.Metadata?.PhoneNumberId);
                     continue;
                 }
-                await statusUpdates.ApplyAsync([.. (value.Statuses ?? []).OfType<WebhookStatus>()]);
+                await statusUpdates.ApplyAsync(sender.Id, [.. (value.Statuses ?? []).OfType<WebhookStatus>()]);
                 await conversation.HandleAsync(sender, [.. (value.Messages ?? []).OfType<WebhookMessage>()]);
             }
             await inbox.Queue.CompleteAsync(entry.Id);

@@ -11,9 +11,11 @@ namespace Bot.Webhook.Webhook;
 /// dedupe is needed, and the inbox may process a POST again after a crash. The Redis work for a whole POST is
 /// two pipelines: look up message ids that came without callback data, transition.
 /// </summary>
-public sealed partial class StatusUpdates(DeliveryStore deliveries, AnnouncementQueue queue, TimeProvider time, ILogger<StatusUpdates> logger)
+public sealed partial class StatusUpdates(DeliveryStore deliveries, AnnouncementQueues queues, TimeProvider time, ILogger<StatusUpdates> logger)
 {
-    public async Task ApplyAsync(IReadOnlyList<WebhookStatus> statuses)
+    /// <param name="senderId">The sender whose number the statuses are about: a re-send waits in its queue.</param>
+    /// <param name="statuses">The statuses of one webhook change.</param>
+    public async Task ApplyAsync(string senderId, IReadOnlyList<WebhookStatus> statuses)
     {
         var work = new List<(WebhookStatus Status, DeliveryState State)>();
         foreach (var status in statuses)
@@ -42,7 +44,7 @@ public sealed partial class StatusUpdates(DeliveryStore deliveries, Announcement
         var applied = await deliveries.TransitionManyAsync(transitions);
         // Queued whether or not this call moved the delivery: after a crash right here, processing the POST again
         // moves nothing but must still queue the re-send. The dispatcher re-sends only a text that failed this way.
-        await queue.AddResendsAsync(resends);
+        await queues.Of(senderId).AddResendsAsync(resends);
         LogApplied(work.Count, transitions.Count, applied.Count(a => a));
     }
 

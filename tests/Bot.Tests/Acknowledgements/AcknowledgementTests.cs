@@ -72,7 +72,7 @@ public sealed class AcknowledgementTests(SharedRedis redis) : IClassFixture<Shar
         // A dispatcher that died after sending but before moving on leaves reminder 1 due again: a restarted one sends nobody anything.
         await scenario.Redis.HashSetAsync(RedisKeys.Announcement(id), "reminder", 1);
         var restarted = scenario.BuildDispatcher(NoLock);
-        await restarted.FanOut().RunAsync(id, "restarted", () => true, CancellationToken.None);
+        await restarted.FanOut().RunAsync(restarted.Queue(), id, "restarted", () => true, CancellationToken.None);
         Assert.Equal(2, ReminderSends(scenario, id).Count);
         Assert.Equal(5, AnnouncementSends(scenario, id).Count);
         Assert.Equal(2, (await GetAsync(scenario, id))["counts"]!["reminded"]!.GetValue<long>());
@@ -197,7 +197,7 @@ public sealed class AcknowledgementTests(SharedRedis redis) : IClassFixture<Shar
     }
 
     private static Task RaceAsync(IHost[] racers, string id) =>
-        Task.WhenAll(racers.Select((h, i) => Task.Run(() => h.FanOut().RunAsync(id, $"racer{i}", () => true, CancellationToken.None))));
+        Task.WhenAll(racers.Select((h, i) => Task.Run(() => h.FanOut().RunAsync(h.Queue(), id, $"racer{i}", () => true, CancellationToken.None))));
 
     /// <summary>The announcement's own sends (callback data "id:employee"), in employee order.</summary>
     private static List<ObservedSend> AnnouncementSends(Scenario scenario, string id) =>

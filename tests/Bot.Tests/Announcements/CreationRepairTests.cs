@@ -31,7 +31,7 @@ public sealed class CreationRepairTests(SharedRedis redis) : IClassFixture<Share
         var sends = await scenario.Stub.WhenSentAsync(20);
         Assert.Equal(employees.Select(e => e.Phone).Order(), sends.Select(s => s.To).Order());
         Assert.Contains(id, await ListedAsync(scenario));
-        Assert.Equal(0, await scenario.Redis.SortedSetLengthAsync(RedisKeys.PendingCreations));
+        Assert.Equal(0, await scenario.Redis.SortedSetLengthAsync(RedisKeys.PendingCreations("default")));
     }
 
     [Fact]
@@ -46,7 +46,7 @@ public sealed class CreationRepairTests(SharedRedis redis) : IClassFixture<Share
         var replayed = await scenario.CreateAnnouncementAsync(later, "replayed");
         Assert.Equal(replayed, await scenario.CreateAnnouncementAsync(later, "replayed"));
         // A completed creation, first or replayed, leaves no mark.
-        Assert.Equal(0, await scenario.Redis.SortedSetLengthAsync(RedisKeys.PendingCreations));
+        Assert.Equal(0, await scenario.Redis.SortedSetLengthAsync(RedisKeys.PendingCreations("default")));
 
         await InterruptAfterStoringAsync(scenario, interrupted, markedAgo: TimeSpan.FromMinutes(10));
         await InterruptAfterStoringAsync(scenario, underWay, markedAgo: TimeSpan.Zero);
@@ -56,11 +56,11 @@ public sealed class CreationRepairTests(SharedRedis redis) : IClassFixture<Share
 
         // Three replicas at once: every step is idempotent.
         var store = scenario.AppServices.GetRequiredService<AnnouncementStore>();
-        await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => store.RepairCreationsAsync(TimeSpan.FromMinutes(1))));
+        await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => store.RepairCreationsAsync("default", TimeSpan.FromMinutes(1))));
 
-        var due = (await scenario.Redis.SortedSetRangeByRankAsync(RedisKeys.Due)).Select(v => (string)v!).ToList();
+        var due = (await scenario.Redis.SortedSetRangeByRankAsync(RedisKeys.Due("default"))).Select(v => (string)v!).ToList();
         Assert.Equal([interrupted, replayed], due.Order());
-        Assert.Equal([underWay], (await scenario.Redis.SortedSetRangeByRankAsync(RedisKeys.PendingCreations)).Select(v => (string)v!));
+        Assert.Equal([underWay], (await scenario.Redis.SortedSetRangeByRankAsync(RedisKeys.PendingCreations("default"))).Select(v => (string)v!));
         Assert.Contains(interrupted, await ListedAsync(scenario));
         Assert.Equal("cancelled", (await scenario.GetAnnouncementAsync(cancelled)).Status);
     }
@@ -74,12 +74,12 @@ public sealed class CreationRepairTests(SharedRedis redis) : IClassFixture<Share
         var index = RedisKeys.Announcements(scenario.EmployerId);
         foreach (var member in await scenario.Redis.SortedSetRangeByRankAsync(index))
             if (((string)member!).EndsWith($":{id}", StringComparison.Ordinal)) await scenario.Redis.SortedSetRemoveAsync(index, member);
-        Assert.True(await scenario.Redis.SortedSetRemoveAsync(RedisKeys.Due, id));
+        Assert.True(await scenario.Redis.SortedSetRemoveAsync(RedisKeys.Due("default"), id));
         await MarkAsync(scenario, id, markedAgo);
     }
 
     private static Task MarkAsync(Scenario scenario, string id, TimeSpan ago) =>
-        scenario.Redis.SortedSetAddAsync(RedisKeys.PendingCreations, id, (DateTimeOffset.UtcNow - ago).ToUnixMs());
+        scenario.Redis.SortedSetAddAsync(RedisKeys.PendingCreations("default"), id, (DateTimeOffset.UtcNow - ago).ToUnixMs());
 
     private static async Task<List<string>> ListedAsync(Scenario scenario)
     {

@@ -151,7 +151,7 @@ public sealed class BadInputTests(SharedRedis redis) : IClassFixture<SharedRedis
 
     private static async Task AssertNoAnnouncement(Scenario scenario)
     {
-        Assert.Equal(0, await scenario.Redis.SortedSetLengthAsync(RedisKeys.Due));
+        Assert.Equal(0, await scenario.Redis.SortedSetLengthAsync(RedisKeys.Due("default")));
         Assert.Equal(0, await scenario.Redis.SortedSetLengthAsync(RedisKeys.Announcements(scenario.EmployerId)));
     }
 

@@ -101,7 +101,7 @@ public sealed class IdempotencyTests(SharedRedis redis) : IClassFixture<SharedRe
         Assert.Single(responses, r => r.StatusCode == HttpStatusCode.Accepted);
         Assert.Equal(9, responses.Count(r => r.StatusCode == HttpStatusCode.OK));
         Assert.Equal(1, await scenario.Redis.SortedSetLengthAsync(RedisKeys.Announcements(scenario.EmployerId)));
-        Assert.Equal(1, await scenario.Redis.SortedSetLengthAsync(RedisKeys.Due));
+        Assert.Equal(1, await scenario.Redis.SortedSetLengthAsync(RedisKeys.Due("default")));
     }
 
     private static Task<HttpResponseMessage> Post(Scenario scenario, object body, string key)

@@ -131,7 +131,7 @@ public sealed class RouteSweepTests(SharedRedis redis) : IClassFixture<SharedRed
         }
 
         Assert.True(wrong.Count == 0, string.Join("\n", wrong));
-        Assert.Equal(0, await scenario.Redis.SortedSetLengthAsync(RedisKeys.Due));
+        Assert.Equal(0, await scenario.Redis.SortedSetLengthAsync(RedisKeys.Due("default")));
         Assert.Equal(0, await scenario.Redis.SortedSetLengthAsync(RedisKeys.Employees(scenario.EmployerId)));
     }
 
@@ -204,7 +204,7 @@ public sealed class RouteSweepTests(SharedRedis redis) : IClassFixture<SharedRed
 
         var problem = await ProblemAsync(response, HttpStatusCode.BadRequest);
         Assert.Equal("employeeIds[1] is null; every entry is an employee id (a string).", problem["errors"]!["employeeIds"]![0]!.GetValue<string>());
-        Assert.Equal(0, await scenario.Redis.SortedSetLengthAsync(RedisKeys.Due));
+        Assert.Equal(0, await scenario.Redis.SortedSetLengthAsync(RedisKeys.Due("default")));
     }
 
     private static async Task<JsonNode> ProblemAsync(HttpResponseMessage response, HttpStatusCode status)

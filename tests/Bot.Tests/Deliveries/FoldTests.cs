@@ -43,9 +43,9 @@ public abstract class FoldTests(ISharedRedis redis)
 
         // Run it again as it is (completed), then as if its status had gone back to dispatching: the folded records
         // refuse every claim as the gate keys did.
-        await host.FanOut().RunAsync(id, "again", () => true, CancellationToken.None);
+        await host.FanOut().RunAsync(host.Queue(), id, "again", () => true, CancellationToken.None);
         await scenario.Redis.HashSetAsync(RedisKeys.Announcement(id), "status", "dispatching");
-        await host.FanOut().RunAsync(id, "rewound", () => true, CancellationToken.None);
+        await host.FanOut().RunAsync(host.Queue(), id, "rewound", () => true, CancellationToken.None);
         var claim = DeliveryRecord.Claimed("direct#1", DateTimeOffset.UtcNow, DeliveryForm.Text);
         Assert.NotNull(await deliveries.TryClaimAsync(id, employees[0].Id, claim, TimeSpan.FromDays(1)));
 
@@ -104,7 +104,7 @@ public abstract class FoldTests(ISharedRedis redis)
     {
         var host = scenario.BuildDispatcher();
         var id = await scenario.CreateAnnouncementAsync(new { message = "Lifts out of order on Monday", sendAt = DateTimeOffset.UtcNow.AddHours(1) });
-        await host.FanOut().RunAsync(id, "first", () => true, CancellationToken.None);
+        await host.FanOut().RunAsync(host.Queue(), id, "first", () => true, CancellationToken.None);
         Assert.Equal("completed", (await scenario.GetAnnouncementAsync(id)).Status);
         Assert.Equal(Employees, (await scenario.Stub.WhenSentAsync(Employees)).Count);
         return (host, id);

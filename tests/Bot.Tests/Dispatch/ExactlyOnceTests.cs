@@ -61,7 +61,7 @@ public abstract class ExactlyOnceTests(ISharedRedis redis)
             {
                 while (true)
                 {
-                    await scenario.Redis.SortedSetAddAsync(RedisKeys.InFlight, id, 0, SortedSetWhen.Exists);
+                    await scenario.Redis.SortedSetAddAsync(RedisKeys.InFlight("default"), id, 0, SortedSetWhen.Exists);
                     await Task.Delay(TimeSpan.FromMilliseconds(300), stop.Token);
                 }
             }
@@ -89,7 +89,7 @@ public abstract class ExactlyOnceTests(ISharedRedis redis)
         var id = await scenario.CreateAnnouncementAsync(new { message = Text, sendAt = DateTimeOffset.UtcNow.AddHours(1) });
 
         // The worst case the claim protocol is there to prevent, forced: five dispatchers run the same announcement.
-        await Task.WhenAll(hosts.Select((h, i) => Task.Run(() => h.FanOut().RunAsync(id, $"racer{i}", () => true, CancellationToken.None))));
+        await Task.WhenAll(hosts.Select((h, i) => Task.Run(() => h.FanOut().RunAsync(h.Queue(), id, $"racer{i}", () => true, CancellationToken.None))));
 
         var sends = await scenario.Stub.WhenSentAsync(500);
         Assert.Equal(500, sends.Count);
@@ -135,9 +135,9 @@ public abstract class ExactlyOnceTests(ISharedRedis redis)
         Assert.Equal(System.Net.HttpStatusCode.OK, put.StatusCode);
         // What the old cron job did: run the same announcement again.
         await scenario.Redis.HashSetAsync(RedisKeys.Announcement(first), "status", "dispatching");
-        await scenario.Redis.SortedSetAddAsync(RedisKeys.Due, first, 0);
-        await Eventually.WaitAsync(async () => await scenario.Redis.SortedSetLengthAsync(RedisKeys.Due) == 0
-            && await scenario.Redis.SortedSetLengthAsync(RedisKeys.InFlight) == 0, TimeSpan.FromSeconds(10), "re-run finished");
+        await scenario.Redis.SortedSetAddAsync(RedisKeys.Due("default"), first, 0);
+        await Eventually.WaitAsync(async () => await scenario.Redis.SortedSetLengthAsync(RedisKeys.Due("default")) == 0
+            && await scenario.Redis.SortedSetLengthAsync(RedisKeys.InFlight("default")) == 0, TimeSpan.FromSeconds(10), "re-run finished");
 
         Assert.Equal(0, scenario.Stub.CountTo("+16505559999"));
         Assert.Equal(1, scenario.Stub.CountTo("+16505550001"));

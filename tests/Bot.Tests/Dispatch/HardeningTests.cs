@@ -122,7 +122,7 @@ public sealed class HardeningTests(SharedRedis redis) : IClassFixture<SharedRedi
         Assert.Equal("unknown", Assert.Single(await scenario.GetDeliveriesAsync(id), d => d.EmployeeId == brokenId).State);
         Assert.Equal(1, scenario.Stub.CountTo(broken));
         // The retry was due 3 s after the first attempt: the announcement completing means it was decided by then.
-        await Eventually.WaitAsync(async () => await scenario.Redis.SortedSetScoreAsync(RedisKeys.InFlight, id) is null, Timeout, "the announcement out of flight");
+        await Eventually.WaitAsync(async () => await scenario.Redis.SortedSetScoreAsync(RedisKeys.InFlight("default"), id) is null, Timeout, "the announcement out of flight");
         Assert.Equal(1, scenario.Stub.CountTo(throttled));
     }
 }

@@ -59,7 +59,7 @@ public sealed class MetricsTests(SharedRedis redis) : IClassFixture<SharedRedis>
         // A re-run of the finished announcement (as a resumed dispatcher would) finds every delivery claimed.
         var store = app.Services.GetRequiredService<AnnouncementStore>();
         await store.SetStatusAsync(id, AnnouncementStatus.Completed, AnnouncementStatus.Dispatching, "startedAt");
-        await app.Services.GetRequiredService<FanOut>().RunAsync(id, "rerun", () => true, CancellationToken.None);
+        await app.Services.GetRequiredService<FanOut>().RunAsync(app.Services.GetRequiredService<AnnouncementQueues>().Of("default"), id, "rerun", () => true, CancellationToken.None);
 
         var afterReRun = await Scrape.WaitAsync(prometheus, "/metrics", s => s.Delta(before, Duplicates) >= 4);
         Assert.Equal(4, afterReRun.Delta(before, Duplicates));
@@ -104,6 +104,8 @@ public sealed class MetricsTests(SharedRedis redis) : IClassFixture<SharedRedis>
         var after = await Scrape.WaitAsync(client, MetricsExtensions.ScrapePath, s => s.Delta(before, Sends, ("outcome", "Accepted")) >= 3);
         Assert.Equal(3, after.Delta(before, Sends, ("outcome", "Accepted")));
         Assert.Contains(after.Samples, s => s.Name.StartsWith("dotnet_", StringComparison.Ordinal));
+        // It holds the lock of the one sender configured.
+        Assert.Contains(after.Samples, s => s.Name == "announcements_sender_locks" && s.Value >= 1);
         // The probe still answers on the same port.
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(HealthEndpoints.ReadyPath)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/nothing-here")).StatusCode);

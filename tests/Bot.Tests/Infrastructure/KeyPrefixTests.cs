@@ -31,8 +31,8 @@ public sealed class KeyPrefixTests(SharedRedis redis) : IClassFixture<SharedRedi
         Assert.NotEmpty(keys);
         Assert.All(keys, key => Assert.StartsWith(first.KeyPrefix, key));
         // Both dispatchers hold their own lock and listen on their own wake-up channel.
-        Assert.True(await server.Multiplexer.GetDatabase().KeyExistsAsync($"redlock:{first.KeyPrefix}{DispatcherLock.Resource}"));
-        Assert.True(await server.Multiplexer.GetDatabase().KeyExistsAsync($"redlock:{second.KeyPrefix}{DispatcherLock.Resource}"));
+        Assert.True(await server.Multiplexer.GetDatabase().KeyExistsAsync($"redlock:{first.KeyPrefix}{RedisKeys.DispatchLock("default")}"));
+        Assert.True(await server.Multiplexer.GetDatabase().KeyExistsAsync($"redlock:{second.KeyPrefix}{RedisKeys.DispatchLock("default")}"));
         foreach (var scenario in new[] { first, second })
         {
             var channel = RedisChannel.Literal(scenario.KeyPrefix + RedisKeys.WakeUp);

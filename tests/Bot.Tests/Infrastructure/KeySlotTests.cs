@@ -14,6 +14,7 @@ public sealed class KeySlotTests(SharedRedisCluster cluster) : IClassFixture<Sha
 {
     private const string AnnouncementId = "0194f3b2c1d07a8e9b3c4d5e6f708192";
     private const string EmployerId = "acme";
+    private const string SenderId = "sender-2";
     private const string MessageId = "wamid.HBgLMTY1MDU1NTAxMjMVAgASGBQzQUI=";
 
     /// <summary>Ids a client may choose, braces included: the key's own tag must still be the first <c>{…}</c>.</summary>
@@ -22,10 +23,12 @@ public sealed class KeySlotTests(SharedRedisCluster cluster) : IClassFixture<Sha
     /// <summary>Every atomic multi-key step: a Lua script (by its <see cref="LuaScripts"/> name) or a multi-key command.</summary>
     private static readonly Dictionary<string, RedisKey[]> Steps = new()
     {
-        [nameof(LuaScripts.ClaimDue)] = [RedisKeys.Due, RedisKeys.InFlight, RedisKeys.LeaseOwners],
-        [nameof(LuaScripts.UpdateLease)] = [RedisKeys.Due, RedisKeys.InFlight, RedisKeys.LeaseOwners],
-        [nameof(LuaScripts.ScheduleAnnouncement)] = [RedisKeys.Due, RedisKeys.PendingCreations],
-        [nameof(LuaScripts.ForgetCreation)] = [RedisKeys.PendingCreations],
+        [nameof(LuaScripts.ClaimDue)] = [RedisKeys.Due(SenderId), RedisKeys.InFlight(SenderId), RedisKeys.LeaseOwners(SenderId)],
+        [nameof(LuaScripts.UpdateLease)] = [RedisKeys.Due(SenderId), RedisKeys.InFlight(SenderId), RedisKeys.LeaseOwners(SenderId)],
+        [nameof(LuaScripts.ScheduleAnnouncement)] = [RedisKeys.Due(SenderId), RedisKeys.PendingCreations(SenderId)],
+        [nameof(LuaScripts.ForgetCreation)] = [RedisKeys.PendingCreations(SenderId)],
+        // The RedLock key of a sender's dispatch lock sits in the sender's slot too (the lock may live on the main cluster).
+        ["A sender's queue keys and its lock"] = [RedisKeys.Due(SenderId), RedisKeys.Resends(SenderId), $"redlock:{RedisKeys.DispatchLock(SenderId)}"],
         [nameof(LuaScripts.CreateAnnouncement)] = [RedisKeys.Announcement(AnnouncementId), RedisKeys.Targets(AnnouncementId)],
         [nameof(LuaScripts.SetAnnouncementStatus)] = [RedisKeys.Announcement(AnnouncementId)],
         [nameof(LuaScripts.ClaimDelivery)] = [.. EmployeeIds.Select(e => RedisKeys.Delivery(AnnouncementId, e)), RedisKeys.Announcement(AnnouncementId),
@@ -40,7 +43,7 @@ public sealed class KeySlotTests(SharedRedisCluster cluster) : IClassFixture<Sha
         [nameof(LuaScripts.UpsertEmployee)] = [.. EmployeeIds.Select(e => RedisKeys.Employee(EmployerId, e)), RedisKeys.Phones(EmployerId), RedisKeys.Employees(EmployerId)],
         [nameof(LuaScripts.SetEmployeeStatus)] = [.. EmployeeIds.Select(e => RedisKeys.Employee(EmployerId, e)), RedisKeys.Phones(EmployerId)],
         [nameof(LuaScripts.EmployeeStatuses)] = [.. EmployeeIds.Select(e => RedisKeys.Employee(EmployerId, e))],
-        [nameof(LuaScripts.ReserveSendSlots)] = [RedisKeys.SendSlots("default")],
+        [nameof(LuaScripts.ReserveSendSlots)] = [RedisKeys.SendSlots(SenderId)],
         [nameof(LuaScripts.ReachRecipient)] = [RedisKeys.Reached("portfolio-1")],
         [nameof(LuaScripts.SwapDelivery)] = [RedisKeys.Delivery(AnnouncementId, "e00001"), RedisKeys.Announcement(AnnouncementId), RedisKeys.FoldedDeliveries(AnnouncementId, 7)],
         [nameof(LuaScripts.RecordAcknowledgement)] = [RedisKeys.Announcement(AnnouncementId), RedisKeys.Acknowledgements(AnnouncementId)],

@@ -154,7 +154,7 @@ public sealed class SenderTests(SharedRedis redis) : IClassFixture<SharedRedis>
         await scenario.DeliverAsync(Meta.Statuses(Meta.Status(delivery.MessageId!, "delivered", employee.Phone, text.CallbackData)));
         Assert.Equal("delivered", (await scenario.GetDeliveriesAsync(id)).Single().State);
         // Queued again by the duplicate, and dropped by a dispatcher: the delivery is no failed text any more.
-        await Eventually.WaitAsync(async () => await scenario.Redis.SortedSetLengthAsync(RedisKeys.Resends) == 0, Timeout, "the re-send queue empty");
+        await Eventually.WaitAsync(async () => await scenario.Redis.SortedSetLengthAsync(RedisKeys.Resends("default")) == 0, Timeout, "the re-send queue empty");
         var sends = Requests(scenario).Where(s => s.CallbackData is not null).ToList();
         Assert.Equal(2, sends.Count);
         Assert.Equal("announcement_notice", sends.Single(s => s.Template is not null).Template);

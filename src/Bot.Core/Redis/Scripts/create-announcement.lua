@@ -4,9 +4,9 @@
 -- KEYS[1] announcement hash, KEYS[2] targets list
 -- ARGV[1] request hash, ARGV[2] number of field/value pairs that follow, then the pairs, then the explicit
 -- employee ids
--- Returns false when created, else {request hash, status, sequence, sendAt} of the stored one.
+-- Returns false when created, else {request hash, status, sequence, sendAt, sender} of the stored one.
 if redis.call('EXISTS', KEYS[1]) == 1 then
-  return redis.call('HMGET', KEYS[1], 'requestHash', 'status', 'sequence', 'sendAt')
+  return redis.call('HMGET', KEYS[1], 'requestHash', 'status', 'sequence', 'sendAt', 'sender')
 end
 local count = tonumber(ARGV[2])
 redis.call('HSET', KEYS[1], 'requestHash', ARGV[1], unpack(ARGV, 3, 2 + 2 * count))
