@@ -122,7 +122,7 @@ public sealed class AcknowledgementTests(SharedRedis redis) : IClassFixture<Shar
         Assert.Null(second["acknowledgement"]!["nextReminderAt"]);
         Assert.Equal([people[1].Phone, people[2].Phone, people[2].Phone], ReminderSends(scenario, id).Select(s => s.To).Order());
         // Nothing left to remind: the announcement left the schedule.
-        var queue = scenario.AppServices.GetRequiredService<AnnouncementQueue>();
+        var queue = scenario.AppServices.GetRequiredService<AnnouncementQueues>().Of(AnnouncementQueues.DefaultSender);
         await Eventually.WaitAsync(async () => !await queue.RescheduleAsync(id, DateTimeOffset.UtcNow), Timeout, "the announcement off the schedule");
     }
 
@@ -237,7 +237,7 @@ public sealed class AcknowledgementTests(SharedRedis redis) : IClassFixture<Shar
     /// <summary>Makes the announcement's next reminder due now, once its previous pass queued it.</summary>
     internal static Task DueNowAsync(Scenario scenario, string id)
     {
-        var queue = scenario.AppServices.GetRequiredService<AnnouncementQueue>();
+        var queue = scenario.AppServices.GetRequiredService<AnnouncementQueues>().Of(AnnouncementQueues.DefaultSender);
         return Eventually.WaitAsync(() => queue.RescheduleAsync(id, DateTimeOffset.UtcNow), Timeout, "the reminder queued");
     }
 
