@@ -92,6 +92,12 @@ public sealed partial class FanOut
             await queue.HandBackAsync(id, dispatcher);
             return;
         }
+        if (pass.HeldUntil is { } heldUntil && (pass.DeferredUntil is null || heldUntil < pass.DeferredUntil))
+        {
+            // Some employees are in their quiet hours: this reminder goes on when the first of them leaves them.
+            await queue.RequeueAsync(id, dispatcher, heldUntil);
+            return;
+        }
         if (pass.DeferredUntil is { } resumesAt)
         {
             // Over the messaging limit: this reminder goes on when places free; the gates skip whoever got it.
@@ -138,6 +144,12 @@ public sealed partial class FanOut
     private async Task<bool> RemindOneAsync(Pass pass, int reminder, Employee employee, CancellationToken token)
     {
         var announcement = pass.Announcement;
+        if (timing.HeldUntil(announcement, employee) is { } heldUntil)
+        {
+            // Quiet hours hold a reminder as they hold the announcement; its gate is not taken, so a later pass sends it.
+            pass.Hold(heldUntil);
+            return false;
+        }
         var sender = pass.Sender;
         var now = time.GetUtcNow();
         var inWindow = employee.InWindow(now, senders.CustomerServiceWindow);

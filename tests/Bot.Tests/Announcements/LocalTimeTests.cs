@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
+using Bot.Core.Announcements;
+using Bot.Core.Redis;
 using Bot.Tests.Harness;
 using Microsoft.Extensions.Time.Testing;
 
@@ -88,6 +90,44 @@ public sealed class LocalTimeTests(SharedRedis redis) : IClassFixture<SharedRedi
         Assert.Equal(2, done.Counts.Sent);
         Assert.Equal(1, scenario.Stub.Sends.Count(s => s.To == "+16505550201" && s.Text == "Canteen closed tomorrow"));
     }
+
+    [Fact]
+    public async Task QuietHoursHoldAReminderUntilTheyEndInTheEmployeesZone()
+    {
+        // 11:00 in Berlin (the employer's zone), 19:00 in Tokyo; quiet from 21:00 to 07:00 in each employee's zone.
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 30, 10, 0, 0, TimeSpan.Zero));
+        await using var scenario = new Scenario(redis, new Dictionary<string, string?>
+        {
+            ["Employers:acme:TimeZone"] = "Europe/Berlin",
+            ["Employers:acme:QuietHours"] = "21:00-07:00",
+        }, clock);
+        await PutEmployeeAsync(scenario, "berlin", "+16505550301", null);
+        await PutEmployeeAsync(scenario, "tokyo", "+16505550302", "Asia/Tokyo");
+        await scenario.StartDispatchersAsync(1);
+
+        var id = await scenario.CreateAnnouncementAsync(new
+        {
+            message = "Safety briefing on Monday",
+            acknowledgement = new { required = true, remindAfter = "PT12H30M", maxReminders = 1 },
+        });
+        await scenario.WaitForStatusAsync(id, "completed", Timeout);
+        Assert.Equal(2, scenario.Stub.Sends.Count(s => s.CallbackData == $"{id}:berlin" || s.CallbackData == $"{id}:tokyo"));
+
+        // The reminder is due at 22:30Z: 23:30 in Berlin (quiet), 07:30 in Tokyo (not). Tokyo is reminded; Berlin is held,
+        // and the announcement waits for 07:00 in Berlin.
+        clock.SetUtcNow(new DateTimeOffset(2026, 11, 30, 22, 30, 0, TimeSpan.Zero));
+        var berlinMorning = new DateTimeOffset(2026, 12, 1, 6, 0, 0, TimeSpan.Zero);
+        await Eventually.WaitAsync(async () => await scenario.Redis.SortedSetScoreAsync(RedisKeys.Due(AnnouncementQueues.DefaultSender), id),
+            score => score == berlinMorning.ToUnixTimeMilliseconds(), Timeout, "the reminder held until 07:00 in Berlin");
+        Assert.Equal(["+16505550302"], Reminders(scenario, id));
+
+        clock.SetUtcNow(berlinMorning);
+        await Eventually.WaitAsync(() => Task.FromResult(Reminders(scenario, id)), r => r.Length == 2, Timeout, "Berlin's reminder");
+        Assert.Equal(["+16505550301", "+16505550302"], Reminders(scenario, id).Order());
+    }
+
+    private static string[] Reminders(Scenario scenario, string id) =>
+        [.. scenario.Stub.Sends.Where(s => s.CallbackData == $"{id}:berlin:r1" || s.CallbackData == $"{id}:tokyo:r1").Select(s => s.To)];
 
     [Fact]
     public async Task BadQuietHoursOrEmployerZoneStopTheDispatcherNamingTheKey()
