@@ -30,8 +30,7 @@ public static class AcknowledgementsApi
             return TypedResults.Problem(title: "No acknowledgement asked",
                 detail: "This announcement does not ask its employees to acknowledge it.", statusCode: StatusCodes.Status409Conflict);
         if (!Paging.TryLimit(limit, out var take, out var errors)) return TypedResults.ValidationProblem(errors);
-        if (!long.TryParse(cursor ?? "0", out var offset) || offset < 0)
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["cursor"] = ["cursor is the nextCursor of a previous page."] });
+        if (!Paging.TryOffset(cursor, out var offset, out var cursorErrors)) return TypedResults.ValidationProblem(cursorErrors);
 
         var items = new List<UnacknowledgedResponse>(take);
         while (items.Count < take)

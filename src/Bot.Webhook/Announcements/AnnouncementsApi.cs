@@ -177,8 +177,7 @@ public static class AnnouncementsApi
         if (!Paging.TryLimit(limit, out var take, out var errors)) return TypedResults.ValidationProblem(errors);
         if (state is not null && !DeliveryStateFilter.Contains(state))
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["state"] = [$"state is one of {string.Join(", ", DeliveryStateFilter)}."] });
-        if (!long.TryParse(cursor ?? "0", out var offset) || offset < 0)
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["cursor"] = ["cursor is the nextCursor of a previous page."] });
+        if (!Paging.TryOffset(cursor, out var offset, out var cursorErrors)) return TypedResults.ValidationProblem(cursorErrors);
 
         // Pages walk the announcement's target list; with a state filter a page may need several reads.
         var items = new List<DeliveryResponse>(take);

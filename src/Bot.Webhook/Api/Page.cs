@@ -16,4 +16,13 @@ public static class Paging
         errors["limit"] = [$"limit must be between 1 and {MaxLimit}."];
         return false;
     }
+
+    /// <summary>Reads a page cursor: the offset into the list being paged, which a previous page gave as nextCursor.</summary>
+    public static bool TryOffset(string? cursor, out long offset, out Dictionary<string, string[]> errors)
+    {
+        errors = [];
+        if (long.TryParse(cursor ?? "0", out offset) && offset >= 0) return true;
+        errors["cursor"] = ["cursor is the nextCursor of a previous page."];
+        return false;
+    }
 }
