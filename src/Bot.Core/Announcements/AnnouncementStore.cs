@@ -188,10 +188,10 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueues queues, T
     public async Task<bool> ResumeNowAsync(string employerId, string id)
     {
         if (await GetAsync(employerId, id) is not { Status: AnnouncementStatus.Paused } announcement) return false;
-        // It waits in the due queue until its pause ends: due now instead, and dispatchers end their pause.
-        if (!await QueueOf(announcement).RescheduleAsync(id, time.GetUtcNow())) return false;
+        // Dispatchers end their pause first: a dispatcher woken by the reschedule while still paused would pause it again.
         await db.PublishAsync(RedisKeys.WakeUp, AnnouncementQueue.ResumeMessage);
-        return true;
+        // It waits in the due queue until its pause ends: due now instead.
+        return await QueueOf(announcement).RescheduleAsync(id, time.GetUtcNow());
     }
 
     /// <summary>
