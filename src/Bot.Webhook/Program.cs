@@ -1,4 +1,5 @@
 using Bot.Core;
+using Bot.Core.Announcements;
 using Bot.Core.Redis;
 using Bot.Dispatch;
 using Bot.Hosting;
@@ -18,6 +19,9 @@ builder.WebHost.UseStaticWebAssets();
 
 builder.AddRedis();
 builder.Services.AddAnnouncementStores();
+// The dispatcher applies the employers' zones and quiet hours; this host reads the same configuration, so a wrong one
+// stops it at start-up too, instead of being found only when a dispatcher starts.
+builder.Services.AddEmployerTimings();
 builder.Services.AddWhatsAppClient();
 builder.AddEmployerAuthentication();
 builder.AddAnnouncementsApi();

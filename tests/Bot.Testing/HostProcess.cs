@@ -23,6 +23,8 @@ public sealed partial class HostProcess : IAsyncDisposable
 
     public bool HasExited => process.HasExited;
 
+    public int ExitCode => process.ExitCode;
+
     public IReadOnlyList<string> Output => [.. output];
 
     /// <summary>A dispatcher replica, as Bot.Scheduler runs in production.</summary>
