@@ -78,6 +78,9 @@ public sealed partial class FanOut(
         }
 
         var total = await announcements.EnsureTargetsAsync(announcement, employees.AudienceAsync(announcement.EmployerId, announcement.Audience), owner);
+        // Settled records move into the buckets as they settle, so while it dispatches only the claims in flight keep a
+        // gate key (a gate key and its record cost Redis twice a folded record).
+        await deliveries.EnsureBucketsAsync(id, total);
         using var lineStopped = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         var lease = new LeaseKeeper(queue, id, dispatcher, lineStopped);
         var keeping = KeepLeaseAsync(lease);

@@ -126,17 +126,16 @@ public sealed class DeliveryStore(IDatabase db)
     }
 
     /// <summary>
-    /// Folds an announcement's records out of their gate keys into its buckets (fold-deliveries.lua), for an
-    /// announcement that is final: nothing dispatches it again, and statuses, re-sends, the API and the export read
-    /// and move records in either form. About 64 records a bucket, so each stays a listpack (Redis's default
-    /// hash-max-listpack-entries is 128). Safe to run again (after a crash half-way): a folded record has no gate key.
+    /// Folds the records still in gate keys (most moved when they settled) into the announcement's buckets
+    /// (fold-deliveries.lua), for an announcement that is final: nothing dispatches it again, and statuses, re-sends,
+    /// the API and the export read and move records in either form. About 64 records a bucket, so each stays a
+    /// listpack (Redis's default hash-max-listpack-entries is 128). Safe to run again (after a crash half-way): a
+    /// folded record has no gate key.
     /// </summary>
     /// <param name="targets">The announcement's targets, batch by batch.</param>
     public async Task<long> FoldAsync(string announcementId, long targeted, IAsyncEnumerable<string[]> targets)
     {
-        var buckets = (int)Math.Max(1, (targeted + RecordsPerBucket - 1) / RecordsPerBucket);
-        // Before the first record moves: from here on a missing gate key means "look in the bucket".
-        await db.HashSetAsync(RedisKeys.Announcement(announcementId), "foldBuckets", buckets, When.NotExists);
+        var buckets = await EnsureBucketsAsync(announcementId, targeted);
         // Whole buckets per call, so each bucket gets one HSET (and one PEXPIRE) rather than one per record.
         var byBucket = new List<string>[buckets];
         await foreach (var batch in targets)
@@ -153,6 +152,18 @@ public sealed class DeliveryStore(IDatabase db)
             call.Clear();
         }
         return moved;
+    }
+
+    /// <summary>
+    /// Gives an announcement its buckets, about 64 records each, before any record moves into one: from then on a
+    /// settled record moves out of its gate key (delivery-records.lua) and a missing gate key means "look in the
+    /// bucket". The first count written stays; returns the count in force.
+    /// </summary>
+    public async Task<int> EnsureBucketsAsync(string announcementId, long targeted)
+    {
+        var announcement = RedisKeys.Announcement(announcementId);
+        await db.HashSetAsync(announcement, "foldBuckets", Math.Max(1, (targeted + RecordsPerBucket - 1) / RecordsPerBucket), When.NotExists);
+        return (int)await db.HashGetAsync(announcement, "foldBuckets");
     }
 
     /// <summary>The bucket of an employee's folded record; delivery-records.lua's record_bucket is the same function.</summary>

@@ -7,8 +7,9 @@ using Microsoft.Extensions.Hosting;
 namespace Bot.Tests.Deliveries;
 
 /// <summary>
-/// A completed announcement's records are folded out of their gate keys into a few listpack buckets: nothing can be
-/// sent twice after it, and statuses, re-send claims, the API and the export work on the folded form. Run on one
+/// An announcement's records move out of their gate keys into a few listpack buckets as they settle, and the rest when
+/// it completes: nothing can be sent twice after it, and statuses, re-send claims, the API and the export work on the
+/// folded form. Run on one
 /// Redis and on a three-master Redis Cluster.
 /// </summary>
 public abstract class FoldTests(ISharedRedis redis)
@@ -52,6 +53,36 @@ public abstract class FoldTests(ISharedRedis redis)
         Assert.Equal(Employees, scenario.Stub.Sends.Count);
         Assert.Equal(Employees, scenario.Stub.Sends.Select(s => s.To).Distinct().Count());
         Assert.Equal(counts, (await scenario.GetAnnouncementAsync(id)).Counts);
+        foreach (var (employeeId, _) in employees) Assert.False(await scenario.Redis.KeyExistsAsync(RedisKeys.Delivery(id, employeeId)));
+    }
+
+    [Fact]
+    public async Task RecordsMoveIntoTheBucketsAsTheySettleAndTheNextPassSendsNobodyTwice()
+    {
+        await using var scenario = new Scenario(redis);
+        var employees = await scenario.AddEmployeesAsync(Employees);
+        var host = scenario.BuildDispatcher(new Dictionary<string, string?> { ["Dispatcher:BatchSize"] = "20" });
+        var id = await scenario.CreateAnnouncementAsync(new { message = "Canteen closed on Friday", sendAt = DateTimeOffset.UtcNow.AddHours(1) });
+
+        // A pass that loses its lock once 100 have gone: it stops at its next batch and hands the announcement back.
+        await host.FanOut().RunAsync(host.Queue(), id, "first", () => scenario.Stub.Sends.Count < 100, CancellationToken.None);
+        var halfway = await scenario.GetAnnouncementAsync(id);
+        Assert.NotEqual("completed", halfway.Status);
+        Assert.InRange(halfway.Counts.Settled, 100, Employees - 1);
+
+        // Mid-dispatch, every settled record is in its bucket already; a gate key is left only where a claim is.
+        var buckets = (int)await scenario.Redis.HashGetAsync(RedisKeys.Announcement(id), "foldBuckets");
+        var folded = await Task.WhenAll(Enumerable.Range(0, buckets).Select(b => scenario.Redis.HashLengthAsync(RedisKeys.FoldedDeliveries(id, b))));
+        Assert.Equal(halfway.Counts.Settled, folded.Sum());
+        var gates = await Task.WhenAll(employees.Select(e => scenario.Redis.StringGetAsync(RedisKeys.Delivery(id, e.Id))));
+        Assert.All(gates.Where(g => g.HasValue), g => Assert.StartsWith("c|", (string)g!));
+
+        // The next pass meets those records in the buckets, not in gate keys: it sends to the rest only.
+        await host.FanOut().RunAsync(host.Queue(), id, "second", () => true, CancellationToken.None);
+
+        Assert.Equal("completed", (await scenario.GetAnnouncementAsync(id)).Status);
+        Assert.Equal(Employees, scenario.Stub.Sends.Count);
+        Assert.Equal(Employees, scenario.Stub.Sends.Select(s => s.To).Distinct().Count());
         foreach (var (employeeId, _) in employees) Assert.False(await scenario.Redis.KeyExistsAsync(RedisKeys.Delivery(id, employeeId)));
     }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Bot.Core.Deliveries;
 using Bot.Core.Redis;
 using Bot.Tests.Harness;
 using Bot.Tests.Webhook;
@@ -62,7 +63,8 @@ public sealed class HardeningTests(SharedRedis redis) : IClassFixture<SharedRedi
         Assert.Equal(new Scenario.CountsView(10, 5, 0, 0, 5, 0, 0), expired.Counts);
         Assert.All(await scenario.GetDeliveriesAsync(id, "failed"), d => Assert.Equal("expired", d.Error));
         // Once the records are gone, a pass over the announcement would find nobody sent: no pass may come.
-        await Eventually.WaitAsync(async () => !await scenario.Redis.KeyExistsAsync(RedisKeys.Delivery(id, employees[0].Id)), Timeout, "the delivery records to expire");
+        var deliveries = new DeliveryStore(scenario.Redis);
+        await Eventually.WaitAsync(() => deliveries.GetAsync(id, employees[0].Id), record => record is null, Timeout, "the delivery records to expire");
         var fence = await scenario.CreateAnnouncementAsync(new { message = "Later", employeeIds = new[] { employees[0].Id } });
         await scenario.WaitForStatusAsync(fence, "completed", Timeout);
         Assert.Equal(2, scenario.Stub.CountTo(employees[0].Phone));

@@ -1,10 +1,12 @@
--- Prepended to every script that reads or writes delivery records (LuaScripts.WithRecords). A record lives in its
--- gate key (ann:{id}:d:<employee>, created with SET NX before the send) until the announcement is final and folded
--- (fold-deliveries.lua); from then on it is one field of a folded bucket, a HASH small enough to stay a listpack:
--- ann:{id}:f:<n>, field = employee id, value = the record packed. The announcement hash's 'foldBuckets' says how many
--- buckets there are; it is written before the first record moves, so a missing gate key then means "look in the
--- bucket". Bucket keys are built from the announcement key the caller passed (same prefix, same hash tag, so the same
--- slot on a cluster).
+-- Prepended to every script that reads or writes delivery records (LuaScripts.WithRecords). A record starts in its
+-- gate key (ann:{id}:d:<employee>, created with SET NX before the send) and ends as one field of a folded bucket, a
+-- HASH small enough to stay a listpack: ann:{id}:f:<n>, field = employee id, value = the record packed. The
+-- announcement hash's 'foldBuckets' says how many buckets there are; the fan-out writes it when sending starts, before
+-- any record moves, so a missing gate key then means "look in the bucket", and a claim finds a record there first.
+-- A record moves when it settles (record_store: the claim's outcome, a status), so while an announcement dispatches
+-- only the claims in flight keep a gate key; whatever is left moves when it completes (fold-deliveries.lua). Bucket
+-- keys are built from the announcement key the caller passed (same prefix, same hash tag, so the same slot on a
+-- cluster).
 
 local record_forms = { text = 't', template = 'T' }
 local record_form_names = { t = 'text', T = 'template' }
@@ -55,10 +57,15 @@ local function record_unpack(packed)
   return value
 end
 
+-- Gate keys whose record record_store moved into a bucket during this call; record_flush deletes them.
+local record_moved = {}
+
 -- The record of a delivery key, from wherever it lives, and the bucket it lives in (nil: the gate key).
 local function record_load(announcement, key)
-  local value = redis.call('GET', key)
-  if value then return value, nil end
+  if not record_moved[key] then
+    local value = redis.call('GET', key)
+    if value then return value, nil end
+  end
   local bucket = record_bucket(announcement, record_employee(key))
   if not bucket then return nil, nil end
   local packed = redis.call('HGET', bucket, record_employee(key))
@@ -66,12 +73,33 @@ local function record_load(announcement, key)
   return record_unpack(packed), bucket
 end
 
--- Replaces a record where record_load found it.
-local function record_store(key, bucket, value)
+-- Replaces the record of announcement's delivery key where record_load found it (bucket, or nil for the gate key).
+-- A settled record in a gate key moves into its bucket once the announcement has buckets: the claim itself (state c)
+-- stays in its gate key, which release-delivery.lua may still delete. A bucket lives as long as the longest-lived
+-- record in it, plus 1 % so that it is extended once in a while rather than at every record. A script that stores
+-- must end with record_flush().
+local function record_store(announcement, key, bucket, value)
+  if not bucket and string.sub(value, 1, 1) ~= 'c' then
+    bucket = record_bucket(announcement, record_employee(key))
+    if bucket then
+      local ttl = redis.call('PTTL', key)
+      redis.call('HSET', bucket, record_employee(key), record_pack(value))
+      if ttl > 0 and redis.call('PTTL', bucket) < ttl then redis.call('PEXPIRE', bucket, ttl + math.floor(ttl / 100)) end
+      record_moved[key] = true
+      return
+    end
+  end
   if bucket then
     redis.call('HSET', bucket, record_employee(key), record_pack(value))
   else
     redis.call('SET', key, value, 'KEEPTTL')
   end
+end
+
+-- Deletes the gate keys whose records moved, in one command.
+local function record_flush()
+  local keys = {}
+  for key in pairs(record_moved) do keys[#keys + 1] = key end
+  if #keys > 0 then redis.call('DEL', unpack(keys)) end
 end
 

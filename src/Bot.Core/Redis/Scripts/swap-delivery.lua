@@ -8,7 +8,8 @@
 -- Returns 1 when swapped, else 0.
 local current, bucket = record_load(KEYS[2], KEYS[1])
 if current ~= ARGV[1] then return 0 end
-record_store(KEYS[1], bucket, ARGV[2])
+record_store(KEYS[2], KEYS[1], bucket, ARGV[2])
+record_flush()
 local counters = { u = 'unknown', s = 'sent', d = 'delivered', r = 'read', f = 'failed', k = 'skipped' }
 local from, to = counters[string.sub(ARGV[1], 1, 1)], counters[string.sub(ARGV[2], 1, 1)]
 if from then redis.call('HINCRBY', KEYS[2], from, -1) end

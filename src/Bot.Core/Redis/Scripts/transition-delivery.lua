@@ -1,6 +1,7 @@
 -- Moves deliveries of one announcement to later states and moves their counts between the announcement's counters,
--- atomically: a batch of outcomes (a fan-out's group commit, a webhook POST's statuses) is one call, one SET per
--- delivery that moves and one HINCRBY per counter that changed.
+-- atomically: a batch of outcomes (a fan-out's group commit, a webhook POST's statuses) is one call, one write per
+-- delivery that moves (an HSET into its bucket, or a SET while it has none), one DEL of the gate keys whose records
+-- moved, and one HINCRBY per counter that changed.
 -- A state never goes backwards: WhatsApp does not promise status order ('read' may arrive before 'delivered'),
 -- and a late or redelivered status must change nothing.
 -- Works on a record in its gate key or folded (delivery-records.lua, prepended): statuses come for up to 7 days.
@@ -43,7 +44,7 @@ local function move(key, value, expected)
   end
   local form = string.match(current, '^[^|]*|[^|]*|[^|]*|[^|]*|(.*)$')
   if form and not string.match(value, '^[^|]*|[^|]*|[^|]*|[^|]*|') then value = value .. '|' .. form end
-  record_store(key, bucket, value)
+  record_store(KEYS[1], key, bucket, value)
   return from, to
 end
 
@@ -59,4 +60,5 @@ end
 for counter, delta in pairs(deltas) do
   if delta ~= 0 then redis.call('HINCRBY', KEYS[1], counter, delta) end
 end
+record_flush()
 return moved
