@@ -90,10 +90,9 @@ public sealed class WhatsAppFaultTests(ITestOutputHelper output)
         var gaps = times.Zip(times.Skip(1), (a, b) => (b - a).TotalMilliseconds).ToArray();
         output.WriteLine($"gaps: min {gaps.Min():F1} ms, max {gaps.Max():F1} ms; under 10 ms: {gaps.Count(g => g < 10)}");
         output.WriteLine($"busiest one-second window: {busiest} sends; 500 sends took {duration.TotalSeconds:F2} s (at the pace, 48/s: 10.4 s)");
+        // The cap, in every one-second window (so never faster overall). How long the 500 took is a figure, printed
+        // above: a busy machine only makes it slower.
         Assert.InRange(busiest, 1, 51);
-        // Never faster than the cap (499 intervals at 50/s), less half a second for the first request's way in. How much
-        // slower a busy machine makes it is a figure (printed above and in the bench), not a test.
-        Assert.True(duration.TotalSeconds >= 9.5, $"500 sends in {duration.TotalSeconds:F2} s: faster than 50/s");
     }
 
     [Fact]
