@@ -62,7 +62,7 @@ public sealed partial class SeriesScheduler(
                 LogFailed(ex);
             }
         }
-        while (await WaitAsync(timer, stoppingToken));
+        while (await timer.TickOrStopAsync(stoppingToken));
     }
 
     /// <summary>Creates the occurrences due within the horizon of every series that has one.</summary>
@@ -82,18 +82,6 @@ public sealed partial class SeriesScheduler(
                 // One unreadable series (or a rule Ical.Net gives up on) must not stop the others.
                 LogSeriesFailed(ex, id);
             }
-        }
-    }
-
-    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken stoppingToken)
-    {
-        try
-        {
-            return await timer.WaitForNextTickAsync(stoppingToken);
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
         }
     }
 

@@ -79,20 +79,20 @@ end
 -- record in it, plus 1 % so that it is extended once in a while rather than at every record. A script that stores
 -- must end with record_flush().
 local function record_store(announcement, key, bucket, value)
+  local moving = false
   if not bucket and string.sub(value, 1, 1) ~= 'c' then
     bucket = record_bucket(announcement, record_employee(key))
-    if bucket then
-      local ttl = redis.call('PTTL', key)
-      redis.call('HSET', bucket, record_employee(key), record_pack(value))
-      if ttl > 0 and redis.call('PTTL', bucket) < ttl then redis.call('PEXPIRE', bucket, ttl + math.floor(ttl / 100)) end
-      record_moved[key] = true
-      return
-    end
+    moving = bucket ~= nil
   end
-  if bucket then
-    redis.call('HSET', bucket, record_employee(key), record_pack(value))
-  else
+  if not bucket then
     redis.call('SET', key, value, 'KEEPTTL')
+    return
+  end
+  redis.call('HSET', bucket, record_employee(key), record_pack(value))
+  if moving then
+    local ttl = redis.call('PTTL', key)
+    if ttl > 0 and redis.call('PTTL', bucket) < ttl then redis.call('PEXPIRE', bucket, ttl + math.floor(ttl / 100)) end
+    record_moved[key] = true
   end
 end
 
