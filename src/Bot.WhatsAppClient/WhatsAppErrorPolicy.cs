@@ -8,7 +8,7 @@ namespace Bot.WhatsAppClient;
 
 /// <summary>
 /// The one place that turns a Graph answer or a transport failure into a <see cref="SendOutcome"/>
-/// (the error-code table in shared/WHATSAPP.md). The distinction that matters most is Retryable vs
+/// (the error table in docs/whatsapp.md). The distinction that matters most is Retryable vs
 /// Unknown: the Cloud API has no idempotency key, so re-sending a request that Meta may have
 /// accepted sends the employee a second message.
 /// </summary>

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Bot.Webhook.Webhook;
 
 /// <summary>
-/// A signed POST from WhatsApp: <c>entry[].changes[].value</c> holding messages and/or statuses (see WHATSAPP.md).
+/// A signed POST from WhatsApp: <c>entry[].changes[].value</c> holding messages and/or statuses (see docs/whatsapp.md).
 /// Every member is nullable and lists may hold nulls: a signed body is still input, and a missing field is skipped,
 /// never a 500. Names map to Meta's snake_case through <see cref="Json"/>.
 /// </summary>

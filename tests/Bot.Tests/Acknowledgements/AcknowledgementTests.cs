@@ -241,7 +241,7 @@ public sealed class AcknowledgementTests(SharedRedis redis) : IClassFixture<Shar
         return Eventually.WaitAsync(() => queue.RescheduleAsync(id, DateTimeOffset.UtcNow), Timeout, "the reminder queued");
     }
 
-    /// <summary>A tap on a reply button: <c>interactive.button_reply</c>, as WHATSAPP.md shows it.</summary>
+    /// <summary>A tap on a reply button: <c>interactive.button_reply</c>, as docs/whatsapp.md shows it.</summary>
     internal static byte[] ButtonReply(string fromPhone, string buttonId) => Tap(fromPhone, new Dictionary<string, object?>
     {
         ["type"] = "interactive",

@@ -8,7 +8,7 @@ using Bot.Tests.Harness;
 
 namespace Bot.Tests.Webhook;
 
-/// <summary>Plays Meta's side of the webhook: payloads shaped exactly like WHATSAPP.md's samples, signed with the app secret.</summary>
+/// <summary>Plays Meta's side of the webhook: payloads shaped exactly like docs/whatsapp.md's samples, signed with the app secret.</summary>
 public static class Meta
 {
     public const string AppSecret = "test-app-secret";

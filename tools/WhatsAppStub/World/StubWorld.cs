@@ -48,7 +48,7 @@ internal sealed partial class StubWorld : IDisposable
             return;
         }
 
-        // Templates are business-initiated even inside the window (WHATSAPP.md); free-form reaching here is inside it.
+        // Templates are business-initiated even inside the window (docs/whatsapp.md); free-form reaching here is inside it.
         if (template && limit is not null && !limit.TryReach(waId, now))
         {
             counts.AddOverMessagingLimit();
