@@ -122,9 +122,42 @@ redis_config() {
 }
 
 # --- prerequisites -------------------------------------------------------------------------------------------------
-command -v dotnet >/dev/null 2>&1 || fail "dotnet not found: install the .NET 10 SDK (https://dot.net)"
-command -v curl >/dev/null 2>&1 || fail "curl not found: apt-get install -y curl"
+# What is missing is installed the way .ci/run does it: apt-get, as root or through sudo -n (never a password prompt).
+# Where that cannot run, one line says what to run instead.
 mkdir -p "$log_dir"
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo -n)
+can_apt() { command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" -eq 0 ] || sudo -n true 2>/dev/null; }; }
+apt_updated=""
+# need COMMAND PACKAGE ELSEWHERE: installs PACKAGE when COMMAND is missing; ELSEWHERE is the hint for other systems.
+need() {
+  local cmd=$1 package=$2 elsewhere=$3
+  command -v "$cmd" >/dev/null 2>&1 && return 0
+  if can_apt; then
+    say "$cmd not found; installing $package with apt-get (log: .data/logs/apt.log)"
+    if [ -z "$apt_updated" ]; then
+      "${sudo_cmd[@]}" apt-get update -qq </dev/null >>"$log_dir/apt.log" 2>&1 || true
+      apt_updated=1
+    fi
+    "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" </dev/null >>"$log_dir/apt.log" 2>&1 || true
+    command -v "$cmd" >/dev/null 2>&1 && return 0
+    fail "$cmd not found and apt-get install $package failed (log: .data/logs/apt.log): install $package, then run ./run.sh again"
+  fi
+  command -v apt-get >/dev/null 2>&1 \
+    || fail "$cmd not found: install $package (Debian/Ubuntu: apt-get install -y $package; $elsewhere), then ./run.sh again"
+  fail "$cmd not found and this user cannot apt-get (needs root or passwordless sudo): run sudo apt-get install -y $package, then ./run.sh again"
+}
+
+need curl curl "macOS: it is built in"
+# A user-level SDK from dotnet-install.sh lives in ~/.dotnet, often not on PATH yet.
+if ! command -v dotnet >/dev/null 2>&1 && [ -x "$HOME/.dotnet/dotnet" ]; then
+  export DOTNET_ROOT=$HOME/.dotnet PATH=$HOME/.dotnet:$PATH
+fi
+dotnet_install='curl -fsSL https://dot.net/v1/dotnet-install.sh | bash -s -- --channel 10.0'
+command -v dotnet >/dev/null 2>&1 \
+  || fail "dotnet not found: install the .NET 10 SDK (https://dot.net/install), e.g. $dotnet_install, then ./run.sh again"
+dotnet --list-sdks 2>/dev/null | grep -q '^10\.' \
+  || fail "dotnet has no .NET 10 SDK (global.json asks for 10.0.100 or later): install it (https://dot.net/install), e.g. $dotnet_install"
 for port in "$stub_port" "$webhook_port" "$health_port" "$((health_port + 1))"; do
   port_busy "$port" && fail "port $port is already in use (another ./run.sh?); stop it or set STUB_PORT/WEBHOOK_PORT/DISPATCHER_HEALTH_PORT"
 done
@@ -143,8 +176,7 @@ if redis_answers; then
   [ "$appendonly" = yes ] || fail "the Redis on localhost:$redis_port has appendonly ${appendonly:-unknown (CONFIG GET refused)}: acknowledged sends could be lost on a restart; enable AOF there (redis-cli -p $redis_port config set appendonly yes), stop it, or set REDIS_PORT to a free port and run.sh starts its own"
   say "Using the Redis already answering on localhost:$redis_port (appendonly yes, appendfsync $(redis_config appendfsync))"
 else
-  command -v redis-server >/dev/null 2>&1 \
-    || fail "nothing answers on localhost:$redis_port and redis-server is not installed: apt-get install -y redis-server (macOS: brew install redis)"
+  need redis-server redis-server "macOS: brew install redis"
   mkdir -p "$data_dir/redis"
   say "Starting redis-server on localhost:$redis_port (AOF, appendfsync always, data in .data/redis)"
   start redis "$log_dir/redis.log" "$data_dir/redis" \
