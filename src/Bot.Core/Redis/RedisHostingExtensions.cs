@@ -41,6 +41,9 @@ public static class RedisHostingExtensions
         }
         // Start even while Redis is down: readiness reports it, and the multiplexer reconnects by itself.
         options.AbortOnConnectFail = false;
+        // Exceptions are logged, and some key names hold a phone number (wa:{+1650…}:owners): a timeout's message
+        // would otherwise name the command's key.
+        options.IncludeDetailInExceptions = false;
         return options;
     }
 }
