@@ -139,6 +139,7 @@ internal sealed partial class WhatsAppSender(
     [LoggerMessage(Level = LogLevel.Debug, Message = "WhatsApp send to {Recipient}: {Outcome} (code {ErrorCode}, id {MessageId})")]
     private partial void LogSent(string recipient, SendOutcome outcome, int? errorCode, string? messageId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "WhatsApp send to {Recipient}: {Outcome} (code {ErrorCode}): {Error}")]
+    // Debug, as every per-message line: an outage makes one per request, and the dispatcher logs the pause it causes once.
+    [LoggerMessage(Level = LogLevel.Debug, Message = "WhatsApp send to {Recipient}: {Outcome} (code {ErrorCode}): {Error}")]
     private partial void LogNeedsAttention(string recipient, SendOutcome outcome, int? errorCode, string? error);
 }

@@ -19,16 +19,18 @@ public sealed class FaultWorld : IAsyncDisposable
     private readonly RedisServer? redis;
     private readonly RedisCluster? cluster;
 
-    private FaultWorld(RedisServer? redis, RedisCluster? cluster) => (this.redis, this.cluster) = (redis, cluster);
+    private FaultWorld(RedisServer? redis, RedisCluster? cluster, WhatsAppStub? stub = null) =>
+        (this.redis, this.cluster, Stub) = (redis, cluster, stub ?? new());
 
     public RedisServer Redis => redis ?? throw new InvalidOperationException("This world runs on a Redis Cluster.");
     public RedisCluster Cluster => cluster ?? throw new InvalidOperationException("This world runs on one Redis.");
-    public WhatsAppStub Stub { get; } = new();
+    public WhatsAppStub Stub { get; }
     public IDatabase Db => (redis?.Connection ?? Cluster.Connection).GetDatabase();
     public IReadOnlyList<HostProcess> Processes => processes;
 
-    public static async Task<FaultWorld> StartAsync() =>
-        new(await RedisServer.StartAsync("--appendonly yes --appendfsync always"), null);
+    /// <param name="stub">WhatsApp, when the test needs one of its own (e.g. in world mode); the shipped stub otherwise.</param>
+    public static async Task<FaultWorld> StartAsync(WhatsAppStub? stub = null) =>
+        new(await RedisServer.StartAsync("--appendonly yes --appendfsync always"), null, stub);
 
     public static async Task<FaultWorld> StartOnClusterAsync() => new(null, await RedisCluster.StartAsync());
 

@@ -8,7 +8,7 @@ namespace Bot.FaultTests;
 /// <summary>The built Bot.Webhook as a process, and Meta's side of it: settings, readiness, signed inbound POSTs.</summary>
 public static class WebhookProcess
 {
-    private const string AppSecret = "fault-app-secret";
+    public const string AppSecret = "fault-app-secret";
 
     public static Dictionary<string, string> Settings(FaultWorld world, IDictionary<string, string>? overrides = null) => world.Settings(new Dictionary<string, string>(overrides ?? new Dictionary<string, string>())
     {

@@ -28,24 +28,38 @@ public sealed partial class HostProcess : IAsyncDisposable
     public IReadOnlyList<string> Output => [.. output];
 
     /// <summary>A dispatcher replica, as Bot.Scheduler runs in production.</summary>
-    public static HostProcess StartScheduler(IDictionary<string, string> settings) => Start("Bot.Scheduler", settings);
+    /// <param name="shipped">Started from its build output, so the shipped appsettings.json applies, logging and all.</param>
+    public static HostProcess StartScheduler(IDictionary<string, string> settings, bool shipped = false) => Start("Bot.Scheduler", settings, shipped);
 
     /// <summary>The webhook/API host listening on <paramref name="port"/>; started from the repository root, as run.sh does.</summary>
-    public static HostProcess StartWebhook(int port, IDictionary<string, string> settings) =>
-        Start("Bot.Webhook", new Dictionary<string, string>(settings) { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}" });
+    /// <param name="shipped">Started from its build output, so the shipped appsettings.json applies, logging and all.</param>
+    public static HostProcess StartWebhook(int port, IDictionary<string, string> settings, bool shipped = false) =>
+        Start("Bot.Webhook", new Dictionary<string, string>(settings) { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}" }, shipped);
 
-    private static HostProcess Start(string project, IDictionary<string, string> settings)
+    private static HostProcess Start(string project, IDictionary<string, string> settings, bool shipped)
     {
-        var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Repo.Root };
-        psi.ArgumentList.Add(BuiltDll(project));
+        var dll = BuiltDll(project);
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true,
+            // The content root is the working directory: appsettings.json is read from there.
+            WorkingDirectory = shipped ? Path.GetDirectoryName(dll)! : Repo.Root,
+        };
+        psi.ArgumentList.Add(dll);
         psi.Environment["DOTNET_ENVIRONMENT"] = "Production";
-        psi.Environment["Logging__Console__FormatterName"] = "simple";
-        psi.Environment["Logging__Console__FormatterOptions__SingleLine"] = "true";
-        psi.Environment["Logging__LogLevel__Default"] = "Information";
-        psi.Environment["Logging__LogLevel__RedLockNet"] = "Warning";
-        psi.Environment["Logging__LogLevel__System.Net.Http"] = "Warning";
+        if (!shipped) UseTestLogging(psi.Environment);
         foreach (var (key, value) in settings) psi.Environment[key.Replace(":", "__")] = value;
         return new HostProcess(Process.Start(psi)!);
+    }
+
+    /// <summary>One line per entry at Information, whatever appsettings.json says (it is not read from the repository root).</summary>
+    private static void UseTestLogging(IDictionary<string, string?> environment)
+    {
+        environment["Logging__Console__FormatterName"] = "simple";
+        environment["Logging__Console__FormatterOptions__SingleLine"] = "true";
+        environment["Logging__LogLevel__Default"] = "Information";
+        environment["Logging__LogLevel__RedLockNet"] = "Warning";
+        environment["Logging__LogLevel__System.Net.Http"] = "Warning";
     }
 
     /// <summary>Whether this process acquired the lock with this id (the value of the lock key in Redis).</summary>
