@@ -20,7 +20,7 @@ public static class LuaScripts
     public static string UpsertEmployee => Load("upsert-employee.lua");
     public static string SetEmployeeStatus => Load("set-employee-status.lua");
     public static string CreateAnnouncement => Load("create-announcement.lua");
-    public static string SetAnnouncementStatus => Load("set-announcement-status.lua");
+    public static string MoveAnnouncement => Load("move-announcement.lua");
     public static string ReleaseDelivery => Load("release-delivery.lua");
     public static string EmployeeStatuses => Load("employee-statuses.lua");
     public static string ScheduleAnnouncement => Load("schedule-announcement.lua");
