@@ -21,7 +21,6 @@ public sealed partial class Dispatcher(
     FanOut fanOut,
     DispatcherLock dispatcherLock,
     DispatcherReplicas replicas,
-    LegacyQueueMigration migration,
     SenderDirectory senders,
     DispatchPause pause,
     IConnectionMultiplexer redis,
@@ -58,7 +57,6 @@ public sealed partial class Dispatcher(
         LogStarted(Owner, options.UseLock);
         try
         {
-            await MigrateAsync(stoppingToken);
             while (!stoppingToken.IsCancellationRequested)
             {
                 var standingBy = false;
@@ -85,23 +83,6 @@ public sealed partial class Dispatcher(
         }
     }
 
-    private async Task MigrateAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await migration.RunAsync();
-                return;
-            }
-            catch (Exception ex)
-            {
-                LogLoopFailed(ex);
-                await WaitForRebalanceAsync(options.PollInterval, stoppingToken);
-            }
-        }
-    }
-
     /// <summary>
     /// One look at the spread: start loops for senders newly held, stop the surplus. Without the lock every configured
     /// sender has a loop. Returns whether this replica holds no lock though its share is one or more (it stands by).
@@ -125,12 +106,9 @@ public sealed partial class Dispatcher(
         }
 
         var live = await replicas.BeatAsync(Owner, options.LockExpiry);
-        var share = (all.Length + live - 1) / live;
         var held = loops.Where(l => !l.Value.Releasing).Select(l => l.Key).ToList();
-        // Each replica walks the senders from its own starting point, so replicas starting together mostly ask for
-        // different locks, and gives up the last ones of its walk first.
-        var walk = all.Length == 0 ? all : [.. all.Skip(StartOf(all.Length)), .. all.Take(StartOf(all.Length))];
-        foreach (var senderId in held.OrderByDescending(s => Array.IndexOf(walk, s)).Take(held.Count - share).ToList())
+        var (share, walk, release) = SenderShare.Plan(all, live, held, Owner);
+        foreach (var senderId in release)
         {
             LogReleasing(Owner, senderId, live, share);
             loops[senderId].Release();
@@ -156,8 +134,6 @@ public sealed partial class Dispatcher(
 
     /// <summary>How often a standing-by replica asks for locks: a quarter of the poll interval, 50–500 ms.</summary>
     private TimeSpan Retry => TimeSpan.FromMilliseconds(Math.Clamp(options.PollInterval.TotalMilliseconds / 4, 50, 500));
-
-    private int StartOf(int count) => (int)((uint)StringComparer.Ordinal.GetHashCode(Owner) % (uint)count);
 
     private void Start(string senderId, IRedLock? held, CancellationToken stoppingToken)
     {
@@ -193,76 +169,6 @@ public sealed partial class Dispatcher(
             // A lock lost to a stall is taken again at once if nobody else has it; a failure waits for the next tick.
             if (!failed) Signal(rebalance);
         }
-    }
-
-    private async Task DispatchWhileAsync(SenderLoop loop, bool takeOverAll, CancellationToken stoppingToken)
-    {
-        var queue = loop.Queue;
-        // By announcement id: this process never runs two passes of one announcement. Its own lease can come back
-        // from a claim (it lapsed while the process stalled, or a new lock holder takes over everything in flight);
-        // the pass already running keeps it.
-        var running = new Dictionary<string, Task>();
-        try
-        {
-            while (!stoppingToken.IsCancellationRequested && loop.Held())
-            {
-                foreach (var done in running.Where(r => r.Value.IsCompleted).Select(r => r.Key).ToList()) running.Remove(done);
-                // The limit is the process's, shared by the loops of every sender it holds.
-                var room = options.MaxParallelAnnouncements - Volatile.Read(ref fanOuts);
-                if (room > 0)
-                {
-                    var now = time.GetUtcNow();
-                    var ids = await queue.ClaimAsync(Owner, options.LeaseDuration, takeOverAll ? DateTimeOffset.MaxValue : now, room);
-                    takeOverAll = false;
-                    foreach (var id in ids.Where(id => !running.ContainsKey(id))) running[id] = RunFanOutAsync(queue, id, loop.Held, stoppingToken);
-                    if (ids.Length == room) continue;
-                }
-                await fanOut.ResendOutsideWindowAsync(queue, Owner, stoppingToken);
-                await WaitForWorkAsync(loop, stoppingToken);
-            }
-        }
-        finally
-        {
-            // Fan-outs stop at their next batch once the lock is lost or released or the host stops; wait for them so
-            // in-flight sends are recorded before the lock is released.
-            await Task.WhenAll(running.Values);
-        }
-    }
-
-    private async Task RunFanOutAsync(AnnouncementQueue queue, string id, Func<bool> held, CancellationToken stoppingToken)
-    {
-        Interlocked.Increment(ref fanOuts);
-        await Task.Yield();
-        try
-        {
-            await fanOut.RunAsync(queue, id, Owner, held, stoppingToken);
-        }
-        catch (Exception ex)
-        {
-            // The lease runs out and the announcement is retried then (here or on another replica).
-            LogFanOutFailed(ex, id);
-        }
-        finally
-        {
-            Interlocked.Decrement(ref fanOuts);
-            // Room for another announcement, of whichever sender has one due.
-            WakeAll();
-        }
-    }
-
-    private async Task WaitForWorkAsync(SenderLoop loop, CancellationToken stoppingToken)
-    {
-        var now = time.GetUtcNow();
-        var wait = options.PollInterval;
-        if (Volatile.Read(ref fanOuts) < options.MaxParallelAnnouncements)
-        {
-            foreach (var next in new[] { await loop.Queue.NextDueAsync(), await loop.Queue.NextLeaseExpiryAsync() })
-            {
-                if (next is { } at) wait = Min(wait, at - now);
-            }
-        }
-        if (wait <= TimeSpan.Zero) return;
-        await loop.WaitAsync(wait, stoppingToken);
     }
 
     private void WakeAll()
@@ -305,7 +211,7 @@ public sealed partial class Dispatcher(
         }
     }
 
-    private static void Signal(SemaphoreSlim semaphore)
+    internal static void Signal(SemaphoreSlim semaphore)
     {
         try
         {
@@ -328,42 +234,6 @@ public sealed partial class Dispatcher(
         foreach (var loop in loops.Values) loop.Dispose();
         rebalance.Dispose();
         base.Dispose();
-    }
-
-    /// <summary>One sender dispatched by this replica: its queue, its lock (none when the lock is off) and its wake-ups.</summary>
-    private sealed class SenderLoop(AnnouncementQueue queue, IRedLock? held, LockValidity? validity) : IDisposable
-    {
-        private readonly SemaphoreSlim wakeUp = new(0, 1);
-        private volatile bool releasing;
-
-        public AnnouncementQueue Queue => queue;
-        public IRedLock? Lock => held;
-        public bool Releasing => releasing;
-        public Task Completion { get; set; } = Task.CompletedTask;
-
-        /// <summary>Whether to go on: not released, and the lock (if any) can still be trusted. Fan-outs check it before every batch.</summary>
-        public bool Held() => !releasing && (validity?.IsValid() ?? true);
-
-        public void Release()
-        {
-            releasing = true;
-            Wake();
-        }
-
-        public void Wake() => Signal(wakeUp);
-
-        public async Task WaitAsync(TimeSpan wait, CancellationToken stoppingToken)
-        {
-            try
-            {
-                await wakeUp.WaitAsync(wait, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        }
-
-        public void Dispose() => wakeUp.Dispose();
     }
 
     [LoggerMessage(LogLevel.Information, "Dispatcher {Owner} started (lock {UseLock})")]

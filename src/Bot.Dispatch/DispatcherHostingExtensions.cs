@@ -1,6 +1,7 @@
 using Bot.Core;
 using Bot.Core.Announcements;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 
 namespace Bot.Dispatch;
@@ -22,12 +23,22 @@ public static class DispatcherHostingExtensions
         builder.Services.AddMetrics();
         builder.Services.AddSingleton<DispatcherMetrics>();
         builder.Services.AddSingleton<SendRateLimiter>();
+        builder.Services.TryAddSingleton<ISendRateLimiter>(services => services.GetRequiredService<SendRateLimiter>());
         builder.Services.AddSingleton<DispatchPause>();
         builder.Services.AddSingleton<DispatcherLock>();
         builder.Services.AddEmployerTimings();
         builder.Services.AddSingleton<SendTiming>();
         builder.Services.AddSingleton<DispatcherReplicas>();
-        builder.Services.AddSingleton<LegacyQueueMigration>();
+        builder.Services.AddSingleton<MessagingLimitGate>();
+        builder.Services.AddSingleton<SendAttempts>();
+        builder.Services.AddSingleton<DeliveryClaimer>();
+        builder.Services.AddSingleton<DeliveryPipeline>();
+        builder.Services.AddSingleton<PassRunner>();
+        builder.Services.AddSingleton<AnnouncementCompletion>();
+        builder.Services.AddSingleton<AnnouncementExpiry>();
+        builder.Services.AddSingleton<AnnouncementPass>();
+        builder.Services.AddSingleton<ReminderPass>();
+        builder.Services.AddSingleton<ResendPass>();
         builder.Services.AddSingleton<FanOut>();
         builder.Services.AddHostedService<Dispatcher>();
         builder.AddCreationRepair();

@@ -37,7 +37,7 @@ public static class DispatcherRole
         if (unlimited)
         {
             // The options validator caps MessagesPerSecond at 1,000 (Meta's ceiling per number).
-            builder.Services.AddSingleton(services => SendRateLimiter.Unbounded(services.GetRequiredService<IDatabase>(), services.GetRequiredService<ILogger<SendRateLimiter>>()));
+            builder.Services.AddSingleton<ISendRateLimiter, NoRateCap>();
         }
 
         using var host = builder.Build();
@@ -65,6 +65,12 @@ public static class DispatcherRole
             Environment.WorkingSet,
             [.. dispatcher.Senders]);
     }
+}
+
+/// <summary>Lets every send go at once: scenario 1 measures everything but WhatsApp's cap.</summary>
+internal sealed class NoRateCap : ISendRateLimiter
+{
+    public Task AcquireAsync(Sender sender, SendLane lane, CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <param name="Senders">The senders the replica dispatches now (whose lock it holds).</param>

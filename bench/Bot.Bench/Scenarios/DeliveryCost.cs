@@ -27,7 +27,7 @@ public static partial class DeliveryCost
             var usage = await SampleUsageAsync(world.Redis, names);
             result.Add($"  {kind}: {names.Count:N0} keys × {usage:N0} B (MEMORY USAGE, sampled) / delivery", names.Count * usage / employees, "B");
         }
-        result.Notes.Add("Key kinds: the announcement's own keys and wamid index keys (msg:{…}; 50 of them are the warm-up's). The rest of " +
+        result.Notes.Add("Key kinds: the announcement's own keys. The rest of " +
                          "used_memory's delta is the keyspace's hash table and expiry entries.");
 
         var writeCommands = await WriteCommandsAsync(world.Redis, run.CommandCalls.Keys);

@@ -62,12 +62,12 @@ public sealed class AcknowledgementStore(IDatabase db, DeliveryStore deliveries)
     /// <summary>Gives a gate back after a send known not to have gone out, so a later pass sends that reminder.</summary>
     public Task ReleaseReminderGateAsync(string announcementId, int reminder, string employeeId, string owner) =>
         // Compare-and-delete: a gate another pass took since (after this one's expired) is theirs, not ours to drop.
-        db.ScriptEvaluateAsync("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
+        db.ScriptEvaluateAsync(LuaScripts.ReleaseReminderGate,
             [RedisKeys.ReminderGate(announcementId, reminder, employeeId)], [owner]);
 
     /// <summary>Counts a reminder WhatsApp accepted, for the employee and for the announcement, in one step.</summary>
     public Task CountReminderAsync(string announcementId, string employeeId) =>
-        db.ScriptEvaluateAsync("redis.call('HINCRBY', KEYS[2], ARGV[1], 1) return redis.call('HINCRBY', KEYS[1], 'reminded', 1)",
+        db.ScriptEvaluateAsync(LuaScripts.CountReminder,
             [RedisKeys.Announcement(announcementId), RedisKeys.Reminders(announcementId)], [employeeId]);
 
     /// <summary>
@@ -83,10 +83,7 @@ public sealed class AcknowledgementStore(IDatabase db, DeliveryStore deliveries)
     /// </summary>
     public async Task<bool> AdvanceReminderAsync(string announcementId, int done, DateTimeOffset? nextAt)
     {
-        // Compare-and-set: a pass that lost its lease and finishes late must not skip a reminder the new owner is on.
-        const string advance = "if redis.call('HGET', KEYS[1], 'reminder') ~= ARGV[1] then return 0 end " +
-            "redis.call('HSET', KEYS[1], 'reminder', ARGV[2], 'reminderAt', ARGV[3]) return 1";
         var fields = ReminderFields(done + 1, nextAt);
-        return (long)await db.ScriptEvaluateAsync(advance, [RedisKeys.Announcement(announcementId)], [done, fields[0].Value, fields[1].Value]) == 1;
+        return (long)await db.ScriptEvaluateAsync(LuaScripts.AdvanceReminder, [RedisKeys.Announcement(announcementId)], [done, fields[0].Value, fields[1].Value]) == 1;
     }
 }

@@ -104,9 +104,7 @@ public sealed class AnnouncementQueue(IDatabase db, TimeProvider time, string se
     /// <summary>Moves a queued announcement's due time (a paused one resumed by an operator); false when it is not queued.</summary>
     public async Task<bool> RescheduleAsync(string id, DateTimeOffset dueAt)
     {
-        // ZADD XX answers 0 whether or not it updated: ask ZSCORE in the same step instead.
-        const string moveIfQueued = "if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1]) return 1";
-        if ((long)await db.ScriptEvaluateAsync(moveIfQueued, [due], [id, dueAt.ToUnixMs()]) == 0) return false;
+        if ((long)await db.ScriptEvaluateAsync(LuaScripts.RescheduleAnnouncement, [due], [id, dueAt.ToUnixMs()]) == 0) return false;
         if (dueAt <= time.GetUtcNow().AddSeconds(1)) await db.PublishAsync(RedisKeys.WakeUp, senderId);
         return true;
     }

@@ -16,6 +16,9 @@ public enum CancelOutcome { Cancelled, NotFound, TooLate }
 
 public sealed class AnnouncementStore(IDatabase db, AnnouncementQueues queues, TimeProvider time)
 {
+    /// <summary>Every status change of an announcement goes through here.</summary>
+    public AnnouncementLifecycle Lifecycle { get; } = new(db, time);
+
     /// <summary>
     /// Stores and schedules an announcement. With an idempotency key the id is derived from (employer, key), so
     /// a repeated request (double click, client or proxy retry) finds the first one instead of making another.
@@ -48,7 +51,7 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueues queues, T
         [
             "sequence", sequence.Result,
             "employerId", request.EmployerId,
-            "status", AnnouncementStatus.Scheduled,
+            AnnouncementLifecycle.Status, AnnouncementStatus.Scheduled,
             "sendAt", sendAt.ToUnixMs(),
             "createdAt", now.ToUnixMs(),
             "message", request.Message ?? "",
@@ -95,7 +98,7 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueues queues, T
         var queue = queues.Of(senderId);
         foreach (var id in await queue.UnfinishedCreationsAsync(cutoff, max))
         {
-            var stored = await db.HashGetAsync(RedisKeys.Announcement(id), ["status", "employerId", "sequence", "sendAt", "sender"]);
+            var stored = await db.HashGetAsync(RedisKeys.Announcement(id), [AnnouncementLifecycle.Status, "employerId", "sequence", "sendAt", "sender"]);
             var storedSender = SenderOf(stored[4]);
             if (stored[0] == AnnouncementStatus.Scheduled)
             {
@@ -163,26 +166,10 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueues queues, T
     public async Task<CancelOutcome> CancelAsync(string employerId, string id)
     {
         if (await GetAsync(employerId, id) is not { } announcement) return CancelOutcome.NotFound;
-        var before = await SetStatusAsync(id, AnnouncementStatus.Scheduled, AnnouncementStatus.Cancelled, "cancelledAt");
-        if (before != AnnouncementStatus.Scheduled) return CancelOutcome.TooLate;
+        if (!await Lifecycle.CancelAsync(id)) return CancelOutcome.TooLate;
         await QueueOf(announcement).RemoveAsync(id);
         return CancelOutcome.Cancelled;
     }
-
-    /// <summary>Compare-and-set of the status (and of <paramref name="fields"/> with it); returns the status before the call.</summary>
-    public async Task<string?> SetStatusAsync(string id, string expected, string next, string timestampField, params HashEntry[] fields) =>
-        (string?)await db.ScriptEvaluateAsync(LuaScripts.SetAnnouncementStatus, [RedisKeys.Announcement(id)],
-            [expected, next, timestampField, time.GetUtcNow().ToUnixMs(), .. fields.SelectMany(f => new[] { (RedisValue)f.Name, f.Value })]);
-
-    /// <summary>Dispatching → paused, with why and until when; true when this call paused it.</summary>
-    public async Task<bool> PauseAsync(string id, string reason, DateTimeOffset resumesAt) =>
-        await SetStatusAsync(id, AnnouncementStatus.Dispatching, AnnouncementStatus.Paused, "pausedAt",
-            new HashEntry("reason", reason), new HashEntry("resumesAt", resumesAt.ToUnixMs())) == AnnouncementStatus.Dispatching;
-
-    /// <summary>Dispatching → waiting_for_limit until <paramref name="resumesAt"/>; true when this call set it.</summary>
-    public async Task<bool> WaitForLimitAsync(string id, DateTimeOffset resumesAt) =>
-        await SetStatusAsync(id, AnnouncementStatus.Dispatching, AnnouncementStatus.WaitingForLimit, "waitingSince",
-            new HashEntry("reason", "messaging limit"), new HashEntry("resumesAt", resumesAt.ToUnixMs())) == AnnouncementStatus.Dispatching;
 
     /// <summary>An operator's "resume now" for a paused announcement; false when it is not paused.</summary>
     public async Task<bool> ResumeNowAsync(string employerId, string id)
@@ -243,7 +230,7 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueues queues, T
         return new Announcement(
             id,
             Get("employerId")!,
-            Get("status")!,
+            Get(AnnouncementLifecycle.Status)!,
             Clock.FromUnixMs((long)Get("sendAt")),
             Clock.FromUnixMs((long)Get("createdAt")),
             Get("message").IsNullOrEmpty ? null : (string?)Get("message"),
@@ -251,8 +238,8 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueues queues, T
             Get("audience") == "all",
             ToCounts([.. CountFields.Select(c => Get(c!))]),
             Get("startedAt").IsNullOrEmpty ? null : Clock.FromUnixMs((long)Get("startedAt")),
-            Get("reason").IsNullOrEmpty ? null : (string?)Get("reason"),
-            Get("resumesAt").IsNullOrEmpty ? null : Clock.FromUnixMs((long)Get("resumesAt")),
+            Get(AnnouncementLifecycle.Reason).IsNullOrEmpty ? null : (string?)Get(AnnouncementLifecycle.Reason),
+            Get(AnnouncementLifecycle.ResumesAt).IsNullOrEmpty ? null : Clock.FromUnixMs((long)Get(AnnouncementLifecycle.ResumesAt)),
             Get("urgent") == 1,
             Get("sender").IsNullOrEmpty ? null : (string?)Get("sender"),
             filter.IsNullOrEmpty ? null : JsonSerializer.Deserialize<AudienceFilter>((string)filter!),

@@ -57,19 +57,6 @@ public sealed record Series(
 public sealed class SeriesStore(IDatabase db, AnnouncementStore announcements, TimeProvider time)
 {
     // Creates the series unless one with this id exists (an Idempotency-Key replay); then returns the stored request hash.
-    private const string CreateScript = """
-        if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HGET', KEYS[1], 'requestHash') end
-        redis.call('HSET', KEYS[1], 'requestHash', unpack(ARGV))
-        return false
-        """;
-
-    // Records an occurrence only while its series is active (see the remarks on the class).
-    private const string RecordOccurrenceScript = """
-        if redis.call('HGET', KEYS[1], 'status') ~= 'active' then return 0 end
-        redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
-        return 1
-        """;
-
     /// <summary>Stores a series and creates its first occurrence. Same request again: the same series (Replayed).</summary>
     public async Task<CreateOutcome> CreateAsync(Series series)
     {
@@ -95,7 +82,7 @@ public sealed class SeriesStore(IDatabase db, AnnouncementStore announcements, T
             "status", SeriesStatus.Active,
             "createdAt", series.CreatedAt.ToUnixMs(),
         ];
-        var stored = await db.ScriptEvaluateAsync(CreateScript, [RedisKeys.Series(series.Id)], fields);
+        var stored = await db.ScriptEvaluateAsync(LuaScripts.CreateSeries, [RedisKeys.Series(series.Id)], fields);
         if (!stored.IsNull && (string?)stored != requestHash) return CreateOutcome.KeyReusedWithOtherRequest;
         // Listed before the first occurrence is created, so a process dying in between leaves the scheduler its work.
         var first = series.DueOf(series.Recurrence.First);
@@ -172,7 +159,7 @@ public sealed class SeriesStore(IDatabase db, AnnouncementStore announcements, T
     private async Task<bool> CreateOccurrenceAsync(Series series, Occurrence occurrence)
     {
         var id = series.OccurrenceId(occurrence);
-        var recorded = (long)await db.ScriptEvaluateAsync(RecordOccurrenceScript,
+        var recorded = (long)await db.ScriptEvaluateAsync(LuaScripts.RecordOccurrence,
             [RedisKeys.Series(series.Id), RedisKeys.SeriesOccurrences(series.Id)], [id, series.DueOf(occurrence).ToUnixMs()]);
         if (recorded == 0)
         {

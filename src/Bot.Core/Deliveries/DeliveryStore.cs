@@ -79,21 +79,6 @@ public sealed class DeliveryStore(IDatabase db)
 
     private const int MaxPerCall = 256;
 
-    /// <summary>
-    /// The (announcement, employee) each message id was sent for, from the wamid index that versions before the group
-    /// commit wrote for every send (it expires with their records); null where there is none. Sends no longer write it:
-    /// every send carries biz_opaque_callback_data and WhatsApp echoes it in each status of that message.
-    /// </summary>
-    public async Task<DeliveryRef?[]> FindByMessageIdsAsync(IReadOnlyList<string> messageIds)
-    {
-        if (messageIds.Count == 0) return [];
-        var batch = db.CreateBatch();
-        var reads = messageIds.Select(id => batch.StringGetAsync(RedisKeys.MessageDelivery(id))).ToArray();
-        batch.Execute();
-        var values = await Task.WhenAll(reads);
-        return [.. values.Select(v => DeliveryRef.ParseOrNull(v))];
-    }
-
     /// <summary>Deletes this caller's own claim, for a send known not to have gone out.</summary>
     public async Task ReleaseAsync(string announcementId, string employeeId, DeliveryRecord claim) =>
         await db.ScriptEvaluateAsync(LuaScripts.ReleaseDelivery,

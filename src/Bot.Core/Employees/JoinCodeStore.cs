@@ -20,17 +20,7 @@ public sealed class JoinCodeStore(IDatabase db, TimeProvider time)
     public static readonly TimeSpan Lifetime = TimeSpan.FromHours(24);
 
     /// <summary>A code's value is "employerId:employeeId", and "used|messageId|employerId:employeeId" once taken.</summary>
-    private static readonly LuaScript Consume = LuaScript.Prepare("""
-        local value = redis.call('GET', @code)
-        if not value then return false end
-        if string.sub(value, 1, 5) == 'used|' then
-          local bar = string.find(value, '|', 6, true)
-          if string.sub(value, 6, bar - 1) == @message then return string.sub(value, bar + 1) end
-          return false
-        end
-        redis.call('SET', @code, 'used|' .. @message .. '|' .. value, 'KEEPTTL')
-        return value
-        """);
+    private static readonly LuaScript Consume = LuaScripts.ConsumeJoinCode;
 
     public async Task<JoinCode> IssueAsync(string employerId, string employeeId)
     {

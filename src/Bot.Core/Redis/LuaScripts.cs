@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Reflection;
+using StackExchange.Redis;
 
 namespace Bot.Core.Redis;
 
@@ -20,7 +21,7 @@ public static class LuaScripts
     public static string UpsertEmployee => Load("upsert-employee.lua");
     public static string SetEmployeeStatus => Load("set-employee-status.lua");
     public static string CreateAnnouncement => Load("create-announcement.lua");
-    public static string SetAnnouncementStatus => Load("set-announcement-status.lua");
+    public static string MoveAnnouncement => Load("move-announcement.lua");
     public static string ReleaseDelivery => Load("release-delivery.lua");
     public static string EmployeeStatuses => Load("employee-statuses.lua");
     public static string ScheduleAnnouncement => Load("schedule-announcement.lua");
@@ -30,6 +31,24 @@ public static class LuaScripts
     public static string SwapDelivery => WithRecords("swap-delivery.lua");
     public static string RecordAcknowledgement => Load("record-acknowledgement.lua");
     public static string TakeReminderGate => Load("take-reminder-gate.lua");
+    public static string ReleaseReminderGate => Load("release-reminder-gate.lua");
+    public static string CountReminder => Load("count-reminder.lua");
+    public static string AdvanceReminder => Load("advance-reminder.lua");
+    public static string RescheduleAnnouncement => Load("reschedule-announcement.lua");
+    public static string CreateSeries => Load("create-series.lua");
+    public static string RecordOccurrence => Load("record-occurrence.lua");
+
+    // Scripts with named parameters (@key), for call sites that pass an anonymous object.
+    public static LuaScript ConsumeJoinCode => Prepared("consume-join-code.lua");
+    public static LuaScript EnqueueReply => Prepared("enqueue-reply.lua");
+    public static LuaScript ClaimReply => Prepared("claim-reply.lua");
+    public static LuaScript SettleReply => Prepared("settle-reply.lua");
+    public static LuaScript CompleteStreamEntry => Prepared("complete-stream-entry.lua");
+    public static LuaScript DeadLetterWebhook => Prepared("dead-letter-webhook.lua");
+
+    private static readonly ConcurrentDictionary<string, LuaScript> PreparedCache = new();
+
+    private static LuaScript Prepared(string name) => PreparedCache.GetOrAdd(name, static n => LuaScript.Prepare(Load(n)));
 
     /// <summary>A script that reads or writes delivery records, after delivery-records.lua (where a record lives, packing).</summary>
     private static string WithRecords(string name) => Cache.GetOrAdd("records+" + name, static n =>

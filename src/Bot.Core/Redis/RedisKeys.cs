@@ -36,19 +36,6 @@ public static class RedisKeys
     /// know its share of the sender locks.</summary>
     public static readonly RedisKey Dispatchers = "dispatchers:{replicas}";
 
-    /// <summary>
-    /// The one global queue of versions before the queues were split by sender; read only by the migration at start-up
-    /// (<c>LegacyQueueMigration</c>), which moves what it holds into the senders' queues.
-    /// </summary>
-    public static class Legacy
-    {
-        public static readonly RedisKey Due = "announcements:{queue}:due";
-        public static readonly RedisKey InFlight = "announcements:{queue}:inflight";
-        public static readonly RedisKey LeaseOwners = "announcements:{queue}:owners";
-        public static readonly RedisKey PendingCreations = "announcements:{queue}:creating";
-        public static readonly RedisKey Resends = "announcements:{queue}:resend";
-    }
-
     /// <summary>Pub/sub channel a new "send now" announcement's sender id is announced on, so its dispatcher wakes at once.</summary>
     public static readonly RedisChannel WakeUp = RedisChannel.Literal("announcements:wakeup");
 
@@ -90,10 +77,6 @@ public static class RedisKeys
     /// these names from the announcement key, so this one is for tests and tools.
     /// </summary>
     public static RedisKey FoldedDeliveries(string announcementId, int bucket) => $"ann:{{{announcementId}}}:f:{bucket}";
-
-    /// <summary>STRING "announcementId:employeeId" of a sent message, by its wamid, written by earlier versions for every
-    /// send and only read now (a status that lacks biz_opaque_callback_data); expires with the delivery record.</summary>
-    public static RedisKey MessageDelivery(string messageId) => $"msg:{{{messageId}}}";
 
     /// <summary>
     /// SET of "employerId:employeeId" members whose phone is (or once was) this E.164 number, across employers:

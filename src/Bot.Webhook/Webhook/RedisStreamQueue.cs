@@ -1,3 +1,4 @@
+using Bot.Core.Redis;
 using StackExchange.Redis;
 
 namespace Bot.Webhook.Webhook;
@@ -13,8 +14,7 @@ namespace Bot.Webhook.Webhook;
 public sealed class RedisStreamQueue(IDatabase db, RedisKey key, string group, TimeProvider time)
 {
     /// <summary>XACK and XDEL together: an acknowledged entry never lingers, a deleted one is never left pending.</summary>
-    private static readonly LuaScript Complete = LuaScript.Prepare(
-        "redis.call('XACK', @stream, @group, @id) return redis.call('XDEL', @stream, @id)");
+    private static readonly LuaScript Complete = LuaScripts.CompleteStreamEntry;
 
     private readonly SemaphoreSlim wake = new(0, 1);
     private volatile bool groupReady;

@@ -20,24 +20,12 @@ public sealed class ReplyOutbox(IDatabase db, TimeProvider time)
     /// <summary>Longer than Meta redelivers a webhook (7 days).</summary>
     public static readonly TimeSpan Retention = TimeSpan.FromDays(8);
 
-    private static readonly LuaScript Enqueue = LuaScript.Prepare("""
-        if not redis.call('SET', @record, 'queued', 'NX', 'EX', @ttl) then return 0 end
-        redis.call('XADD', @stream, '*', 'message', @message, 'sender', @sender, 'to', @to, 'body', @body)
-        return 1
-        """);
+    private static readonly LuaScript Enqueue = LuaScripts.EnqueueReply;
 
-    private static readonly LuaScript Claim = LuaScript.Prepare("""
-        if redis.call('GET', @record) ~= 'queued' then return 0 end
-        redis.call('SET', @record, 'sending', 'KEEPTTL')
-        return 1
-        """);
+    private static readonly LuaScript Claim = LuaScripts.ClaimReply;
 
     /// <summary>The outcome and the entry's completion in one step: a settled reply never stays in the outbox.</summary>
-    private static readonly LuaScript Settle = LuaScript.Prepare("""
-        redis.call('SET', @record, @outcome, 'KEEPTTL')
-        redis.call('XACK', @stream, @group, @id)
-        return redis.call('XDEL', @stream, @id)
-        """);
+    private static readonly LuaScript Settle = LuaScripts.SettleReply;
 
     public RedisStreamQueue Queue { get; } = new(db, RedisKeys.ReplyOutbox, Group, time);
 

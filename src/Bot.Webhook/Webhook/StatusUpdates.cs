@@ -9,7 +9,7 @@ namespace Bot.Webhook.Webhook;
 /// before its 'delivered', or alone) and up to 1,000 in one POST; the transition script only ever moves a
 /// delivery forward, so applying them in any order, and any number of times, ends in the furthest state: no
 /// dedupe is needed, and the inbox may process a POST again after a crash. The Redis work for a whole POST is
-/// two pipelines: look up message ids that came without callback data, transition.
+/// one pipeline of transitions.
 /// </summary>
 public sealed partial class StatusUpdates(DeliveryStore deliveries, AnnouncementQueues queues, TimeProvider time, ILogger<StatusUpdates> logger)
 {
@@ -24,10 +24,8 @@ public sealed partial class StatusUpdates(DeliveryStore deliveries, Announcement
         }
         if (work.Count == 0) return;
 
+        // Every send carries its delivery as biz_opaque_callback_data, and WhatsApp echoes it in each status.
         var targets = work.Select(w => DeliveryRef.ParseOrNull(w.Status.BizOpaqueCallbackData)).ToArray();
-        var lookups = Enumerable.Range(0, work.Count).Where(i => targets[i] is null).ToArray();
-        var found = await deliveries.FindByMessageIdsAsync([.. lookups.Select(i => work[i].Status.Id!)]);
-        for (var j = 0; j < lookups.Length; j++) targets[lookups[j]] = found[j];
 
         var now = time.GetUtcNow();
         var transitions = new List<DeliveryTransition>(work.Count);

@@ -16,8 +16,7 @@ public sealed class WebhookInbox(IDatabase db, TimeProvider time)
 
     private const string BodyField = "body";
 
-    private static readonly LuaScript MoveToDeadLetters = LuaScript.Prepare(
-        "redis.call('XADD', @dead, '*', 'id', @id, 'body', @body) redis.call('XACK', @stream, @group, @id) return redis.call('XDEL', @stream, @id)");
+    private static readonly LuaScript MoveToDeadLetters = LuaScripts.DeadLetterWebhook;
 
     public RedisStreamQueue Queue { get; } = new(db, RedisKeys.WebhookInbox, Group, time);
 

@@ -58,7 +58,7 @@ public sealed class MetricsTests(SharedRedis redis) : IClassFixture<SharedRedis>
 
         // A re-run of the finished announcement (as a resumed dispatcher would) finds every delivery claimed.
         var store = app.Services.GetRequiredService<AnnouncementStore>();
-        await store.SetStatusAsync(id, AnnouncementStatus.Completed, AnnouncementStatus.Dispatching, "startedAt");
+        Assert.True(await store.Lifecycle.RetryAsync(id));
         await app.Services.GetRequiredService<FanOut>().RunAsync(app.Services.GetRequiredService<AnnouncementQueues>().Of("default"), id, "rerun", () => true, CancellationToken.None);
 
         var afterReRun = await Scrape.WaitAsync(prometheus, "/metrics", s => s.Delta(before, Duplicates) >= 4);

@@ -30,7 +30,7 @@ public sealed class KeySlotTests(SharedRedisCluster cluster) : IClassFixture<Sha
         // The RedLock key of a sender's dispatch lock sits in the sender's slot too (the lock may live on the main cluster).
         ["A sender's queue keys and its lock"] = [RedisKeys.Due(SenderId), RedisKeys.Resends(SenderId), $"redlock:{RedisKeys.DispatchLock(SenderId)}"],
         [nameof(LuaScripts.CreateAnnouncement)] = [RedisKeys.Announcement(AnnouncementId), RedisKeys.Targets(AnnouncementId)],
-        [nameof(LuaScripts.SetAnnouncementStatus)] = [RedisKeys.Announcement(AnnouncementId)],
+        [nameof(LuaScripts.MoveAnnouncement)] = [RedisKeys.Announcement(AnnouncementId)],
         [nameof(LuaScripts.ClaimDelivery)] = [.. EmployeeIds.Select(e => RedisKeys.Delivery(AnnouncementId, e)), RedisKeys.Announcement(AnnouncementId),
             RedisKeys.FoldedDeliveries(AnnouncementId, 7)],
         [nameof(LuaScripts.TransitionDelivery)] = [RedisKeys.Announcement(AnnouncementId), .. EmployeeIds.Select(e => RedisKeys.Delivery(AnnouncementId, e)),
@@ -48,11 +48,20 @@ public sealed class KeySlotTests(SharedRedisCluster cluster) : IClassFixture<Sha
         [nameof(LuaScripts.SwapDelivery)] = [RedisKeys.Delivery(AnnouncementId, "e00001"), RedisKeys.Announcement(AnnouncementId), RedisKeys.FoldedDeliveries(AnnouncementId, 7)],
         [nameof(LuaScripts.RecordAcknowledgement)] = [RedisKeys.Announcement(AnnouncementId), RedisKeys.Acknowledgements(AnnouncementId)],
         [nameof(LuaScripts.TakeReminderGate)] = [.. EmployeeIds.Select(e => RedisKeys.ReminderGate(AnnouncementId, 1, e)), RedisKeys.Acknowledgements(AnnouncementId)],
-        ["Reminder counted"] = [RedisKeys.Announcement(AnnouncementId), RedisKeys.Reminders(AnnouncementId)],
+        [nameof(LuaScripts.CountReminder)] = [RedisKeys.Announcement(AnnouncementId), RedisKeys.Reminders(AnnouncementId)],
+        [nameof(LuaScripts.ReleaseReminderGate)] = [RedisKeys.ReminderGate(AnnouncementId, 1, "e00001")],
+        [nameof(LuaScripts.AdvanceReminder)] = [RedisKeys.Announcement(AnnouncementId)],
+        [nameof(LuaScripts.RescheduleAnnouncement)] = [RedisKeys.Due(SenderId)],
+        [nameof(LuaScripts.CreateSeries)] = [RedisKeys.Series("series-1")],
+        [nameof(LuaScripts.RecordOccurrence)] = [RedisKeys.Series("series-1"), RedisKeys.SeriesOccurrences("series-1")],
+        [nameof(LuaScripts.ConsumeJoinCode)] = [RedisKeys.JoinCode("ABCD2345")],
+        [nameof(LuaScripts.ClaimReply)] = [RedisKeys.Reply(MessageId)],
+        [nameof(LuaScripts.CompleteStreamEntry)] = [RedisKeys.ReplyOutbox],
         ["MGET of an announcement's deliveries"] = [.. EmployeeIds.Select(e => RedisKeys.Delivery(AnnouncementId, e))],
         ["RENAMENX of a targets draft"] = [RedisKeys.Targets(AnnouncementId), $"{RedisKeys.Targets(AnnouncementId)}:draft:host.42.abcdef"],
-        ["ReplyOutbox enqueue and settle"] = [RedisKeys.Reply(MessageId), RedisKeys.ReplyOutbox],
-        ["WebhookInbox dead letters"] = [RedisKeys.WebhookInbox, WebhookInbox.DeadLetters],
+        [nameof(LuaScripts.EnqueueReply)] = [RedisKeys.Reply(MessageId), RedisKeys.ReplyOutbox],
+        [nameof(LuaScripts.SettleReply)] = [RedisKeys.Reply(MessageId), RedisKeys.ReplyOutbox],
+        [nameof(LuaScripts.DeadLetterWebhook)] = [RedisKeys.WebhookInbox, WebhookInbox.DeadLetters],
     };
 
     /// <summary>No prefix, and a prefix as <c>Redis:KeyPrefix</c> sets it (tests use one each).</summary>

@@ -89,29 +89,4 @@ public sealed class StatusUpdateTests(SharedRedis redis) : IClassFixture<SharedR
         await Eventually.WaitAsync(() => Task.FromResult(scenario.Stub.CountTo(phone)), n => n > 0, TimeSpan.FromSeconds(10), "the slow send logged");
         Assert.Equal(1, scenario.Stub.CountTo(phone));
     }
-
-    [Fact]
-    public async Task AStatusWithoutCallbackDataIsMatchedOnlyThroughAnIndexEntryOfAnEarlierVersion()
-    {
-        await using var scenario = new Scenario(redis);
-        var employees = await scenario.AddEmployeesAsync(2);
-        await scenario.StartDispatchersAsync(1);
-        var id = await scenario.CreateAnnouncementAsync(new { message = "Canteen closed on Friday" });
-        await scenario.WaitForStatusAsync(id, "completed", Timeout);
-        var sent = (await scenario.GetDeliveriesAsync(id)).ToDictionary(d => d.EmployeeId, d => d.MessageId!);
-        var (indexed, indexedPhone) = employees[0];
-        var (unindexed, unindexedPhone) = employees[1];
-        // Sends write no wamid index any more (every send carries callback data, and WhatsApp echoes it); one written
-        // by the version before is still read until it expires with its record.
-        await scenario.Redis.StringSetAsync(RedisKeys.MessageDelivery(sent[indexed]), $"{id}:{indexed}");
-
-        await scenario.DeliverAsync(Meta.Statuses(
-            Meta.Status(sent[indexed], "read", indexedPhone, null),
-            Meta.Status(sent[unindexed], "read", unindexedPhone, null)));
-
-        var states = (await scenario.GetDeliveriesAsync(id)).ToDictionary(d => d.EmployeeId, d => d.State);
-        Assert.Equal("read", states[indexed]);
-        Assert.Equal("sent", states[unindexed]);
-        Assert.Equal(new Scenario.CountsView(2, 1, 0, 1, 0, 0, 0), (await scenario.GetAnnouncementAsync(id)).Counts);
-    }
 }

@@ -7,15 +7,6 @@ using StackExchange.Redis;
 
 namespace Bot.Dispatch;
 
-/// <summary>Who a send is for, so a sender's capacity is shared fairly: employers in turn, and each one's announcements in turn.</summary>
-/// <param name="Group">The employer (or <c>replies</c> for the bot's answers).</param>
-/// <param name="Id">The announcement, or anything that names one stream of sends within the group.</param>
-/// <param name="Urgent">Served before every lane that is not.</param>
-public readonly record struct SendLane(string Group, string Id, bool Urgent = false)
-{
-    public static readonly SendLane Replies = new("replies", "replies");
-}
-
 /// <summary>
 /// Caps every send from a WhatsApp number — announcements, template re-sends, bot replies, from any number of
 /// dispatcher and webhook processes — at the number's <c>MessagesPerSecond</c>, which WhatsApp enforces per number,
@@ -36,20 +27,15 @@ public readonly record struct SendLane(string Group, string Id, bool Urgent = fa
 /// "send now" next to five 20,000-employee fan-outs waits a few slots, not for their queues to drain.</item>
 /// </list>
 /// </summary>
-public sealed partial class SendRateLimiter(IDatabase db, ILogger<SendRateLimiter> logger)
+public sealed partial class SendRateLimiter(IDatabase db, ILogger<SendRateLimiter> logger) : ISendRateLimiter
 {
     private readonly IDatabase db = db;
     private readonly ConcurrentDictionary<string, Pacer> pacers = new();
     private readonly ClockOffset clock = new();
-    private bool unbounded;
-
-    /// <summary>A limiter that lets every send go at once: for benchmarks that measure everything but WhatsApp's cap.</summary>
-    public static SendRateLimiter Unbounded(IDatabase db, ILogger<SendRateLimiter> logger) => new(db, logger) { unbounded = true };
 
     /// <summary>Waits for <paramref name="lane"/>'s turn at the next slot of <paramref name="sender"/>; cancelling gives up the wait.</summary>
     public Task AcquireAsync(Sender sender, SendLane lane, CancellationToken cancellationToken)
     {
-        if (unbounded) return Task.CompletedTask;
         var pacer = pacers.GetOrAdd(sender.Id, _ => new Pacer(this, sender));
         if (pacer.Rate != sender.MessagesPerSecond) pacer = pacers[sender.Id] = new Pacer(this, sender);
         return pacer.AcquireAsync(lane, cancellationToken);
@@ -57,8 +43,7 @@ public sealed partial class SendRateLimiter(IDatabase db, ILogger<SendRateLimite
 
     /// <summary>
     /// How late a slot may still be used. Late slots go out back to back, so up to this much of a second's sends can
-    /// land in the next second's window: 20 ms is the 2 % over the cap WhatsApp's meter tolerates in the measurement
-    /// this is held to. Less drops slots every time a busy core delays the pump (at 1,000/s, 5 ms cost 17 % of the rate).
+    /// land in the next second's window: 20 ms is 2 % of a second. Less drops slots every time a busy core delays the pump.
     /// </summary>
     private static readonly long CatchUp = Stopwatch.Frequency / 50;
 
@@ -67,8 +52,7 @@ public sealed partial class SendRateLimiter(IDatabase db, ILogger<SendRateLimite
     /// the cap, or 0.5 % where that is less (high caps, whose 2 % allowance is many messages), and never more than 10 %.
     /// A one-second window then holds one more than the cap's 2 % only if its requests were squeezed together by what the
     /// spare slots span, less the 20 ms of <see cref="CatchUp"/>: 42 ms at 50/s (paced at 48/s), 18 ms at 80/s (78/s),
-    /// 5 ms at 1,000/s (995/s, where a window has 20 messages of allowance). One message under the cap left 21 ms at
-    /// 50/s, and a shared 2-core machine measured the bound itself (51) there.
+    /// 5 ms at 1,000/s (995/s, where a window has 20 messages of allowance).
     /// </summary>
     private static long IntervalMicros(int messagesPerSecond) =>
         (long)(1_000_000 / Math.Max(Math.Min(messagesPerSecond - 2, messagesPerSecond * 0.995), messagesPerSecond * 0.9));
@@ -165,85 +149,7 @@ public sealed partial class SendRateLimiter(IDatabase db, ILogger<SendRateLimite
         }
     }
 
-    /// <summary>Waiting sends by lane: urgent lanes first; otherwise groups in turn, and the lanes of a group in turn.</summary>
-    private sealed class FairQueue
-    {
-        private readonly Dictionary<SendLane, Queue<TaskCompletionSource>> lanes = [];
-        private readonly LinkedList<string> groups = new();
-        private readonly Dictionary<string, LinkedList<SendLane>> groupLanes = [];
-        private readonly LinkedList<SendLane> urgent = new();
-
-        public bool IsEmpty => lanes.Count == 0;
-
-        public void Enqueue(SendLane lane, TaskCompletionSource turn)
-        {
-            if (!lanes.TryGetValue(lane, out var queue))
-            {
-                lanes[lane] = queue = new Queue<TaskCompletionSource>();
-                if (lane.Urgent) urgent.AddLast(lane);
-                else
-                {
-                    if (!groupLanes.TryGetValue(lane.Group, out var inGroup))
-                    {
-                        groupLanes[lane.Group] = inGroup = new LinkedList<SendLane>();
-                        groups.AddLast(lane.Group);
-                    }
-                    inGroup.AddLast(lane);
-                }
-            }
-            queue.Enqueue(turn);
-        }
-
-        public bool TryDequeue(out TaskCompletionSource turn)
-        {
-            var lane = urgent.First is { } u ? Rotate(urgent, u) : NextRegular();
-            if (lane is not { } chosen)
-            {
-                turn = null!;
-                return false;
-            }
-            var queue = lanes[chosen];
-            turn = queue.Dequeue();
-            if (queue.Count == 0) Remove(chosen);
-            return true;
-        }
-
-        private SendLane? NextRegular()
-        {
-            if (groups.First is not { } group) return null;
-            Rotate(groups, group);
-            var inGroup = groupLanes[group.Value];
-            return Rotate(inGroup, inGroup.First!);
-        }
-
-        /// <summary>The node's value, with the node moved to the back of its list (its next turn comes after the others').</summary>
-        private static T Rotate<T>(LinkedList<T> list, LinkedListNode<T> node)
-        {
-            list.Remove(node);
-            list.AddLast(node);
-            return node.Value;
-        }
-
-        private void Remove(SendLane lane)
-        {
-            lanes.Remove(lane);
-            if (lane.Urgent)
-            {
-                urgent.Remove(lane);
-                return;
-            }
-            var inGroup = groupLanes[lane.Group];
-            inGroup.Remove(lane);
-            if (inGroup.Count > 0) return;
-            groupLanes.Remove(lane.Group);
-            groups.Remove(lane.Group);
-        }
-    }
-
-    /// <summary>
-    /// Redis's clock (µs) minus this process's (<see cref="Stopwatch"/> µs), from the recent answer with the shortest
-    /// round trip: Redis read its clock somewhere within the round trip, so the middle of it is off by at most half.
-    /// </summary>
+    /// <summary>One plain TIME round trip, observed by <see cref="ClockOffset"/>.</summary>
     private async Task ProbeClockAsync()
     {
         var sent = Stopwatch.GetTimestamp();
@@ -251,29 +157,7 @@ public sealed partial class SendRateLimiter(IDatabase db, ILogger<SendRateLimite
         clock.Observe((long)time[0] * 1_000_000 + (long)time[1], sent, Stopwatch.GetTimestamp());
     }
 
-    private sealed class ClockOffset
-    {
-        public const int Warmup = 4;
-        private const int Samples = 32;
-        private readonly (long Offset, long RoundTrip)[] recent = new (long, long)[Samples];
-        private readonly Lock gate = new();
-        private int count;
-
-        public int Count => Volatile.Read(ref count);
-
-        public long Observe(long redisNow, long sent, long received)
-        {
-            var sentMicros = ToMicros(sent);
-            var receivedMicros = ToMicros(received);
-            lock (gate)
-            {
-                recent[count++ % Samples] = (redisNow - (sentMicros + receivedMicros) / 2, receivedMicros - sentMicros);
-                return recent.Take(Math.Min(count, Samples)).MinBy(s => s.RoundTrip).Offset;
-            }
-        }
-    }
-
-    private static long ToMicros(long ticks) => (long)(ticks * (1_000_000.0 / Stopwatch.Frequency));
+    internal static long ToMicros(long ticks) => (long)(ticks * (1_000_000.0 / Stopwatch.Frequency));
 
     private static long ToTicks(long micros) => (long)(micros * (Stopwatch.Frequency / 1_000_000.0));
 

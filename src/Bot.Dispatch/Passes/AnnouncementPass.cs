@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using Bot.Core.Announcements;
+using Bot.Core.Deliveries;
+using Bot.Core.Employees;
+using Bot.WhatsAppClient;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Bot.Dispatch;
+
+/// <summary>
+/// One dispatcher's pass over one claimed announcement: each target employee is claimed right before its send, sent
+/// only where the claim succeeded, and its outcome recorded. Running it twice (or five times at once) on the same
+/// announcement sends nobody a second message; that is what makes resuming safe.
+/// </summary>
+public sealed partial class AnnouncementPass(
+    AnnouncementStore announcements,
+    EmployeeStore employees,
+    DeliveryStore deliveries,
+    SenderDirectory senders,
+    PassRunner runner,
+    DeliveryPipeline pipeline,
+    DeliveryClaimer claimer,
+    AnnouncementCompletion completion,
+    DispatchPause pause,
+    DispatcherMetrics metrics,
+    IOptions<DispatcherOptions> options,
+    TimeProvider time,
+    ILogger<AnnouncementPass> logger)
+{
+    private readonly DispatcherOptions options = options.Value;
+
+    public async Task RunAsync(AnnouncementQueue queue, Announcement announcement, string dispatcher, Func<bool> stillHeld, CancellationToken stopping)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var id = announcement.Id;
+        if (!await StartAsync(announcement))
+        {
+            // A dispatcher that completed it may have died before folding its records.
+            if (announcement is { Status: AnnouncementStatus.Completed }) await completion.FoldAsync(id);
+            await queue.RemoveAsync(id, dispatcher);
+            return;
+        }
+        var sender = senders.ForEmployer(announcement.EmployerId);
+        if (pause.IsPaused(sender.Id))
+        {
+            if (await runner.WaitOutPauseAsync(queue, id, dispatcher, sender)) await PauseAsync(id, sender.Id);
+            return;
+        }
+
+        var owner = runner.NewOwner(dispatcher);
+        var total = await announcements.EnsureTargetsAsync(announcement, employees.AudienceAsync(announcement.EmployerId, announcement.Audience), owner);
+        // Settled records move into the buckets as they settle, so while it dispatches only the claims in flight keep a
+        // gate key (a gate key and its record cost Redis twice a folded record).
+        await deliveries.EnsureBucketsAsync(id, total);
+        var (end, pass) = await runner.RunAsync(queue, announcement, dispatcher, owner, total, stillHeld,
+            (p, token) => ToSendAsync(p, total, token), pipeline.DeliverAsync, stopping);
+        switch (end)
+        {
+            case PassEnd.Paused:
+                await PauseAsync(id, sender.Id);
+                return;
+            case PassEnd.Deferred:
+                // What fits in the messaging limit went out; the rest goes when places free (the claims skip what was sent).
+                if (await announcements.Lifecycle.WaitForLimitAsync(id, pass.DeferredUntil!.Value))
+                    LogWaitingForLimit(id, pass.Portfolio.Id, pass.Portfolio.MessagingLimit, pass.DeferredUntil.Value);
+                return;
+            case PassEnd.Done:
+                await completion.FinishAsync(queue, announcement, dispatcher);
+                metrics.FanOutFinished(Stopwatch.GetElapsedTime(started));
+                return;
+        }
+    }
+
+    /// <summary>
+    /// The sender is paused (a stop-the-line error): the announcement resumes after the pause, or when an operator resumes
+    /// it; delivered ones are skipped by their claims then. Nothing was recorded failed: the error was about the sender.
+    /// </summary>
+    private Task<bool> PauseAsync(string id, string senderId) =>
+        announcements.Lifecycle.PauseAsync(id, pause.Reason(senderId), pause.PausedUntil(senderId));
+
+    /// <summary>
+    /// Moves a scheduled announcement to dispatching, or a paused or waiting one back to it; false when it was cancelled or
+    /// finished meanwhile.
+    /// </summary>
+    private async Task<bool> StartAsync(Announcement announcement)
+    {
+        switch (announcement.Status)
+        {
+            case AnnouncementStatus.Dispatching:
+                return true;
+            case AnnouncementStatus.Paused or AnnouncementStatus.WaitingForLimit:
+                var resumed = await announcements.Lifecycle.ResumeAsync(announcement.Id, announcement.Status);
+                return resumed == announcement.Status || resumed == AnnouncementStatus.Dispatching;
+            case AnnouncementStatus.Scheduled:
+                var before = await announcements.Lifecycle.StartAsync(announcement.Id);
+                if (before == AnnouncementStatus.Scheduled) metrics.Claimed(time.GetUtcNow() - announcement.SendAt);
+                return before is AnnouncementStatus.Scheduled or AnnouncementStatus.Dispatching;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>
+    /// The employees to send to, batch by batch. Before every batch the lock and the lease are checked (a dispatcher
+    /// that lost either stops here). Deliveries that need no send (opted out, removed) are settled here.
+    /// </summary>
+    private async IAsyncEnumerable<Employee> ToSendAsync(Pass pass, long total, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var announcement = pass.Announcement;
+        for (long offset = 0; offset < total; offset += options.BatchSize)
+        {
+            pass.Offset = offset;
+            if (cancellationToken.IsCancellationRequested || !pass.MayGoOn()) yield break;
+            var employeeIds = await announcements.TargetsAsync(announcement.Id, offset, offset + options.BatchSize - 1);
+            // The phone (and the 24-hour window) is read now, just before the send: an employee whose number changed
+            // gets it on the new one.
+            var people = await employees.GetManyAsync(announcement.EmployerId, employeeIds, pass.Sender.Id);
+            // A cheap look first, so a resumed announcement does not spend send permits on deliveries that exist.
+            // It decides nothing: the claim right before each send does.
+            var existing = await deliveries.GetManyAsync(announcement.Id, employeeIds);
+            var now = time.GetUtcNow();
+            var skipped = new List<DeliveryClaim>();
+            for (var i = 0; i < employeeIds.Length; i++)
+            {
+                if (existing[i] is { } record)
+                {
+                    metrics.DuplicatePrevented();
+                    await claimer.SettleIfAbandonedAsync(pass, employeeIds[i], record);
+                }
+                else if (people[i] is { Status: EmployeeStatus.Active } employee) yield return employee;
+                else skipped.Add(new DeliveryClaim(employeeIds[i], new DeliveryRecord(DeliveryState.Skipped, now, Error: people[i]?.Status ?? "not_found")));
+            }
+            if (skipped.Count > 0) await deliveries.ClaimAsync(announcement.Id, skipped, options.DeliveryRetention);
+        }
+        pass.Offset = total;
+    }
+
+    [LoggerMessage(LogLevel.Information, "Announcement {AnnouncementId} waits for the messaging limit of portfolio {Portfolio} ({Limit} recipients per window); it goes on at {ResumesAt:O}")]
+    private partial void LogWaitingForLimit(string announcementId, string portfolio, int limit, DateTimeOffset resumesAt);
+}

@@ -1,0 +1,49 @@
+using Bot.Core.Announcements;
+using Bot.WhatsAppClient;
+
+namespace Bot.Dispatch;
+
+/// <summary>What every send of one pass (announcement, reminder or template re-send) needs to know, and how far the pass got.</summary>
+public sealed class Pass(
+    AnnouncementQueue queue, Announcement announcement, Sender sender, Portfolio portfolio, FallbackTemplate? fallback, string owner,
+    Func<bool> mayGoOn, CancellationTokenSource lineStopped)
+{
+    private readonly Lock gate = new();
+
+    public AnnouncementQueue Queue => queue;
+    public Announcement Announcement => announcement;
+    public Sender Sender => sender;
+    public Portfolio Portfolio => portfolio;
+    public FallbackTemplate? Fallback => fallback;
+
+    /// <summary>Whose claims this pass makes; a claim of an earlier pass is never mistaken for one of this pass.</summary>
+    public string Owner => owner;
+
+    /// <summary>The lock and the lease are still held.</summary>
+    public bool MayGoOn() => mayGoOn();
+
+    /// <summary>Cancelled to stop the pass: a stop-the-line error, a lost lease, shutdown.</summary>
+    public CancellationTokenSource LineStopped => lineStopped;
+
+    /// <summary>Its share of the sender's capacity: the employer's, and within it the announcement's.</summary>
+    public SendLane Lane { get; } = new(announcement.EmployerId, announcement.Id, announcement.Urgent);
+
+    /// <summary>The first target of the batch the pass is on, or the total once every batch was read.</summary>
+    public long Offset { get; set; }
+
+    /// <summary>When the messaging limit frees a place, once a business-initiated send of this pass found it full.</summary>
+    public DateTimeOffset? DeferredUntil { get; private set; }
+
+    public void Defer(DateTimeOffset until)
+    {
+        lock (gate) DeferredUntil = DeferredUntil is { } earlier && earlier < until ? earlier : until;
+    }
+
+    /// <summary>The earliest time an employee held by <see cref="SendTiming"/> (local time, quiet hours) may get it.</summary>
+    public DateTimeOffset? HeldUntil { get; private set; }
+
+    public void Hold(DateTimeOffset until)
+    {
+        lock (gate) HeldUntil = HeldUntil is { } earlier && earlier < until ? earlier : until;
+    }
+}

@@ -1,0 +1,49 @@
+using Bot.Core.Announcements;
+using Bot.Core.Deliveries;
+using Microsoft.Extensions.Options;
+
+namespace Bot.Dispatch;
+
+/// <summary>
+/// The one place a delivery is claimed (SET NX of its key: whoever creates it alone may send) and given back. A claim
+/// names its pass (<see cref="Pass.Owner"/>), so a hand-back or a take-over is always about one pass's claim.
+/// </summary>
+public sealed class DeliveryClaimer(DeliveryStore deliveries, DispatcherMetrics metrics, IOptions<DispatcherOptions> options, TimeProvider time)
+{
+    private readonly DispatcherOptions options = options.Value;
+
+    /// <summary>Claims the delivery for the pass; null when another claim or outcome is there (settled when it was abandoned).</summary>
+    public async Task<DeliveryRecord?> TryClaimAsync(Pass pass, string employeeId, string form)
+    {
+        var announcementId = pass.Announcement.Id;
+        var claim = DeliveryRecord.Claimed(pass.Owner, time.GetUtcNow(), form);
+        if (await deliveries.TryClaimAsync(announcementId, employeeId, claim, options.DeliveryRetention) is not { } theirs) return claim;
+        metrics.DuplicatePrevented();
+        await SettleIfAbandonedAsync(pass, employeeId, theirs);
+        return null;
+    }
+
+    /// <summary>Deletes the pass's own claim, for a send known not to have gone out: a later pass sends it.</summary>
+    public Task ReleaseAsync(Pass pass, string employeeId, DeliveryRecord claim) =>
+        deliveries.ReleaseAsync(pass.Announcement.Id, employeeId, claim);
+
+    /// <summary>
+    /// A delivery left 'claimed' by a dispatcher that died mid-send may or may not have gone out, so it becomes
+    /// 'unknown' and is never re-sent; a status webhook carrying its callback data can still prove it was sent.
+    /// </summary>
+    public async Task SettleIfAbandonedAsync(Pass pass, string employeeId, DeliveryRecord record)
+    {
+        var owner = pass.Owner;
+        var announcementId = pass.Announcement.Id;
+        if (record.State != DeliveryState.Claimed || record.Reference == owner) return;
+        // A claim whose dispatcher holds the announcement's lease is live, however old: its send may be waiting on a
+        // long Retry-After. (This pass's own dispatcher never runs a second pass beside it.)
+        var leaseOwner = await pass.Queue.LeaseOwnerAsync(announcementId);
+        if (leaseOwner is not null && record.Reference?.StartsWith(leaseOwner + "#", StringComparison.Ordinal) == true &&
+            !owner.StartsWith(leaseOwner + "#", StringComparison.Ordinal)) return;
+        var now = time.GetUtcNow();
+        // Under the lock, any other claimant is a dispatcher that lost the lock; without it, only age tells.
+        if ((options.UseLock && pass.MayGoOn()) || now - record.UpdatedAt > options.StaleClaimAfter)
+            await deliveries.TransitionAsync(announcementId, employeeId, new DeliveryRecord(DeliveryState.Unknown, now, Error: "abandoned"), record);
+    }
+}
