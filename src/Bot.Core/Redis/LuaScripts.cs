@@ -19,6 +19,7 @@ public static class LuaScripts
     public static string FoldDeliveries => WithRecords("fold-deliveries.lua");
     public static string UpsertEmployee => Load("upsert-employee.lua");
     public static string SetEmployeeStatus => Load("set-employee-status.lua");
+    public static string SetEmployeeUserId => Load("set-employee-user-id.lua");
     public static string CreateAnnouncement => Load("create-announcement.lua");
     public static string SetAnnouncementStatus => Load("set-announcement-status.lua");
     public static string ReleaseDelivery => Load("release-delivery.lua");
