@@ -78,7 +78,7 @@ public sealed partial class InboxWorker(
         {
             if (await inbox.Queue.DeliveryCountAsync(entry.Id) > settings.MaxAttempts)
             {
-                await inbox.DeadLetterAsync(entry);
+                await inbox.DeadLetterAsync(entry, settings.DeadLetterMax);
                 LogDeadLettered(entry.Id.ToString(), settings.MaxAttempts);
             }
             else

@@ -32,9 +32,14 @@ public sealed class ReplyOutbox(IDatabase db, TimeProvider time)
         return 1
         """);
 
-    /// <summary>The outcome and the entry's completion in one step: a settled reply never stays in the outbox.</summary>
+    /// <summary>
+    /// The outcome and the entry's completion in one step: a settled reply never stays in the outbox. A record that
+    /// says sent stays sent: a replica that took the entry over from a slow sender may settle it <c>unknown</c>
+    /// after, or before, the sender learnt WhatsApp accepted it.
+    /// </summary>
     private static readonly LuaScript Settle = LuaScript.Prepare("""
-        redis.call('SET', @record, @outcome, 'KEEPTTL')
+        local current = redis.call('GET', @record)
+        if not (current and string.sub(current, 1, 5) == 'sent|') then redis.call('SET', @record, @outcome, 'KEEPTTL') end
         redis.call('XACK', @stream, @group, @id)
         return redis.call('XDEL', @stream, @id)
         """);

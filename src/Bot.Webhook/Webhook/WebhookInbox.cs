@@ -11,13 +11,15 @@ public sealed class WebhookInbox(IDatabase db, TimeProvider time)
 {
     public const string Group = "workers";
 
-    /// <summary>STREAM of bodies that failed <see cref="WebhookOptions.MaxAttempts"/> times: kept for an operator, not dropped.</summary>
+    /// <summary>STREAM of bodies that failed <see cref="WebhookOptions.MaxAttempts"/> times: kept for an operator, not dropped,
+    /// up to the newest <see cref="WebhookOptions.DeadLetterMax"/>.</summary>
     public static readonly RedisKey DeadLetters = "webhook:{inbox}:dead";
 
     private const string BodyField = "body";
 
+    // Exact MAXLEN, not '~': entries arrive rarely, so trimming one at a time costs nothing, and the cap is what it says.
     private static readonly LuaScript MoveToDeadLetters = LuaScript.Prepare(
-        "redis.call('XADD', @dead, '*', 'id', @id, 'body', @body) redis.call('XACK', @stream, @group, @id) return redis.call('XDEL', @stream, @id)");
+        "redis.call('XADD', @dead, 'MAXLEN', @max, '*', 'id', @id, 'body', @body) redis.call('XACK', @stream, @group, @id) return redis.call('XDEL', @stream, @id)");
 
     public RedisStreamQueue Queue { get; } = new(db, RedisKeys.WebhookInbox, Group, time);
 
@@ -25,7 +27,8 @@ public sealed class WebhookInbox(IDatabase db, TimeProvider time)
 
     public static ReadOnlyMemory<byte> BodyOf(StreamEntry entry) => (ReadOnlyMemory<byte>)entry[BodyField];
 
-    public Task DeadLetterAsync(StreamEntry entry) =>
+    /// <param name="max">The dead-letter stream keeps this many entries, the oldest dropped first.</param>
+    public Task DeadLetterAsync(StreamEntry entry, int max) =>
         db.ScriptEvaluateAsync(MoveToDeadLetters,
-            new { dead = DeadLetters, stream = Queue.Key, group = Group, id = entry.Id, body = entry[BodyField] });
+            new { dead = DeadLetters, max, stream = Queue.Key, group = Group, id = entry.Id, body = entry[BodyField] });
 }
