@@ -133,7 +133,7 @@ public sealed class UsernameTests(SharedRedis redis) : IClassFixture<SharedRedis
         var done = await scenario.WaitForStatusAsync(second, "completed", Timeout);
         Assert.Equal(3, done.Counts.Sent);
         Assert.Equal(["Second announcement"], (await scenario.WaitForSendsToAsync(newPhone, 1)).Select(s => s.Text));
-        Assert.Equal(["First announcement"], scenario.Stub.Sends.Where(s => s.To == oldPhone).Select(s => s.Text));
+        Assert.Equal(["First announcement", BotConversation.HelpText], scenario.Stub.Sends.Where(s => s.To == oldPhone).Select(s => s.Text));
         Assert.Equal(3, (await scenario.GetDeliveriesAsync(first)).Count);
     }
 
