@@ -27,19 +27,23 @@ public static class MetaUsers
             ["interactive"] = new { type = "button_reply", button_reply = new { id = buttonId, title = "Got it" } },
         });
 
-    /// <summary><c>user_changed_number</c> from the old number (system messages carry no contacts array).</summary>
-    public static byte[] ChangedNumber(string oldPhone, string newPhone) =>
-        Meta.Envelope(new Dictionary<string, object?>
+    /// <summary>
+    /// <c>user_changed_number</c> from the old number (system messages carry no contacts array); with
+    /// <paramref name="legacy"/> the older <c>customer_changed_number</c> with <c>new_wa_id</c>.
+    /// </summary>
+    public static byte[] ChangedNumber(string oldPhone, string newPhone, bool legacy = false)
+    {
+        var system = new Dictionary<string, object?>
         {
-            ["messages"] = new[]
-            {
-                new
-                {
-                    from = Meta.WaId(oldPhone), id = Meta.NewMessageId(), timestamp = Seconds(DateTimeOffset.UtcNow), type = "system",
-                    system = new { body = $"User A changed from {Meta.WaId(oldPhone)} to {Meta.WaId(newPhone)}", wa_id = Meta.WaId(newPhone), type = "user_changed_number" },
-                },
-            },
+            ["body"] = $"User A changed from {Meta.WaId(oldPhone)} to {Meta.WaId(newPhone)}",
+            [legacy ? "new_wa_id" : "wa_id"] = Meta.WaId(newPhone),
+            ["type"] = legacy ? "customer_changed_number" : "user_changed_number",
+        };
+        return Meta.Envelope(new Dictionary<string, object?>
+        {
+            ["messages"] = new[] { new { from = Meta.WaId(oldPhone), id = Meta.NewMessageId(), timestamp = Seconds(DateTimeOffset.UtcNow), type = "system", system } },
         });
+    }
 
     /// <summary>A status of a message sent to an employee, naming their BSUID.</summary>
     public static object Status(string messageId, string status, string phone, string callbackData, string userId) =>

@@ -115,8 +115,8 @@ public sealed class UsernameTests(SharedRedis redis) : IClassFixture<SharedRedis
         await scenario.DeliverAsync(MetaUsers.Text(oldPhone, userId, "hello"));
 
         await scenario.DeliverAsync(MetaUsers.ChangedNumber(oldPhone, newPhone));
-        // Another employee reports moving to a number the third one holds: not taken, recorded.
-        await scenario.DeliverAsync(MetaUsers.ChangedNumber(employees[1].Phone, employees[2].Phone));
+        // Another employee reports (in the older payload) moving to a number the third one holds: not taken, recorded.
+        await scenario.DeliverAsync(MetaUsers.ChangedNumber(employees[1].Phone, employees[2].Phone, legacy: true));
 
         var moved = (await scenario.Api.GetFromJsonAsync<JsonObject>($"/api/employees/{movedId}"))!;
         Assert.Equal((newPhone, PhoneChanges.ByWhatsApp), (moved["phone"]!.GetValue<string>(), moved["phoneChangedBy"]!.GetValue<string>()));
@@ -135,6 +135,25 @@ public sealed class UsernameTests(SharedRedis redis) : IClassFixture<SharedRedis
         Assert.Equal(["Second announcement"], (await scenario.WaitForSendsToAsync(newPhone, 1)).Select(s => s.Text));
         Assert.Equal(["First announcement", BotConversation.HelpText], scenario.Stub.Sends.Where(s => s.To == oldPhone).Select(s => s.Text));
         Assert.Equal(3, (await scenario.GetDeliveriesAsync(first)).Count);
+    }
+
+    [Fact]
+    public async Task AJoinCodeFromABsuidOnlyAccountLinksItAndItsStopThenCounts()
+    {
+        await using var scenario = new Scenario(redis);
+        var (employeeId, phone) = (await scenario.AddEmployeesAsync(1))[0];
+        var issued = await scenario.Api.PostAsync($"/api/employees/{employeeId}/join-code", null);
+        var code = (await issued.Content.ReadFromJsonAsync<Meta.JoinCodeView>())!;
+        var userId = MetaUsers.NewUserId();
+
+        await scenario.DeliverAsync(MetaUsers.Text(null, userId, $"JOIN {code.Code}"));
+        await scenario.DeliverAsync(MetaUsers.Text(null, userId, "STOP"));
+
+        Assert.Equal([BotConversation.JoinedText, BotConversation.StoppedText], (await scenario.WaitForSendsToAsync(userId, 2)).Select(s => s.Text));
+        var view = (await scenario.Api.GetFromJsonAsync<JsonObject>($"/api/employees/{employeeId}"))!;
+        // The phone stays as the employer set it: the account's number is not known.
+        Assert.Equal((phone, "opted_out"), (view["phone"]!.GetValue<string>(), view["status"]!.GetValue<string>()));
+        Assert.Equal(userId, view["whatsappUserIds"]![Portfolio]!.GetValue<string>());
     }
 
     [Fact]
