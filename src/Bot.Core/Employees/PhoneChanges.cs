@@ -33,8 +33,9 @@ public sealed class PhoneChanges(IDatabase db, EmployeeStore employees, WhatsApp
         var key = RedisKeys.Employee(employerId, employeeId);
         switch (result)
         {
-            case RelinkResult.Linked:
-                // The record the audit trail and GET /api/employees/{id} read; a refusal before it is settled now.
+            case RelinkResult.Linked or RelinkResult.Unchanged:
+                // The record the audit trail and GET /api/employees/{id} read; a refusal before it is settled now. Also
+                // when unchanged: the report processed again after a crash right after the move still records it.
                 await db.HashSetAsync(key, [new("phoneChangedAt", at.ToUnixMs()), new("phoneChangedBy", ByWhatsApp)]);
                 await db.HashDeleteAsync(key, ["phoneChangeRefusedPhone", "phoneChangeRefusedAt"]);
                 break;
