@@ -15,6 +15,8 @@ public static class CoreServiceCollectionExtensions
     {
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<EmployeeStore>();
+        services.TryAddSingleton<WhatsAppUserIds>();
+        services.TryAddSingleton<PhoneChanges>();
         services.TryAddSingleton<AnnouncementQueues>();
         services.TryAddSingleton<AnnouncementStore>();
         services.TryAddSingleton<SeriesStore>();

@@ -1,7 +1,7 @@
 namespace Bot.WhatsAppClient;
 
 /// <summary>A message to send to one WhatsApp user.</summary>
-/// <param name="To">Recipient in E.164 with a leading '+'.</param>
+/// <param name="To">Recipient in E.164 with a leading '+', or their business-scoped user id (BSUID) when WhatsApp withholds their number.</param>
 /// <param name="CallbackData">Opaque data echoed back in status webhooks as <c>biz_opaque_callback_data</c>.</param>
 public abstract record OutgoingMessage(string To, string? CallbackData);
 

@@ -13,9 +13,14 @@ public sealed class SendMessageRequest
     [JsonPropertyName("recipient_type")]
     public string RecipientType { get; init; } = "individual";
 
-    /// <summary>Recipient in E.164 with a leading '+' (without it Meta prepends the sender's country code).</summary>
+    /// <summary>Recipient in E.164 with a leading '+' (without it Meta prepends the sender's country code); null when
+    /// the message goes to a <see cref="Recipient"/> instead.</summary>
     [JsonPropertyName("to")]
-    public required string To { get; init; }
+    public string? To { get; init; }
+
+    /// <summary>The recipient's business-scoped user id (BSUID), for a user whose number WhatsApp withholds; sent without <see cref="To"/>.</summary>
+    [JsonPropertyName("recipient")]
+    public string? Recipient { get; init; }
 
     /// <summary><c>text</c>, <c>template</c> or <c>interactive</c>.</summary>
     [JsonPropertyName("type")]

@@ -46,29 +46,35 @@ internal sealed partial class WhatsAppSender(
     internal static SendMessageRequest BuildRequest(OutgoingMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        // Without the '+' Meta prepends the sender's country code, which can reach the wrong person.
-        if (message.To is null || !E164().IsMatch(message.To))
-            throw new ArgumentException($"Recipient {PhoneMask.Mask(message.To)} is not E.164 with a leading '+'.", nameof(message));
+        // Without the '+' Meta prepends the sender's country code, which can reach the wrong person. A business-scoped
+        // user id (a user whose number WhatsApp withholds) goes in `recipient`, without `to`.
+        var userId = message.To is not null && BusinessScopedUserId().IsMatch(message.To);
+        if (message.To is null || !userId && !E164().IsMatch(message.To))
+            throw new ArgumentException($"Recipient {PhoneMask.Mask(message.To)} is not E.164 with a leading '+' nor a business-scoped user id.", nameof(message));
+        var (to, recipient) = userId ? (null, message.To) : (message.To, (string?)null);
 
         return message switch
         {
             TextMessage text => new SendMessageRequest
             {
-                To = text.To,
+                To = to,
+                Recipient = recipient,
                 Type = "text",
                 Text = new TextContent { PreviewUrl = false, Body = ValidBody(text.Body) },
                 BizOpaqueCallbackData = text.CallbackData,
             },
             TemplateMessage template => new SendMessageRequest
             {
-                To = template.To,
+                To = to,
+                Recipient = recipient,
                 Type = "template",
                 Template = BuildTemplate(template),
                 BizOpaqueCallbackData = template.CallbackData,
             },
             ButtonsMessage buttons => new SendMessageRequest
             {
-                To = buttons.To,
+                To = to,
+                Recipient = recipient,
                 Type = "interactive",
                 Interactive = BuildButtons(buttons),
                 BizOpaqueCallbackData = buttons.CallbackData,
@@ -132,6 +138,9 @@ internal sealed partial class WhatsAppSender(
 
     [GeneratedRegex(@"^\+[1-9][0-9]{6,14}$")]
     private static partial Regex E164();
+
+    [GeneratedRegex(@"^[A-Z]{2}(\.[A-Za-z0-9]{1,128}){1,2}$")]
+    private static partial Regex BusinessScopedUserId();
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Sending WhatsApp {Type} message to {Recipient} from sender {Sender}")]
     private partial void LogSending(string type, string recipient, string sender);

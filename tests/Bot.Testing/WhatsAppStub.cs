@@ -9,7 +9,7 @@ using WireMock.Server;
 
 namespace Bot.Testing;
 
-/// <summary>A send seen by the stub: who it went to, what it said, and the callback data it carried.</summary>
+/// <summary>A send seen by the stub: who it went to (<c>to</c>, or the BSUID in <c>recipient</c>), what it said, and the callback data it carried.</summary>
 public sealed record ObservedSend(string To, string? Text, string? TemplateName, string? CallbackData, JsonNode Body);
 
 /// <summary>
@@ -101,7 +101,7 @@ public sealed class WhatsAppStub : IDisposable
     {
         var json = JsonNode.Parse(body)!;
         return new ObservedSend(
-            json["to"]!.GetValue<string>(),
+            (json["to"] ?? json["recipient"])!.GetValue<string>(),
             json["text"]?["body"]?.GetValue<string>(),
             json["template"]?["name"]?.GetValue<string>(),
             json["biz_opaque_callback_data"]?.GetValue<string>(),

@@ -40,7 +40,8 @@ internal static partial class StubJson
             while (json.Read())
             {
                 if (json.TokenType != JsonTokenType.PropertyName || json.CurrentDepth != 1) continue;
-                var isTo = json.ValueTextEquals("to"u8);
+                // `recipient` is a BSUID, sent instead of `to` to a user whose number WhatsApp withholds.
+                var isTo = json.ValueTextEquals("to"u8) || json.ValueTextEquals("recipient"u8);
                 json.Read();
                 if (isTo && json.TokenType == JsonTokenType.String) return json.GetString();
                 json.TrySkip();
@@ -68,7 +69,7 @@ internal static partial class StubJson
             while (json.Read())
             {
                 if (json.TokenType != JsonTokenType.PropertyName || json.CurrentDepth != 1) continue;
-                var field = json.ValueTextEquals("to"u8) ? 1 : json.ValueTextEquals("type"u8) ? 2 : json.ValueTextEquals("biz_opaque_callback_data"u8) ? 3 : 0;
+                var field = json.ValueTextEquals("to"u8) || json.ValueTextEquals("recipient"u8) ? 1 : json.ValueTextEquals("type"u8) ? 2 : json.ValueTextEquals("biz_opaque_callback_data"u8) ? 3 : 0;
                 json.Read();
                 if (field != 0 && json.TokenType == JsonTokenType.String)
                 {

@@ -56,6 +56,10 @@ public sealed record WhatsAppStubOptions
     /// </summary>
     public Uri? WebhookUrl { get; init; }
 
+    /// <summary>Numbers (without '+') of people with a username whose number WhatsApp withholds: webhooks about them carry
+    /// only their BSUID (<c>user_id</c>, <c>recipient_user_id</c>), no <c>wa_id</c>, <c>from</c> or <c>recipient_id</c>.</summary>
+    public IReadOnlySet<string> WithheldNumbers { get; init; } = FrozenSet<string>.Empty;
+
     /// <summary>Keys the HMAC-SHA256 of <c>X-Hub-Signature-256</c>; required with <see cref="WebhookUrl"/>.</summary>
     public string? AppSecret { get; init; }
 
@@ -163,6 +167,9 @@ public sealed class WhatsAppStubServer : IDisposable
             server.Given(Request.Create().WithPath(InboundPath).UsingPost())
                 .AtPriority(1)
                 .RespondWith(Response.Create().WithCallback(stub.Inbound));
+            server.Given(Request.Create().WithPath(NumberChangeEndpoint.Path).UsingPost())
+                .AtPriority(1)
+                .RespondWith(Response.Create().WithCallback(request => NumberChangeEndpoint.Answer(request, stub.world, stub.senders)));
             return stub;
         }
         catch

@@ -5,6 +5,8 @@ namespace Bot.Core.Employees;
 
 public sealed class EmployeeStore(IDatabase db, TimeProvider time)
 {
+    private readonly WhatsAppUserIds userIds = new(db);
+
     /// <summary>Creates or replaces an employee: name and attributes as given (null = not set).</summary>
     public async Task<(UpsertResult Result, string? ConflictingEmployeeId)> UpsertAsync(
         string employerId, string employeeId, string phone, string? name, EmployeeAttributes? attributes = null)
@@ -25,6 +27,7 @@ public sealed class EmployeeStore(IDatabase db, TimeProvider time)
         if (result == UpsertResult.PhoneConflict) return (result, (string?)reply[1]);
         // Also on "unchanged": a retried PUT repairs an index entry its first attempt died before writing.
         await IndexPhoneAsync(employerId, employeeId, phone);
+        await LeftNumberAsync(employerId, employeeId, phone, reply);
         return (result, null);
     }
 
@@ -45,7 +48,28 @@ public sealed class EmployeeStore(IDatabase db, TimeProvider time)
             _ => RelinkResult.PhoneConflict,
         };
         if (result is RelinkResult.Linked or RelinkResult.Unchanged) await IndexPhoneAsync(employerId, employeeId, phone);
+        await LeftNumberAsync(employerId, employeeId, phone, reply);
         return result;
+    }
+
+    /// <summary>
+    /// After a phone change (the script's <c>updated</c> reply names the previous phone and WhatsApp id): the global
+    /// indexes stop naming the employee under the number they left, and the BSUIDs of that number's WhatsApp account
+    /// are forgotten (a new number is a new account, with new BSUIDs). A racing change back to the old number can
+    /// lose its index member here; the employer's next PUT of that number adds it again.
+    /// </summary>
+    private async Task LeftNumberAsync(string employerId, string employeeId, string phone, RedisResult[] reply)
+    {
+        if ((string?)reply[0] != "updated" || reply.Length < 3 || (string?)reply[1] is not { Length: > 0 } oldPhone || oldPhone == phone) return;
+        await UnindexAsync(employerId, employeeId, oldPhone, (string?)reply[2]);
+        await userIds.ForgetAsync(employerId, employeeId);
+    }
+
+    private async Task UnindexAsync(string employerId, string employeeId, string phone, string? waId)
+    {
+        var member = $"{employerId}:{employeeId}";
+        await db.SetRemoveAsync(RedisKeys.PhoneOwners(phone), member);
+        if (waId is { Length: > 0 }) await db.SetRemoveAsync(RedisKeys.PhoneOwners("+" + waId), member);
     }
 
     /// <summary>
@@ -157,16 +181,25 @@ public sealed class EmployeeStore(IDatabase db, TimeProvider time)
     }
 
     /// <summary>Sets the status; false when the employee does not exist or was removed.</summary>
-    public async Task<bool> SetStatusAsync(string employerId, string employeeId, string status)
+    /// <param name="requestedAt">When the employee asked for it (WhatsApp's message time): an older request than the
+    /// last one applied changes nothing, whichever host works it off last.</param>
+    public async Task<bool> SetStatusAsync(string employerId, string employeeId, string status, DateTimeOffset? requestedAt = null)
     {
         var previous = await db.ScriptEvaluateAsync(LuaScripts.SetEmployeeStatus,
             [RedisKeys.Employee(employerId, employeeId), RedisKeys.Phones(employerId)],
-            [employeeId, status, time.GetUtcNow().ToUnixMs()]);
+            [employeeId, status, time.GetUtcNow().ToUnixMs(), requestedAt is { } at ? at.ToUnixMs() : ""]);
         return !previous.IsNull;
     }
 
-    public Task<bool> RemoveAsync(string employerId, string employeeId) =>
-        SetStatusAsync(employerId, employeeId, EmployeeStatus.Removed);
+    /// <summary>Removes the employee; the global indexes (phone, WhatsApp id, BSUIDs) stop naming them.</summary>
+    public async Task<bool> RemoveAsync(string employerId, string employeeId)
+    {
+        var before = await db.HashGetAsync(RedisKeys.Employee(employerId, employeeId), ["phone", "waId"]);
+        if (!await SetStatusAsync(employerId, employeeId, EmployeeStatus.Removed)) return false;
+        if ((string?)before[0] is { } phone) await UnindexAsync(employerId, employeeId, phone, before[1]);
+        await userIds.ForgetAsync(employerId, employeeId);
+        return true;
+    }
 
     /// <summary>
     /// Every employee id that is not removed (and matches <paramref name="filter"/>, when given): the audience of an
@@ -214,7 +247,7 @@ public sealed class EmployeeStore(IDatabase db, TimeProvider time)
     }
 
     /// <summary>Everything an <see cref="Employee"/> holds, read with one HMGET (with the window of one sender when asked).</summary>
-    private static readonly RedisValue[] EmployeeFields = ["phone", "name", "status", "updatedAt", "department", "location", "language", "timeZone", "tags", "waId"];
+    private static readonly RedisValue[] EmployeeFields = ["phone", "name", "status", "updatedAt", "department", "location", "language", "timeZone", "tags", "waId", "username"];
 
     private static Employee? ToEmployee(string employeeId, RedisValue[] v) =>
         v[2].IsNull
@@ -222,7 +255,7 @@ public sealed class EmployeeStore(IDatabase db, TimeProvider time)
             : new Employee(employeeId, v[0]!, Text(v[1]), v[2]!, Clock.FromUnixMs((long)v[3]),
                 new EmployeeAttributes(Text(v[4]), Text(v[5]), Text(v[6]), Text(v[7]),
                     Text(v[8]) is { } tags ? tags.Split(EmployeeAttributeRules.TagSeparator) : null),
-                Text(v[9]), v.Length > 10 && !v[10].IsNull ? Clock.FromUnixMs((long)v[10]) : null);
+                Text(v[9]), v.Length > 11 && !v[11].IsNull ? Clock.FromUnixMs((long)v[11]) : null, Text(v[10]));
 
     private static string? Text(RedisValue value) => value.IsNullOrEmpty ? null : (string?)value;
 }

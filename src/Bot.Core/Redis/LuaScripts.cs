@@ -20,6 +20,7 @@ public static class LuaScripts
     public static string FoldDeliveries => WithRecords("fold-deliveries.lua");
     public static string UpsertEmployee => Load("upsert-employee.lua");
     public static string SetEmployeeStatus => Load("set-employee-status.lua");
+    public static string SetEmployeeUserId => Load("set-employee-user-id.lua");
     public static string CreateAnnouncement => Load("create-announcement.lua");
     public static string MoveAnnouncement => Load("move-announcement.lua");
     public static string ReleaseDelivery => Load("release-delivery.lua");

@@ -85,6 +85,19 @@ public static class RedisKeys
     /// </summary>
     public static RedisKey PhoneOwners(string phone) => $"wa:{{{phone}}}:owners";
 
+    /// <summary>
+    /// HASH "portfolio/BSUID" → employee id, one per employer: the WhatsApp user ids learned for its employees, kept
+    /// in step with the employee hashes' <c>bsuid:&lt;portfolio&gt;</c> fields by one script.
+    /// </summary>
+    public static RedisKey UserIds(string employerId) => $"bsuids:{{{employerId}}}";
+
+    /// <summary>
+    /// SET of "employerId:employeeId" members a BSUID of a portfolio is (or was) learned for, across employers: a
+    /// message from a user whose number is withheld carries only the BSUID. Readers confirm each member against the
+    /// employee hash, so a stale member is harmless.
+    /// </summary>
+    public static RedisKey UserIdOwners(string portfolioId, string userId) => $"bsuid:{{{portfolioId}/{userId}}}:owners";
+
     /// <summary>STRING set NX with a TTL: a "not registered" reply went to this number recently.</summary>
     public static RedisKey NotRegisteredReplied(string phone) => $"wa:{{{phone}}}:notreg";
 

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Bot.Core;
 using Bot.Core.Employees;
 using Bot.Webhook.Api;
@@ -12,12 +13,28 @@ public sealed record PutEmployeeRequest(
     string? Phone, string? Name, string? Department = null, string? Location = null, string? Language = null, string? TimeZone = null,
     List<string?>? Tags = null);
 
+/// <param name="Username">Their WhatsApp username, when a message of theirs carried one.</param>
+/// <param name="WhatsAppUserIds">Portfolio → business-scoped user id (BSUID); only on <c>GET /api/employees/{id}</c>.</param>
+/// <param name="PhoneChangedAt">When WhatsApp reported the employee's move to a new number (<c>user_changed_number</c>).</param>
+/// <param name="PhoneChangedBy"><c>whatsapp</c> when the phone was changed by that report.</param>
+/// <param name="PhoneChangeRefused">A number WhatsApp reported the employee moved to that another employee holds: not taken.</param>
 public sealed record EmployeeResponse(
     string EmployeeId, string Phone, string? Name, string Status, DateTimeOffset UpdatedAt,
-    string? Department, string? Location, string? Language, string? TimeZone, IReadOnlyList<string> Tags)
+    string? Department, string? Location, string? Language, string? TimeZone, IReadOnlyList<string> Tags, string? Username = null,
+    [property: JsonPropertyName("whatsappUserIds")] IReadOnlyDictionary<string, string>? WhatsAppUserIds = null,
+    DateTimeOffset? PhoneChangedAt = null, string? PhoneChangedBy = null, RefusedPhoneChange? PhoneChangeRefused = null)
 {
     public static EmployeeResponse From(Employee e) => new(e.EmployeeId, e.Phone, e.Name, e.Status, e.UpdatedAt,
-        e.Attributes.Department, e.Attributes.Location, e.Attributes.Language, e.Attributes.TimeZone, e.Attributes.TagList);
+        e.Attributes.Department, e.Attributes.Location, e.Attributes.Language, e.Attributes.TimeZone, e.Attributes.TagList, e.Username);
+
+    /// <summary>The employee with how WhatsApp knows them (BSUIDs, number changes).</summary>
+    public static EmployeeResponse From(Employee e, WhatsAppIdentity identity) => From(e) with
+    {
+        WhatsAppUserIds = identity.UserIds,
+        PhoneChangedAt = identity.PhoneChangedAt,
+        PhoneChangedBy = identity.PhoneChangedBy,
+        PhoneChangeRefused = identity.PhoneChangeRefused,
+    };
 }
 
 public sealed record JoinCodeResponse(string Code, DateTimeOffset ExpiresAt);
@@ -66,9 +83,10 @@ public static class EmployeesApi
             : TypedResults.Ok(employee);
     }
 
-    private static async Task<Results<Ok<EmployeeResponse>, NotFound>> GetAsync(string employeeId, Employer employer, EmployeeStore employees) =>
+    private static async Task<Results<Ok<EmployeeResponse>, NotFound>> GetAsync(
+        string employeeId, Employer employer, EmployeeStore employees, PhoneChanges phoneChanges) =>
         Ids.IsValid(employeeId) && await employees.GetAsync(employer.Id, employeeId) is { } e
-            ? TypedResults.Ok(EmployeeResponse.From(e))
+            ? TypedResults.Ok(EmployeeResponse.From(e, await phoneChanges.IdentityAsync(employer.Id, employeeId)))
             : TypedResults.NotFound();
 
     private static async Task<Results<Ok<Page<EmployeeResponse>>, ValidationProblem>> ListAsync(

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Bot.Core.Employees;
 using Bot.Core.Redis;
 using Bot.WhatsAppClient;
@@ -10,13 +9,17 @@ namespace Bot.Webhook.Webhook;
 /// What employees can say to the bot: <c>JOIN &lt;code&gt;</c>, <c>STOP</c>, <c>START</c>, and anything else gets
 /// the help text. A message reaches one of our numbers (a <see cref="Sender"/>) and acts only on employees of the
 /// employers on that number: STOP to employer A's bot leaves the same person subscribed at employer B. The person is
-/// found by WhatsApp id first, then by number. Every message opens the employee's 24-hour window with that number.
+/// found by WhatsApp id first, then by number; a message whose number WhatsApp withholds (a user with a username), by
+/// the BSUID it carries, and answered at that BSUID. A BSUID that comes with a number is learned for the employees of
+/// that number. Every message opens the employee's 24-hour window with that number.
 /// Runs from the inbox, at least once per message: each message's effect is idempotent, its reply is queued once
 /// (<see cref="ReplyOutbox"/>), and the message is marked done only after both.
 /// </summary>
 public sealed partial class BotConversation(
     WebhookEventLog events,
     EmployeeStore employees,
+    WhatsAppUserIds userIds,
+    SystemMessages systemMessages,
     JoinCodeStore joinCodes,
     ReplyOutbox outbox,
     SenderDirectory senders,
@@ -45,34 +48,38 @@ public sealed partial class BotConversation(
     public const string BadCodeText = "That join code is not valid: it may have expired or been used already. Ask your employer for a new code.";
     public const string PhoneTakenText = "This number already belongs to another employee of your employer, so it was not linked. Please contact your employer.";
 
-    public async Task HandleAsync(Sender sender, IReadOnlyList<WebhookMessage> messages)
+    public async Task HandleAsync(Sender sender, IReadOnlyList<WebhookMessage> messages, IReadOnlyList<WebhookContact> contacts)
     {
         var candidates = messages.Take(MaxMessagesPerPost)
-            .Where(m => WebhookEventLog.IsValidId(m.Id) && m.From is not null && WaId().IsMatch(m.From))
+            .Where(m => WebhookEventLog.IsValidId(m.Id))
+            .Select(m => (Message: m, Author: InboundAuthor.Of(m, contacts)))
+            .Where(m => m.Author is not null)
             .ToList();
         if (candidates.Count == 0) return;
-        var done = await events.AreDoneAsync([.. candidates.Select(m => m.Id!)]);
+        var done = await events.AreDoneAsync([.. candidates.Select(m => m.Message.Id!)]);
         var work = candidates.Where((_, i) => !done[i]);
 
         // One sender's messages in the order sent (STOP then START must end opted in); senders in parallel.
-        await Parallel.ForEachAsync(work.GroupBy(m => m.From!), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (person, _) =>
+        await Parallel.ForEachAsync(work.GroupBy(m => m.Author!.Key), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (person, _) =>
         {
-            foreach (var message in person)
+            foreach (var (message, author) in person)
             {
-                await HandleOneAsync(sender, message);
+                await HandleOneAsync(sender, message, author!);
                 await events.MarkDoneAsync(message.Id!);
             }
         });
     }
 
-    private async Task HandleOneAsync(Sender sender, WebhookMessage message)
+    private async Task HandleOneAsync(Sender sender, WebhookMessage message, InboundAuthor author)
     {
-        var waId = message.From!;
-        var replyTo = "+" + waId;
-        // The employee index holds numbers as the employer API normalised them.
-        var phone = PhoneNormalizer.TryNormalize(replyTo, out var e164, out _) ? e164 : replyTo;
-        var owners = (await employees.FindByWhatsAppIdAsync(waId, phone)).Where(o => senders.IsOn(o.EmployerId, sender)).ToList();
-        await RecordInboundAsync(sender, message, waId, owners);
+        var at = SentAt(message);
+        var owners = await OwnersAsync(sender, author);
+        if (message.Type == "system")
+        {
+            await systemMessages.HandleAsync(sender, message, owners, at);
+            return;
+        }
+        await RecordInboundAsync(sender, author, owners, at);
         if (AcknowledgementTaps.AnnouncementOf(message) is { } announcementId)
         {
             await taps.RecordAsync(announcementId, message, owners); // a tap is answered by nothing, not by the help text
@@ -80,48 +87,90 @@ public sealed partial class BotConversation(
         }
 
         if (TextOf(message) is not { } text) return; // images, reactions, …: nothing to answer
-        var reply = Parse(text) switch
+        var command = Parse(text);
+        if (author.WaId is null && owners.Count == 0 && command.Item1 != Command.Join)
         {
-            (Command.Join, var code) => await JoinAsync(sender, message, phone, code!),
-            (Command.Stop, _) => await SetStatusAsync(owners, EmployeeStatus.OptedOut, StoppedText, phone, message.Id!),
-            (Command.Start, _) => await SetStatusAsync(owners, EmployeeStatus.Active, StartedText, phone, message.Id!),
+            // A BSUID nobody has: no "not registered" answer to accounts we cannot tell apart from strangers.
+            if (unknownUserIds.ShouldReport(author.UserId!)) LogUnknownUserId(sender.Id);
+            return;
+        }
+        var phone = PhoneOf(author);
+        var reply = command switch
+        {
+            (Command.Join, var code) => await JoinAsync(sender, author, message.Id!, code!, at),
+            (Command.Stop, _) => await SetStatusAsync(owners, EmployeeStatus.OptedOut, StoppedText, phone, message.Id!, at),
+            (Command.Start, _) => await SetStatusAsync(owners, EmployeeStatus.Active, StartedText, phone, message.Id!, at),
             _ => owners.Count == 0 ? await NotRegisteredAsync(phone, message.Id!) : HelpText,
         };
-        if (reply is not null) await outbox.EnqueueAsync(message.Id!, sender.Id, replyTo, reply);
+        if (reply is not null) await outbox.EnqueueAsync(message.Id!, sender.Id, author.ReplyTo, reply);
+    }
+
+    /// <summary>The employees of this sender's employers the author is: by WhatsApp id or number, else by BSUID.</summary>
+    private async Task<List<(string EmployerId, Employee Employee)>> OwnersAsync(Sender sender, InboundAuthor author)
+    {
+        if (author.WaId is { } waId)
+        {
+            var owners = (await employees.FindByWhatsAppIdAsync(waId, PhoneOf(author))).Where(o => senders.IsOn(o.EmployerId, sender)).ToList();
+            // A number and a BSUID together teach the BSUID (and the username) of those employees.
+            if (author.UserId is { } learned)
+                foreach (var (employerId, employee) in owners) await userIds.LearnAsync(employerId, employee.EmployeeId, sender.Portfolio, learned, author.Username);
+            return owners;
+        }
+        var found = (await userIds.FindAsync(sender.Portfolio, author.UserId!)).Where(o => senders.IsOn(o.EmployerId, sender)).ToList();
+        var read = await Task.WhenAll(found.Select(o => employees.GetAsync(o.EmployerId, o.EmployeeId)));
+        var byUserId = found.Zip(read).Where(p => p.Second is not null).Select(p => (p.First.EmployerId, p.Second!)).ToList();
+        if (author.Username is { } username)
+            foreach (var (employerId, employee) in byUserId.Where(o => o.Item2.Username != username))
+                await userIds.LearnAsync(employerId, employee.EmployeeId, sender.Portfolio, author.UserId!, username);
+        return byUserId;
+    }
+
+    /// <summary>The number as the employer API normalised it (the employee index holds those); the BSUID when WhatsApp withheld it.</summary>
+    private static string PhoneOf(InboundAuthor author) =>
+        author.WaId is null ? author.UserId! : PhoneNormalizer.TryNormalize(author.ReplyTo, out var e164, out _) ? e164 : author.ReplyTo;
+
+    /// <summary>
+    /// When the employee wrote, in WhatsApp's whole seconds and never later than now: a clock ahead must not stretch the
+    /// window, and a STOP and a START compare by the same measure whichever host works each off.
+    /// </summary>
+    private DateTimeOffset SentAt(WebhookMessage message)
+    {
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        return DateTimeOffset.FromUnixTimeSeconds(long.TryParse(message.Timestamp, out var seconds) && seconds > 0 ? Math.Min(seconds, now) : now);
     }
 
     /// <summary>Opens the employees' 24-hour window with this number and keeps the WhatsApp id the message came from.</summary>
-    private async Task RecordInboundAsync(Sender sender, WebhookMessage message, string waId, IEnumerable<(string EmployerId, Employee Employee)> owners)
+    private async Task RecordInboundAsync(Sender sender, InboundAuthor author, IEnumerable<(string EmployerId, Employee Employee)> owners, DateTimeOffset at)
     {
-        // When the employee wrote (the window opens then), never later than now: a clock ahead must not stretch it.
-        var now = time.GetUtcNow();
-        var at = long.TryParse(message.Timestamp, out var seconds) && seconds > 0 && seconds < now.ToUnixTimeSeconds()
-            ? DateTimeOffset.FromUnixTimeSeconds(seconds)
-            : now;
         foreach (var (employerId, employee) in owners)
         {
             await employees.RecordInboundAsync(employerId, employee.EmployeeId, sender.Id, at);
-            if (employee.WaId != waId) await employees.SetWaIdAsync(employerId, employee.EmployeeId, employee.Phone, waId);
+            if (author.WaId is { } waId && employee.WaId != waId) await employees.SetWaIdAsync(employerId, employee.EmployeeId, employee.Phone, waId);
         }
     }
 
-    private async Task<string?> JoinAsync(Sender sender, WebhookMessage message, string phone, string code)
+    private async Task<string?> JoinAsync(Sender sender, InboundAuthor author, string messageId, string code, DateTimeOffset at)
     {
+        var phone = PhoneOf(author);
         var failures = RedisKeys.JoinFailures(phone);
         if ((long?)await db.StringGetAsync(failures) >= MaxJoinFailuresPerHour) return null;
 
         // Consumed on behalf of this message: processing it again finds the same owner, not a used code.
-        var owner = await joinCodes.ConsumeAsync(code, message.Id!);
-        // A code only works on its employer's own number.
+        var owner = await joinCodes.ConsumeAsync(code, messageId);
+        // A code only works on its employer's own number. Without a number, it links the account's BSUID instead.
         var result = owner is var (employerId, employeeId) && senders.IsOn(employerId, sender)
-            ? await employees.RelinkPhoneAsync(employerId, employeeId, phone)
+            ? author.WaId is null
+                ? await userIds.LearnAsync(employerId, employeeId, sender.Portfolio, author.UserId!, author.Username) ? RelinkResult.Linked : RelinkResult.NotFound
+                : await employees.RelinkPhoneAsync(employerId, employeeId, phone)
             : RelinkResult.NotFound;
         switch (result)
         {
             case RelinkResult.Linked or RelinkResult.Unchanged:
                 var (joinedEmployer, joinedEmployee) = owner!.Value;
                 if (await employees.GetAsync(joinedEmployer, joinedEmployee) is { } joined)
-                    await RecordInboundAsync(sender, message, message.From!, [(joinedEmployer, joined)]);
+                    await RecordInboundAsync(sender, author, [(joinedEmployer, joined)], at);
+                if (author.WaId is not null && author.UserId is { } userId)
+                    await userIds.LearnAsync(joinedEmployer, joinedEmployee, sender.Portfolio, userId, author.Username);
                 LogJoined(joinedEmployer, joinedEmployee, PhoneMask.Mask(phone));
                 return JoinedText;
             case RelinkResult.PhoneConflict:
@@ -133,10 +182,11 @@ public sealed partial class BotConversation(
     }
 
     private async Task<string?> SetStatusAsync(
-        IReadOnlyList<(string EmployerId, Employee Employee)> owners, string status, string reply, string phone, string messageId)
+        IReadOnlyList<(string EmployerId, Employee Employee)> owners, string status, string reply, string phone, string messageId, DateTimeOffset at)
     {
         if (owners.Count == 0) return await NotRegisteredAsync(phone, messageId);
-        foreach (var (employerId, employee) in owners) await employees.SetStatusAsync(employerId, employee.EmployeeId, status);
+        // WhatsApp's time of the message decides between a STOP and a START worked off by different hosts.
+        foreach (var (employerId, employee) in owners) await employees.SetStatusAsync(employerId, employee.EmployeeId, status, at);
         return reply;
     }
 
@@ -185,9 +235,10 @@ public sealed partial class BotConversation(
     private static string? FirstCommand(params string?[] values) =>
         values.FirstOrDefault(v => v is not null && Parse(v).Item1 != Command.Help) ?? values.FirstOrDefault(v => v is not null);
 
-    /// <summary>A WhatsApp id: the sender's number in international format without '+'.</summary>
-    [GeneratedRegex("^[1-9][0-9]{6,14}$")]
-    private static partial Regex WaId();
+    private readonly HourlyReport unknownUserIds = new(time);
+
+    [LoggerMessage(LogLevel.Information, "A message to sender {SenderId} from a WhatsApp user id no employee has (number withheld): ignored; logged once an hour per user id")]
+    private partial void LogUnknownUserId(string senderId);
 
     [LoggerMessage(LogLevel.Information, "Employee {EmployerId}/{EmployeeId} linked to {Phone} by a join code")]
     private partial void LogJoined(string employerId, string employeeId, string phone);

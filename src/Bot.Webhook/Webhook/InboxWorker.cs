@@ -78,7 +78,7 @@ public sealed partial class InboxWorker(
         {
             if (await inbox.Queue.DeliveryCountAsync(entry.Id) > settings.MaxAttempts)
             {
-                await inbox.DeadLetterAsync(entry);
+                await inbox.DeadLetterAsync(entry, settings.DeadLetterMax);
                 LogDeadLettered(entry.Id.ToString(), settings.MaxAttempts);
             }
             else
@@ -103,7 +103,7 @@ public sealed partial class InboxWorker(
                     continue;
                 }
                 await statusUpdates.ApplyAsync(sender.Id, [.. (value.Statuses ?? []).OfType<WebhookStatus>()]);
-                await conversation.HandleAsync(sender, [.. (value.Messages ?? []).OfType<WebhookMessage>()]);
+                await conversation.HandleAsync(sender, [.. (value.Messages ?? []).OfType<WebhookMessage>()], [.. (value.Contacts ?? []).OfType<WebhookContact>()]);
             }
             await inbox.Queue.CompleteAsync(entry.Id);
         }
@@ -118,14 +118,10 @@ public sealed partial class InboxWorker(
     private void ReportUnknownNumber(string? phoneNumberId)
     {
         var id = phoneNumberId is { Length: <= 32 } ? phoneNumberId : "(missing)";
-        var now = time.GetUtcNow();
-        if (unknownNumbers.TryGetValue(id, out var last) && now - last < TimeSpan.FromHours(1)) return;
-        if (unknownNumbers.Count > 1000) unknownNumbers.Clear();
-        unknownNumbers[id] = now;
-        LogUnknownNumber(id);
+        if (unknownNumbers.ShouldReport(id)) LogUnknownNumber(id);
     }
 
-    private readonly Dictionary<string, DateTimeOffset> unknownNumbers = [];
+    private readonly HourlyReport unknownNumbers = new(time);
 
     [LoggerMessage(LogLevel.Warning, "Webhook for phone number id {PhoneNumberId}, which no sender is configured with: ignored (check Senders:<id>:PhoneNumberId)")]
     private partial void LogUnknownNumber(string phoneNumberId);

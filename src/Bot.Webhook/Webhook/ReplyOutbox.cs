@@ -24,7 +24,7 @@ public sealed class ReplyOutbox(IDatabase db, TimeProvider time)
 
     private static readonly LuaScript Claim = LuaScripts.ClaimReply;
 
-    /// <summary>The outcome and the entry's completion in one step: a settled reply never stays in the outbox.</summary>
+    /// <summary>The outcome and the entry's completion in one step; a record that says sent stays sent.</summary>
     private static readonly LuaScript Settle = LuaScripts.SettleReply;
 
     public RedisStreamQueue Queue { get; } = new(db, RedisKeys.ReplyOutbox, Group, time);

@@ -27,6 +27,13 @@ public sealed partial class ReplySender(
     /// <summary>The last reply handed out per recipient, until it is settled: the next one to them waits for it.</summary>
     private readonly ConcurrentDictionary<string, Task> lastTo = new();
 
+    /// <summary>
+    /// Entries this process is working on. One pending longer than <see cref="WebhookOptions.ClaimAfter"/> (waiting for
+    /// a send slot, or retrying with back-off) comes back from the stale claim; it is ours and still going, not a dead
+    /// sender's, so it is not handed out again (which would settle it <c>unknown</c>).
+    /// </summary>
+    private readonly ConcurrentDictionary<RedisValue, byte> working = new();
+
     /// <summary>A reply to send once <paramref name="Previous"/> (the one before it to the same person) is settled.</summary>
     private sealed record Queued(Reply Reply, Task Previous, TaskCompletionSource Settled);
 
@@ -62,6 +69,7 @@ public sealed partial class ReplySender(
         }
         finally
         {
+            working.TryRemove(queued.Reply.EntryId, out _);
             queued.Settled.SetResult();
             lastTo.TryRemove(KeyValuePair.Create(queued.Reply.To, queued.Settled.Task));
         }
@@ -118,7 +126,10 @@ public sealed partial class ReplySender(
                 }
                 continue;
             }
-            foreach (var entry in entries) yield return entry;
+            foreach (var entry in entries)
+            {
+                if (working.TryAdd(entry.Id, 0)) yield return entry;
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 using Bot.Core;
 using Bot.Core.Announcements;
 using Bot.Core.Deliveries;
+using Bot.WhatsAppClient;
 
 namespace Bot.Webhook.Webhook;
 
@@ -9,9 +10,11 @@ namespace Bot.Webhook.Webhook;
 /// before its 'delivered', or alone) and up to 1,000 in one POST; the transition script only ever moves a
 /// delivery forward, so applying them in any order, and any number of times, ends in the furthest state: no
 /// dedupe is needed, and the inbox may process a POST again after a crash. The Redis work for a whole POST is
-/// one pipeline of transitions.
+/// one pipeline of transitions. A status naming the recipient's
+/// BSUID (<c>recipient_user_id</c>) teaches it for the employee (<see cref="StatusUserIds"/>).
 /// </summary>
-public sealed partial class StatusUpdates(DeliveryStore deliveries, AnnouncementQueues queues, TimeProvider time, ILogger<StatusUpdates> logger)
+public sealed partial class StatusUpdates(
+    DeliveryStore deliveries, AnnouncementQueues queues, StatusUserIds userIds, SenderDirectory senders, TimeProvider time, ILogger<StatusUpdates> logger)
 {
     /// <param name="senderId">The sender whose number the statuses are about: a re-send waits in its queue.</param>
     /// <param name="statuses">The statuses of one webhook change.</param>
@@ -30,6 +33,7 @@ public sealed partial class StatusUpdates(DeliveryStore deliveries, Announcement
         var now = time.GetUtcNow();
         var transitions = new List<DeliveryTransition>(work.Count);
         var resends = new List<DeliveryRef>();
+        var reportedUserIds = new List<(DeliveryRef, string)>();
         for (var i = 0; i < work.Count; i++)
         {
             if (targets[i] is not { } target) continue;
@@ -38,11 +42,13 @@ public sealed partial class StatusUpdates(DeliveryStore deliveries, Announcement
             var error = state == DeliveryState.Failed ? ErrorCode(status) : null;
             transitions.Add(new DeliveryTransition(announcementId, employeeId, new DeliveryRecord(state, now, status.Id, error)));
             if (error == OutsideWindowError) resends.Add(target);
+            if (status.RecipientUserId is { } userId) reportedUserIds.Add((target, userId));
         }
         var applied = await deliveries.TransitionManyAsync(transitions);
         // Queued whether or not this call moved the delivery: after a crash right here, processing the POST again
         // moves nothing but must still queue the re-send. The dispatcher re-sends only a text that failed this way.
         await queues.Of(senderId).AddResendsAsync(resends);
+        await userIds.LearnAsync(senders.Get(senderId).Portfolio, reportedUserIds);
         LogApplied(work.Count, transitions.Count, applied.Count(a => a));
     }
 

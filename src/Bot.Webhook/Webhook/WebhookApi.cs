@@ -31,7 +31,9 @@ public static partial class WebhookApi
         builder.Services.AddSingleton<ReplyOutbox>();
         builder.Services.AddSingleton<WebhookEventLog>();
         builder.Services.AddSingleton<StatusUpdates>();
+        builder.Services.AddSingleton<StatusUserIds>();
         builder.Services.AddSingleton<BotConversation>();
+        builder.Services.AddSingleton<SystemMessages>();
         builder.Services.AddSingleton<AcknowledgementTaps>();
         builder.Services.AddMetrics();
         builder.Services.AddSingleton<WebhookMetrics>();

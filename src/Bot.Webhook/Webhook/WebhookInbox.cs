@@ -11,7 +11,8 @@ public sealed class WebhookInbox(IDatabase db, TimeProvider time)
 {
     public const string Group = "workers";
 
-    /// <summary>STREAM of bodies that failed <see cref="WebhookOptions.MaxAttempts"/> times: kept for an operator, not dropped.</summary>
+    /// <summary>STREAM of bodies that failed <see cref="WebhookOptions.MaxAttempts"/> times: kept for an operator, not dropped,
+    /// up to the newest <see cref="WebhookOptions.DeadLetterMax"/>.</summary>
     public static readonly RedisKey DeadLetters = "webhook:{inbox}:dead";
 
     private const string BodyField = "body";
@@ -24,7 +25,8 @@ public sealed class WebhookInbox(IDatabase db, TimeProvider time)
 
     public static ReadOnlyMemory<byte> BodyOf(StreamEntry entry) => (ReadOnlyMemory<byte>)entry[BodyField];
 
-    public Task DeadLetterAsync(StreamEntry entry) =>
+    /// <param name="max">The dead-letter stream keeps this many entries, the oldest dropped first.</param>
+    public Task DeadLetterAsync(StreamEntry entry, int max) =>
         db.ScriptEvaluateAsync(MoveToDeadLetters,
-            new { dead = DeadLetters, stream = Queue.Key, group = Group, id = entry.Id, body = entry[BodyField] });
+            new { dead = DeadLetters, max, stream = Queue.Key, group = Group, id = entry.Id, body = entry[BodyField] });
 }

@@ -26,6 +26,10 @@ public sealed class WebhookOptions
     [Range(1, 100)]
     public int MaxAttempts { get; set; } = 5;
 
+    /// <summary>Entries the dead-letter stream keeps; the oldest go first, so a poison flood cannot fill Redis.</summary>
+    [Range(1, 10_000_000)]
+    public int DeadLetterMax { get; set; } = 10_000;
+
     /// <summary>Replies in flight at once (each waits for the sender's rate limiter first).</summary>
     [Range(1, 1000)]
     public int ReplyConcurrency { get; set; } = 32;

@@ -52,11 +52,14 @@ public sealed record WebhookValue(
 /// <summary>Which of our business numbers the change is about.</summary>
 public sealed record WebhookMetadata(string? DisplayPhoneNumber, string? PhoneNumberId);
 
-public sealed record WebhookContact(WebhookProfile? Profile, string? WaId);
+/// <summary>Who wrote: <c>wa_id</c> (absent when WhatsApp withholds the number of a user with a username) and
+/// <c>user_id</c>, their business-scoped user id (BSUID) in our portfolio.</summary>
+public sealed record WebhookContact(WebhookProfile? Profile, string? WaId, string? UserId = null);
 
-public sealed record WebhookProfile(string? Name);
+public sealed record WebhookProfile(string? Name, string? Username = null);
 
-/// <summary>A message an employee sent; <c>from</c> is their WhatsApp id (the number without '+').</summary>
+/// <summary>A message an employee sent; <c>from</c> is their WhatsApp id (the number without '+'), absent when the
+/// number is withheld; <c>from_user_id</c> their BSUID where Meta puts it on the message itself.</summary>
 public sealed record WebhookMessage(
     string? From,
     string? Id,
@@ -64,7 +67,15 @@ public sealed record WebhookMessage(
     string? Type,
     WebhookText? Text,
     WebhookInteractive? Interactive,
-    WebhookButton? Button);
+    WebhookButton? Button,
+    WebhookSystem? System = null,
+    string? FromUserId = null);
+
+/// <summary>
+/// A <c>system</c> message: <c>user_changed_number</c> (<c>wa_id</c> the new number; older payloads:
+/// <c>customer_changed_number</c> with <c>new_wa_id</c>) or <c>user_changed_user_id</c> (<c>user_id</c> the new BSUID).
+/// </summary>
+public sealed record WebhookSystem(string? Body, string? Type, string? WaId, string? NewWaId, string? UserId);
 
 public sealed record WebhookText(string? Body);
 
@@ -84,7 +95,8 @@ public sealed record WebhookStatus(
     string? Timestamp,
     string? RecipientId,
     string? BizOpaqueCallbackData,
-    IReadOnlyList<WebhookError?>? Errors);
+    IReadOnlyList<WebhookError?>? Errors,
+    string? RecipientUserId = null);
 
 public sealed record WebhookError(int? Code, string? Title, string? Message, WebhookErrorData? ErrorData);
 

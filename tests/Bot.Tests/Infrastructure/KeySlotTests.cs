@@ -42,6 +42,7 @@ public sealed class KeySlotTests(SharedRedisCluster cluster) : IClassFixture<Sha
         [nameof(LuaScripts.ReleaseDelivery)] = [RedisKeys.Delivery(AnnouncementId, "e00001")],
         [nameof(LuaScripts.UpsertEmployee)] = [.. EmployeeIds.Select(e => RedisKeys.Employee(EmployerId, e)), RedisKeys.Phones(EmployerId), RedisKeys.Employees(EmployerId)],
         [nameof(LuaScripts.SetEmployeeStatus)] = [.. EmployeeIds.Select(e => RedisKeys.Employee(EmployerId, e)), RedisKeys.Phones(EmployerId)],
+        [nameof(LuaScripts.SetEmployeeUserId)] = [.. EmployeeIds.Select(e => RedisKeys.Employee(EmployerId, e)), RedisKeys.UserIds(EmployerId)],
         [nameof(LuaScripts.EmployeeStatuses)] = [.. EmployeeIds.Select(e => RedisKeys.Employee(EmployerId, e))],
         [nameof(LuaScripts.ReserveSendSlots)] = [RedisKeys.SendSlots(SenderId)],
         [nameof(LuaScripts.ReachRecipient)] = [RedisKeys.Reached("portfolio-1")],

@@ -15,6 +15,7 @@ internal sealed partial class StubWorld : IDisposable
     private readonly ILogger logger;
     private readonly WebhookPoster poster;
     private readonly MessagingLimit? limit;
+    private readonly StubUserIds userIds;
     private readonly ConcurrentDictionary<(string PhoneNumberId, string WaId), DateTimeOffset> lastInbound = new();
 
     public StubWorld(WhatsAppStubOptions options, ReceivedCounts counts, ILogger logger)
@@ -23,6 +24,7 @@ internal sealed partial class StubWorld : IDisposable
         this.counts = counts;
         this.logger = logger;
         poster = new WebhookPoster(options, counts, logger);
+        userIds = new StubUserIds(options.WithheldNumbers);
         if (options.MessagingLimit is > 0 and var max) limit = new MessagingLimit(max, options.MessagingLimitWindow);
     }
 
@@ -37,6 +39,10 @@ internal sealed partial class StubWorld : IDisposable
     public void Accepted(string phoneNumberId, string waId, string messageId, SendFields send, TimeSpan answeredAfter)
     {
         var now = Now;
+        // A send to a BSUID (`recipient`) reaches the person whose number it stands for.
+        waId = userIds.NumberOf(waId);
+        var recipientId = userIds.IsWithheld(waId) ? null : waId;
+        var userId = userIds.Of(waId);
         var answeredAt = now + answeredAfter;
         var inWindow = lastInbound.TryGetValue((phoneNumberId, waId), out var at) && now - at < options.CustomerServiceWindow;
         var template = send.Type == "template";
@@ -62,11 +68,12 @@ internal sealed partial class StubWorld : IDisposable
 
         void Post(string status, TimeSpan? after)
         {
-            if (after is { } delay) poster.Enqueue(new StatusUpdate(phoneNumberId, answeredAt + delay, messageId, status, waId, send.CallbackData), answeredAt + delay);
+            if (after is { } delay)
+                poster.Enqueue(new StatusUpdate(phoneNumberId, answeredAt + delay, messageId, status, recipientId, send.CallbackData, RecipientUserId: userId), answeredAt + delay);
         }
 
         void Fail(StatusError error) =>
-            poster.Enqueue(new StatusUpdate(phoneNumberId, failAt, messageId, "failed", waId, send.CallbackData, error), failAt);
+            poster.Enqueue(new StatusUpdate(phoneNumberId, failAt, messageId, "failed", recipientId, send.CallbackData, error, userId), failAt);
     }
 
     /// <summary>A person messages a number: opens (or restarts) their window and forwards the text to the webhook.</summary>
@@ -75,16 +82,35 @@ internal sealed partial class StubWorld : IDisposable
         var now = Now;
         var id = "wamid." + Guid.NewGuid().ToString("N");
         lastInbound[(phoneNumberId, waId)] = now;
-        poster.Enqueue(new InboundText(phoneNumberId, now, id, from, waId, name, text), now);
+        poster.Enqueue(new InboundText(phoneNumberId, now, id, from, waId, name, text, userIds.Of(waId), userIds.IsWithheld(waId)), now);
         LogInbound(Mask(waId), phoneNumberId);
         return id;
     }
+
+    /// <summary>
+    /// A person moves from <paramref name="oldWaId"/> to <paramref name="newWaId"/>: WhatsApp posts <c>user_changed_number</c>
+    /// to the number they wrote to; the new number has its own BSUID.
+    /// </summary>
+    public string ChangeNumber(string phoneNumberId, string oldWaId, string newWaId)
+    {
+        var now = Now;
+        var id = "wamid." + Guid.NewGuid().ToString("N");
+        poster.Enqueue(new NumberChange(phoneNumberId, now, id, oldWaId, newWaId), now);
+        LogNumberChange(Mask(oldWaId), Mask(newWaId), phoneNumberId);
+        return id;
+    }
+
+    /// <summary>The BSUID the stub's webhooks carry for <paramref name="waId"/>.</summary>
+    public string UserIdOf(string waId) => userIds.Of(waId);
 
     public void Dispose() => poster.Dispose();
 
     /// <summary>Phone numbers never reach the log whole: <c>1650*****234</c>.</summary>
     internal static string Mask(string number) =>
         number.Length <= 7 ? "***" : string.Concat(number.AsSpan(0, 4), new string('*', number.Length - 7), number.AsSpan(number.Length - 3));
+
+    [LoggerMessage(LogLevel.Debug, "{OldWaId} changed number to {NewWaId} (told to {PhoneNumberId}): webhook queued")]
+    private partial void LogNumberChange(string oldWaId, string newWaId, string phoneNumberId);
 
     [LoggerMessage(LogLevel.Debug, "Inbound text from {WaId} to {PhoneNumberId}: window open, webhook queued")]
     private partial void LogInbound(string waId, string phoneNumberId);

@@ -113,7 +113,7 @@ internal sealed partial class WebhookPoster : IDisposable
                 await PostAsync(statuses, bySender.Key, json => WriteStatuses(json, statuses), stop);
             }
 
-            foreach (var inbound in bySender.OfType<InboundText>())
+            foreach (var inbound in bySender.OfType<InboundUpdate>())
             {
                 await PostAsync([inbound], bySender.Key, inbound.WriteValueFields, stop);
             }

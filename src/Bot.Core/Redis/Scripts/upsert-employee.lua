@@ -5,7 +5,8 @@
 -- ARGV[5] 'relink' to change only the phone of an existing employee (WhatsApp JOIN; name and attributes kept),
 -- else 'put': then ARGV[6..10] are the attributes (department, location, language, timeZone, tags ';'-joined),
 -- '' = not set. A put replaces them all, as it replaces the name.
--- Returns {'created'|'updated'|'unchanged'}, {'conflict', other employee id} or, for relink, {'missing'}.
+-- Returns {'created'|'unchanged'}, {'updated', previous phone, previous WhatsApp id} (for the caller to clean the
+-- global indexes of a number the employee left), {'conflict', other employee id} or, for relink, {'missing'}.
 local attributes = { 'department', 'location', 'language', 'timeZone', 'tags' }
 local relink = ARGV[5] == 'relink'
 local holder = redis.call('HGET', KEYS[2], ARGV[2])
@@ -24,9 +25,11 @@ else
   end
 end
 if existed and old[1] == ARGV[2] and old[2] == name and same then return { 'unchanged' } end
+local oldWaId = ''
 if old[1] and old[1] ~= ARGV[2] then
   if redis.call('HGET', KEYS[2], old[1]) == ARGV[1] then redis.call('HDEL', KEYS[2], old[1]) end
   -- The WhatsApp id belonged to the old number.
+  oldWaId = redis.call('HGET', KEYS[1], 'waId') or ''
   redis.call('HDEL', KEYS[1], 'waId')
 end
 -- An employee's own STOP outlives the employer's edits; a removed employee who is added again is active.
@@ -45,5 +48,5 @@ if not relink then
 end
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[1])
 redis.call('ZADD', KEYS[3], 0, ARGV[1])
-if existed then return { 'updated' } end
+if existed then return { 'updated', old[1] or '', oldWaId } end
 return { 'created' }

@@ -35,7 +35,8 @@ export function employeesView() {
     return h('tr', { 'data-id': e.employeeId },
       h('td', { 'data-label': 'Employee id' }, e.employeeId),
       h('td', { 'data-label': 'Name' }, e.name ?? '—'),
-      h('td', { 'data-label': 'Phone', class: 'mono' }, e.phone),
+      // A WhatsApp username, when the employee has one, next to the number it may hide.
+      h('td', { 'data-label': 'Phone', class: 'mono' }, e.username ? `${e.phone} · ${e.username}` : e.phone),
       h('td', { 'data-label': 'Department' }, e.department ?? '—'),
       h('td', { 'data-label': 'Location' }, e.location ?? '—'),
       h('td', { 'data-label': 'Tags' }, e.tags?.length ? e.tags.join('; ') : '—'),
