@@ -23,6 +23,7 @@ builder.Services.AddAnnouncementStores();
 // stops it at start-up too, instead of being found only when a dispatcher starts.
 builder.Services.AddEmployerTimings();
 builder.Services.AddWhatsAppClient();
+builder.AddRuntimeTenants();
 builder.AddEmployerAuthentication();
 builder.AddAnnouncementsApi();
 builder.AddWhatsAppWebhook();

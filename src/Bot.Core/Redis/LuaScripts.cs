@@ -30,6 +30,7 @@ public static class LuaScripts
     public static string SwapDelivery => WithRecords("swap-delivery.lua");
     public static string RecordAcknowledgement => Load("record-acknowledgement.lua");
     public static string TakeReminderGate => Load("take-reminder-gate.lua");
+    public static string TenantWrite => Load("tenant-write.lua");
 
     /// <summary>A script that reads or writes delivery records, after delivery-records.lua (where a record lives, packing).</summary>
     private static string WithRecords(string name) => Cache.GetOrAdd("records+" + name, static n =>
