@@ -55,6 +55,13 @@ public sealed partial class SenderDirectory
     /// <param name="employerId">An employer id.</param>
     public bool IsConfiguredEmployer(string employerId) => configured.Employers.ContainsKey(employerId);
 
+    /// <summary>Whether the portfolio is defined in configuration (read-only for the operator API).</summary>
+    /// <param name="portfolioId">A portfolio id.</param>
+    public bool IsConfiguredPortfolio(string portfolioId) => configured.Portfolios.ContainsKey(portfolioId);
+
+    /// <summary>WhatsApp's messaging limit tiers, 0 first (unlimited).</summary>
+    public static IReadOnlyList<int> MessagingLimitTiers => Tiers;
+
     /// <summary>Whether a sender of this id exists, configured or made at runtime.</summary>
     /// <param name="senderId">A sender id.</param>
     public bool Contains(string senderId) => snapshot.Senders.ContainsKey(senderId);

@@ -7,7 +7,11 @@ using StackExchange.Redis;
 namespace Bot.Core.Tenants;
 
 /// <summary>One hash field to set (or, with a null value, to delete) in a tenant write.</summary>
-public sealed record TenantOp(RedisKey Hash, string Field, string? Value);
+public sealed record TenantOp(RedisKey Hash, string Field, string? Value)
+{
+    /// <summary>Sets <paramref name="field"/> to <paramref name="record"/> as JSON.</summary>
+    public static TenantOp Set<T>(RedisKey hash, string field, T record) => new(hash, field, TenantJson.Write(record));
+}
 
 /// <summary>What a write is recorded as in the audit trail.</summary>
 public sealed record AuditEvent(string Actor, string Action, string Target, string? EmployerId);
