@@ -73,13 +73,16 @@ public sealed class EmployerAuditFilter(TenantStore store) : IEndpointFilter
         var method = http.Request.Method;
         if (HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method)) return result;
         if (http.GetEndpoint() is not RouteEndpoint { RoutePattern: var pattern } || (pattern.RawText ?? "").EndsWith("/preview", StringComparison.Ordinal)) return result;
-        var status = result is IStatusCodeHttpResult { StatusCode: { } code } ? code : http.Response.StatusCode;
+        // A handler declared as Results<…> returns the union; the status and value are on the result inside.
+        var inner = result;
+        while (inner is INestedHttpResult nested) inner = nested.Result;
+        var status = inner is IStatusCodeHttpResult { StatusCode: { } code } ? code : http.Response.StatusCode;
         if (status is < 200 or >= 300 || http.User.FindFirst(Employer.ClaimType)?.Value is not { } employerId) return result;
 
         var route = "/" + (pattern.RawText ?? "").Trim('/');
         var action = Actions.GetValueOrDefault($"{method} {route}") ?? $"{method.ToLowerInvariant()} {route}";
         var target = pattern.Parameters.Select(p => http.GetRouteValue(p.Name) as string).FirstOrDefault(v => v is not null)
-            ?? (result as IValueHttpResult)?.Value?.GetType().GetProperty("Id")?.GetValue((result as IValueHttpResult)!.Value) as string
+            ?? (inner is IValueHttpResult { Value: { } value } ? value.GetType().GetProperty("Id")?.GetValue(value) as string : null)
             ?? "";
         var keyId = http.User.FindFirst(Employer.KeyClaimType)?.Value ?? EmployerDirectory.ConfigurationKeyId;
         await store.AuditAsync(new AuditEvent(AuditActor.Key(keyId), action, target, employerId));
