@@ -26,7 +26,7 @@ public sealed class AdminOptions
 }
 
 /// <summary>Lets a request through only with the operator's key in <c>X-Admin-Key</c>; else 401.</summary>
-internal sealed class AdminKeyFilter(IOptions<AdminOptions> options) : IEndpointFilter
+public sealed class AdminKeyFilter(IOptions<AdminOptions> options) : IEndpointFilter
 {
     public const string HeaderName = "X-Admin-Key";
 

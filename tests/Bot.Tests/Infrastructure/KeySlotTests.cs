@@ -1,5 +1,6 @@
 using System.Reflection;
 using Bot.Core.Redis;
+using Bot.Core.Tenants;
 using Bot.Webhook.Webhook;
 using StackExchange.Redis;
 
@@ -48,6 +49,8 @@ public sealed class KeySlotTests(SharedRedisCluster cluster) : IClassFixture<Sha
         [nameof(LuaScripts.SwapDelivery)] = [RedisKeys.Delivery(AnnouncementId, "e00001"), RedisKeys.Announcement(AnnouncementId), RedisKeys.FoldedDeliveries(AnnouncementId, 7)],
         [nameof(LuaScripts.RecordAcknowledgement)] = [RedisKeys.Announcement(AnnouncementId), RedisKeys.Acknowledgements(AnnouncementId)],
         [nameof(LuaScripts.TakeReminderGate)] = [.. EmployeeIds.Select(e => RedisKeys.ReminderGate(AnnouncementId, 1, e)), RedisKeys.Acknowledgements(AnnouncementId)],
+        [nameof(LuaScripts.TenantWrite)] = [TenantKeys.Version, TenantKeys.Audit, TenantKeys.EmployerAudit(EmployerId), TenantKeys.EmployerAudit("a{b}"),
+            TenantKeys.Senders, TenantKeys.Portfolios, TenantKeys.Employers, TenantKeys.ApiKeys, TenantKeys.ApiKeyHashes, TenantKeys.ApiKeysUsed],
         ["Reminder counted"] = [RedisKeys.Announcement(AnnouncementId), RedisKeys.Reminders(AnnouncementId)],
         ["MGET of an announcement's deliveries"] = [.. EmployeeIds.Select(e => RedisKeys.Delivery(AnnouncementId, e))],
         ["RENAMENX of a targets draft"] = [RedisKeys.Targets(AnnouncementId), $"{RedisKeys.Targets(AnnouncementId)}:draft:host.42.abcdef"],
