@@ -21,6 +21,7 @@ public static class StandaloneDispatcherExtensions
     {
         builder.AddRedis();
         builder.Services.AddWhatsAppClient();
+        builder.AddRuntimeTenants();
         builder.AddDispatcher();
         return builder;
     }

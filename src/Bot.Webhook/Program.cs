@@ -3,6 +3,7 @@ using Bot.Core.Announcements;
 using Bot.Core.Redis;
 using Bot.Dispatch;
 using Bot.Hosting;
+using Bot.Webhook.Admin;
 using Bot.Webhook.Announcements;
 using Bot.Webhook.Api;
 using Bot.Webhook.Employees;
@@ -23,7 +24,9 @@ builder.Services.AddAnnouncementStores();
 // stops it at start-up too, instead of being found only when a dispatcher starts.
 builder.Services.AddEmployerTimings();
 builder.Services.AddWhatsAppClient();
+builder.AddRuntimeTenants();
 builder.AddEmployerAuthentication();
+builder.AddAdmin();
 builder.AddAnnouncementsApi();
 builder.AddWhatsAppWebhook();
 builder.AddServiceDefaults("Bot.Webhook", WebhookMetrics.MeterName,
@@ -41,6 +44,7 @@ app.UseAuthentication();
 app.UseAuthorization();
 
 app.MapEmployer();
+app.MapAdmin();
 app.MapEmployees();
 app.MapAnnouncements();
 app.MapWebhook();

@@ -18,4 +18,21 @@ public interface IWhatsAppApi
         [Body] SendMessageRequest request,
         [Property(BearerTokenHandler.SenderOption)] string senderId,
         CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Reads a business number with a token that is not stored yet: a 200 means WhatsApp accepts the token for the
+    /// number. The token goes in this request's header only (no sender option is set, so no stored token replaces it).
+    /// </summary>
+    /// <param name="version">Graph API version, e.g. <c>v23.0</c>.</param>
+    /// <param name="phoneNumberId">The business phone number id.</param>
+    /// <param name="fields">The fields to read: <see cref="PhoneNumberInfo.Fields"/>.</param>
+    /// <param name="accessToken">The token to check.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    [Get("/{version}/{phoneNumberId}")]
+    Task<IApiResponse<PhoneNumberInfo>> GetPhoneNumberAsync(
+        string version,
+        string phoneNumberId,
+        [Query] string fields,
+        [Authorize("Bearer")] string accessToken,
+        CancellationToken cancellationToken);
 }

@@ -98,7 +98,9 @@ public sealed partial class SenderDirectory
 {
     private readonly IOptionsMonitor<MessagingOptions> messaging;
     private readonly IOptionsMonitor<WhatsAppOptions> whatsApp;
-    private Snapshot snapshot;
+    private readonly Lock swap = new();
+    private Snapshot configured;
+    private volatile Snapshot snapshot;
 
     /// <summary>Builds the directory; throws <see cref="OptionsValidationException"/> naming the key when configuration is wrong.</summary>
     /// <param name="messaging">The <c>Senders</c>, <c>Portfolios</c> and <c>Employers</c> sections.</param>
@@ -107,12 +109,12 @@ public sealed partial class SenderDirectory
     {
         this.messaging = messaging;
         this.whatsApp = whatsApp;
-        snapshot = Build(messaging.CurrentValue, whatsApp.CurrentValue);
+        snapshot = configured = Build(messaging.CurrentValue, whatsApp.CurrentValue);
         messaging.OnChange(_ => Reload());
         whatsApp.OnChange(_ => Reload());
     }
 
-    /// <summary>Every configured sender.</summary>
+    /// <summary>Every sender: configured, and made through the operator API.</summary>
     public IReadOnlyCollection<Sender> All => snapshot.Senders.Values;
 
     /// <summary>The sender named <paramref name="senderId"/>; throws for an unknown one (configuration is validated at start-up).</summary>
@@ -157,7 +159,12 @@ public sealed partial class SenderDirectory
     {
         try
         {
-            snapshot = Build(messaging.CurrentValue, whatsApp.CurrentValue);
+            var built = Build(messaging.CurrentValue, whatsApp.CurrentValue);
+            lock (swap)
+            {
+                configured = built;
+                snapshot = Merge(built, runtime);
+            }
         }
         catch (OptionsValidationException)
         {

@@ -164,6 +164,7 @@ public sealed class WhatsAppStubServer : IDisposable
             server.Given(Request.Create().WithPath(ReceivedPath).UsingGet())
                 .AtPriority(1)
                 .RespondWith(Response.Create().WithCallback(_ => StubResponses.Json(200, stub.Received.ToJson())));
+            PhoneNumberLookup.Map(server, stub.senders);
             server.Given(Request.Create().WithPath(InboundPath).UsingPost())
                 .AtPriority(1)
                 .RespondWith(Response.Create().WithCallback(stub.Inbound));

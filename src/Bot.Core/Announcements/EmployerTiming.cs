@@ -31,6 +31,7 @@ public sealed record EmployerTiming(DateTimeZone TimeZone, QuietHours? QuietHour
 public sealed class EmployerTimings
 {
     private volatile Dictionary<string, EmployerTiming> snapshot;
+    private volatile IReadOnlyDictionary<string, EmployerTiming> runtime = new Dictionary<string, EmployerTiming>();
 
     public EmployerTimings(IOptionsMonitor<EmployerTimingSettings> settings)
     {
@@ -42,7 +43,12 @@ public sealed class EmployerTimings
         });
     }
 
-    public EmployerTiming For(string employerId) => snapshot.GetValueOrDefault(employerId) ?? EmployerTiming.Default;
+    /// <summary>An employer in configuration wins over one made through the operator API with the same id (read-only there).</summary>
+    public EmployerTiming For(string employerId) =>
+        snapshot.GetValueOrDefault(employerId) ?? runtime.GetValueOrDefault(employerId) ?? EmployerTiming.Default;
+
+    /// <summary>The employers made through the operator API, replacing the previous ones.</summary>
+    public void Apply(IReadOnlyDictionary<string, EmployerTiming> employers) => runtime = employers;
 
     /// <summary>What is wrong, each naming its key; empty when all is right.</summary>
     internal static List<string> Check(EmployerTimingSettings s)

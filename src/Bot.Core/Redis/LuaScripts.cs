@@ -38,6 +38,7 @@ public static class LuaScripts
     public static string RescheduleAnnouncement => Load("reschedule-announcement.lua");
     public static string CreateSeries => Load("create-series.lua");
     public static string RecordOccurrence => Load("record-occurrence.lua");
+    public static string TenantWrite => Load("tenant-write.lua");
 
     // Scripts with named parameters (@key), for call sites that pass an anonymous object.
     public static LuaScript ConsumeJoinCode => Prepared("consume-join-code.lua");

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
 using Bot.Core;
+using Bot.Core.Tenants;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 
@@ -13,18 +14,38 @@ public sealed record Employer(string Id)
 {
     public const string ClaimType = "employer";
 
+    /// <summary>The id of the API key that authenticated the request: the audit trail's actor <c>key:&lt;id&gt;</c>.</summary>
+    public const string KeyClaimType = "apikey";
+
     public static ValueTask<Employer?> BindAsync(HttpContext context) =>
         ValueTask.FromResult(context.User.FindFirst(ClaimType)?.Value is { } id ? new Employer(id) : null);
 }
 
-/// <summary>API keys from <c>Employers:&lt;employerId&gt;:ApiKey</c>, looked up by their SHA-256.</summary>
+/// <summary>An authenticated key: its employer, and its id (<see cref="EmployerDirectory.ConfigurationKeyId"/> for a configured key).</summary>
+public sealed record EmployerKey(string EmployerId, string KeyId);
+
+/// <summary>
+/// API keys from <c>Employers:&lt;employerId&gt;:ApiKey</c> and those issued through the operator API (this host's copy,
+/// refreshed within <c>Tenants:RefreshInterval</c>, so a revoked key is refused everywhere soon after), looked up by their SHA-256.
+/// </summary>
 public sealed class EmployerDirectory
 {
     public const int MinimumKeyLength = 16;
-    private readonly Dictionary<string, string> employerByKeyHash = [];
 
-    public EmployerDirectory(IConfiguration configuration)
+    /// <summary>The key id of a key from configuration, in the audit trail.</summary>
+    public const string ConfigurationKeyId = "configuration";
+
+    private readonly Dictionary<string, string> employerByKeyHash = [];
+    private readonly TenantCache tenants;
+    private readonly TenantStore store;
+    private readonly TimeProvider time;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> lastMarked = new(StringComparer.Ordinal);
+
+    public EmployerDirectory(IConfiguration configuration, TenantCache tenants, TenantStore store, TimeProvider time)
     {
+        this.tenants = tenants;
+        this.store = store;
+        this.time = time;
         foreach (var employer in configuration.GetSection("Employers").GetChildren())
         {
             var key = employer["ApiKey"];
@@ -36,7 +57,8 @@ public sealed class EmployerDirectory
             if (!employerByKeyHash.TryAdd(Hash(key), employer.Key))
                 throw new OptionsValidationException(path, typeof(EmployerDirectory), [$"{path} is the same key as another employer's."]);
         }
-        if (employerByKeyHash.Count == 0)
+        // With the operator API on, employers may all be made at runtime.
+        if (employerByKeyHash.Count == 0 && string.IsNullOrEmpty(configuration[Admin.AdminOptions.ApiKeyPath]))
             throw new OptionsValidationException("Employers", typeof(EmployerDirectory), ["Employers: no employer is configured; set Employers:<employerId>:ApiKey."]);
     }
 
@@ -46,9 +68,25 @@ public sealed class EmployerDirectory
     /// Hashing first means the dictionary compares digests, not the secret itself, so lookup time tells an
     /// attacker nothing about how close a guess was.
     /// </summary>
-    public string? Find(string apiKey) => employerByKeyHash.GetValueOrDefault(Hash(apiKey));
+    public string? Find(string apiKey) => Resolve(apiKey)?.EmployerId;
 
-    private static string Hash(string key) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+    /// <summary>The employer and key id of <paramref name="apiKey"/>; null for an unknown or revoked key.</summary>
+    public EmployerKey? Resolve(string apiKey)
+    {
+        var hash = Hash(apiKey);
+        if (employerByKeyHash.GetValueOrDefault(hash) is { } configured) return new EmployerKey(configured, ConfigurationKeyId);
+        if (tenants.Current.ActiveKeysByHash.GetValueOrDefault(hash) is not { } issued) return null;
+        // lastUsedAt to the minute is enough, and keeps a busy key from writing to Redis on every request.
+        var now = time.GetUtcNow();
+        if (now - lastMarked.GetValueOrDefault(issued.Id) >= TimeSpan.FromMinutes(1))
+        {
+            lastMarked[issued.Id] = now;
+            store.MarkUsed(issued.Id);
+        }
+        return new EmployerKey(issued.EmployerId, issued.Id);
+    }
+
+    private static string Hash(string key) => TenantStore.HashKey(key);
 }
 
 /// <summary>Authenticates <c>X-Api-Key</c>; a missing or unknown key gets a 401 ProblemDetails.</summary>
@@ -67,9 +105,9 @@ public sealed class ApiKeyAuthenticationHandler(
     {
         if (!Request.Headers.TryGetValue(HeaderName, out var values) || values.Count != 1 || string.IsNullOrEmpty(values[0]))
             return Task.FromResult(AuthenticateResult.NoResult());
-        if (employers.Find(values[0]!) is not { } employerId)
+        if (employers.Resolve(values[0]!) is not { } key)
             return Task.FromResult(AuthenticateResult.Fail("Unknown API key."));
-        var identity = new ClaimsIdentity([new Claim(Employer.ClaimType, employerId)], SchemeName);
+        var identity = new ClaimsIdentity([new Claim(Employer.ClaimType, key.EmployerId), new Claim(Employer.KeyClaimType, key.KeyId)], SchemeName);
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
     }
 
@@ -105,9 +143,9 @@ public static class EmployerAuthenticationExtensions
         return builder;
     }
 
-    /// <summary>Every endpoint of the group needs an employer's API key.</summary>
+    /// <summary>Every endpoint of the group needs an employer's API key, and each of its writes goes into the audit trail.</summary>
     public static TBuilder RequireEmployer<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
-        builder.RequireAuthorization(Policy);
+        builder.RequireAuthorization(Policy).AddEndpointFilter<TBuilder, Admin.EmployerAuditFilter>();
 }
 
 /// <summary>Reads the API keys at start-up, so a bad <c>Employers</c> section stops the host with its key named.</summary>

@@ -1,5 +1,6 @@
 using System.Reflection;
 using Bot.Core.Redis;
+using Bot.Core.Tenants;
 using Bot.Webhook.Webhook;
 using StackExchange.Redis;
 
@@ -58,6 +59,8 @@ public sealed class KeySlotTests(SharedRedisCluster cluster) : IClassFixture<Sha
         [nameof(LuaScripts.ConsumeJoinCode)] = [RedisKeys.JoinCode("ABCD2345")],
         [nameof(LuaScripts.ClaimReply)] = [RedisKeys.Reply(MessageId)],
         [nameof(LuaScripts.CompleteStreamEntry)] = [RedisKeys.ReplyOutbox],
+        [nameof(LuaScripts.TenantWrite)] = [TenantKeys.Version, TenantKeys.Audit, TenantKeys.EmployerAudit(EmployerId), TenantKeys.EmployerAudit("a{b}"),
+            TenantKeys.Senders, TenantKeys.Portfolios, TenantKeys.Employers, TenantKeys.ApiKeys, TenantKeys.ApiKeyHashes, TenantKeys.ApiKeysUsed],
         ["MGET of an announcement's deliveries"] = [.. EmployeeIds.Select(e => RedisKeys.Delivery(AnnouncementId, e))],
         ["RENAMENX of a targets draft"] = [RedisKeys.Targets(AnnouncementId), $"{RedisKeys.Targets(AnnouncementId)}:draft:host.42.abcdef"],
         [nameof(LuaScripts.EnqueueReply)] = [RedisKeys.Reply(MessageId), RedisKeys.ReplyOutbox],

@@ -5,6 +5,7 @@ import { announcementDetailView, announcementListView } from './announcements.js
 import { composeView, draftStorageKey } from './compose.js';
 import { $, $$, clearProblem, say, showProblem } from './dom.js';
 import { employeesView } from './employees.js';
+import { activityView } from './activity.js';
 
 const flashRegion = $('#flash');
 let pendingFlash = '';
@@ -18,6 +19,7 @@ const views = {
   announcements: announcementListView(),
   announcement: announcementDetailView(),
   employees: employeesView(),
+  activity: activityView(),
 };
 const signinSection = $('#view-signin');
 let current = null;
@@ -27,6 +29,7 @@ function parse(hash) {
   if (parts[0] === 'announcements' && parts[1]) return { view: views.announcement, params: [parts[1]], nav: 'announcements' };
   if (parts[0] === 'announcements') return { view: views.announcements, params: [], nav: 'announcements' };
   if (parts[0] === 'employees') return { view: views.employees, params: [], nav: 'employees' };
+  if (parts[0] === 'activity') return { view: views.activity, params: [], nav: 'activity' };
   return { view: views.compose, params: [], nav: 'compose' };
 }
 
