@@ -7,8 +7,10 @@ using Bot.Webhook.Announcements;
 using Bot.Webhook.Api;
 using Bot.Webhook.Employees;
 using Bot.Webhook.Employers;
+using Bot.Webhook.Media;
 using Bot.Webhook.Observability;
 using Bot.Webhook.Portal;
+using Bot.Webhook.Templates;
 using Bot.Webhook.Webhook;
 using Bot.WhatsAppClient;
 
@@ -26,6 +28,7 @@ builder.Services.AddWhatsAppClient();
 builder.AddEmployerAuthentication();
 builder.AddAnnouncementsApi();
 builder.AddWhatsAppWebhook();
+builder.AddTemplates();
 builder.AddServiceDefaults("Bot.Webhook", WebhookMetrics.MeterName,
     // Always listed: with the dispatcher in another process the meter simply has no instruments here.
     DispatcherMetrics.MeterName);
@@ -43,6 +46,8 @@ app.UseAuthorization();
 app.MapEmployer();
 app.MapEmployees();
 app.MapAnnouncements();
+app.MapTemplates();
+app.MapMedia();
 app.MapWebhook();
 app.MapDefaultEndpoints();
 app.MapApiDocs();

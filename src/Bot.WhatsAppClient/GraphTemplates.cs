@@ -66,11 +66,8 @@ public static class TemplateErrors
     public const int Disabled = 132016;
 
     /// <summary>
-    /// True for answers that are about the template, not the recipient: the send path pauses the announcement (with
-    /// <see cref="Reason"/>) instead of recording the employee failed.
+    /// True for answers that are about the template, not the recipient: the send path pauses the announcement instead
+    /// of recording the employee failed.
     /// </summary>
     public static bool PausesAnnouncement(int? code) => code is Paused or Disabled;
-
-    /// <summary>The pause reason shown on the announcement, naming the template and what happened to it.</summary>
-    public static string Reason(string templateName, string status) => $"template {templateName} is {status.ToUpperInvariant()}";
 }

@@ -28,13 +28,31 @@ public sealed record MediaRef(MediaKind Kind, string? Id, string? Link, string? 
         _ => "video",
     };
 
+    /// <summary>A file stored by its kind's name (<c>image</c>, <c>document</c>, <c>video</c>), as announcements keep it.</summary>
+    /// <param name="kind">The kind's name.</param>
+    /// <param name="id">The media id, or null.</param>
+    /// <param name="link">The link, or null.</param>
+    /// <param name="fileName">A document's file name.</param>
+    public static MediaRef Of(string kind, string? id, string? link, string? fileName) =>
+        new(Enum.Parse<MediaKind>(kind, ignoreCase: true), id, link, fileName);
+
     /// <summary>The kind of a MIME type WhatsApp takes (WHATSAPP.md, "Media"); null for any other.</summary>
+    /// <param name="contentType">A MIME type.</param>
     public static MediaKind? KindOf(string? contentType) => contentType?.ToLowerInvariant() switch
     {
         "image/jpeg" or "image/png" => MediaKind.Image,
         "application/pdf" => MediaKind.Document,
         "video/mp4" => MediaKind.Video,
         _ => null,
+    };
+
+    /// <summary>WhatsApp's size limit for a kind (WHATSAPP.md, "Media").</summary>
+    /// <param name="kind">The kind.</param>
+    public static long MaxBytes(MediaKind kind) => kind switch
+    {
+        MediaKind.Image => 5L * 1024 * 1024,
+        MediaKind.Video => 16L * 1024 * 1024,
+        _ => 100L * 1024 * 1024,
     };
 }
 
