@@ -66,6 +66,12 @@ public sealed record WhatsAppStubOptions
 
     public string DisplayPhoneNumber { get; init; } = "15550783881";
 
+    /// <summary>
+    /// A JSON file <c>{"&lt;wabaId&gt;": [templates as Graph lists them]}</c>: the catalog served in pages and checked on
+    /// template sends to <see cref="WabaId"/>'s numbers; null: no catalog, every template goes.
+    /// </summary>
+    public string? TemplatesFile { get; init; }
+
     /// <summary>Drives the windows, the messaging limit and the status delays.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 

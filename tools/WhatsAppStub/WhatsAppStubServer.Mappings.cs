@@ -32,7 +32,7 @@ public sealed partial class WhatsAppStubServer
         var mapping = Server.Given(loaded.RequestMatcher).WithGuid(loaded.Guid).AtPriority(loaded.Priority);
         if (loaded.Title is { } title) mapping = mapping.WithTitle(title);
         if (loaded.Probability is { } probability) mapping = mapping.WithProbability(probability);
-        var response = Response.Create().WithCallback(request => AcceptedSend.Answer(request, answer, waIds, world));
+        var response = Response.Create().WithCallback(request => TemplateRefusal(request) ?? AcceptedSend.Answer(request, answer, waIds, world));
         if (answer.Delay > TimeSpan.Zero) response.WithDelay(answer.Delay);
         mapping.RespondWith(response);
     }

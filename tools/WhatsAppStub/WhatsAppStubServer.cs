@@ -73,6 +73,7 @@ public sealed partial class WhatsAppStubServer : IDisposable
         {
             if (options.WebhookUrl is not null) stub.world = new StubWorld(options, stub.Received, options.Loggers.CreateLogger<StubWorld>());
             server.LogEntriesChanged += stub.OnLogChanged;
+            stub.MapTemplates(server, options);
             foreach (var file in MappingFiles(options.MappingsFolder, options.Faults)) stub.Load(file);
             server.Given(Request.Create().WithPath(ReceivedPath).UsingGet())
                 .AtPriority(1)
