@@ -62,7 +62,10 @@ public sealed record WhatsAppStubOptions
     public TimeSpan MessagingLimitWindow { get; init; } = TimeSpan.FromHours(24);
 
     /// <summary>The <c>entry[].id</c> (WhatsApp Business Account id) and <c>metadata.display_phone_number</c> of webhook POSTs.</summary>
-    public string WabaId { get; init; } = "102290129340398";
+    public string WabaId { get; init; } = DefaultWabaId;
+
+    /// <summary>The WABA id run.sh, compose and the tests configure.</summary>
+    public const string DefaultWabaId = "102290129340398";
 
     public string DisplayPhoneNumber { get; init; } = "15550783881";
 
