@@ -31,6 +31,7 @@ health_port=${DISPATCHER_HEALTH_PORT:-8091}
 # The same values as src/Bot.Webhook/appsettings.Development.json, so the webhook host and the dispatchers agree.
 api_key=demo-key-0123456789abcdef
 phone_number_id=106540352242922
+waba_id=102290129340398
 access_token=local-stub-token
 app_secret=local-stub-app-secret
 config=Release
@@ -192,6 +193,7 @@ fi
 say "Starting the WhatsApp stub on $stub ${faults[*]:-} (world mode: statuses to $api/webhook)"
 start whatsapp-stub "$log_dir/whatsapp-stub.log" "$(bin tools/WhatsAppStub)" env \
   STUB_SENDERS="$phone_number_id=$access_token" STUB_APP_SECRET="$app_secret" STUB_WEBHOOK_URL="$api/webhook" \
+  STUB_TEMPLATES="$root/tools/Demo/templates.json" \
   dotnet WhatsAppStub.dll --port "$stub_port" "${faults[@]}"
 wait_for whatsapp-stub "$stub/__admin/health"
 
@@ -200,6 +202,11 @@ common_env=(
   "WhatsApp__BaseUrl=$stub"
   "WhatsApp__PhoneNumberId=$phone_number_id"
   "WhatsApp__AccessToken=$access_token"
+  # The stub's catalog (tools/Demo/templates.json): synced by the webhook host, checked on every template send. Employees
+  # outside the 24-hour window get the demo employer's fallback template from it instead of a text WhatsApp would fail.
+  "WhatsApp__WabaId=$waba_id"
+  "Employers__demo__FallbackTemplate__Name=announcement_notice"
+  "Employers__demo__FallbackTemplate__Language=en_US"
   # Development logs four lines per HttpClient call: at 1,000 sends/s that is the dispatcher's main work.
   "Logging__LogLevel__System.Net.Http.HttpClient=Warning"
 )

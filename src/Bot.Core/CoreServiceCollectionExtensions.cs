@@ -2,7 +2,9 @@ using Bot.Core.Acknowledgements;
 using Bot.Core.Announcements;
 using Bot.Core.Deliveries;
 using Bot.Core.Employees;
+using Bot.Core.Media;
 using Bot.Core.Messaging;
+using Bot.Core.Templates;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -24,6 +26,9 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<JoinCodeStore>();
         services.TryAddSingleton<MessagingLimit>();
         services.TryAddSingleton<AcknowledgementStore>();
+        services.TryAddSingleton<TemplateCatalog>();
+        services.TryAddSingleton<TemplateAvailability>();
+        services.TryAddSingleton<MediaStore>();
         return services;
     }
 }

@@ -8,8 +8,10 @@ using Bot.Webhook.Announcements;
 using Bot.Webhook.Api;
 using Bot.Webhook.Employees;
 using Bot.Webhook.Employers;
+using Bot.Webhook.Media;
 using Bot.Webhook.Observability;
 using Bot.Webhook.Portal;
+using Bot.Webhook.Templates;
 using Bot.Webhook.Webhook;
 using Bot.WhatsAppClient;
 
@@ -29,6 +31,7 @@ builder.AddEmployerAuthentication();
 builder.AddAdmin();
 builder.AddAnnouncementsApi();
 builder.AddWhatsAppWebhook();
+builder.AddTemplates();
 builder.AddServiceDefaults("Bot.Webhook", WebhookMetrics.MeterName,
     // Always listed: with the dispatcher in another process the meter simply has no instruments here.
     DispatcherMetrics.MeterName);
@@ -47,6 +50,8 @@ app.MapEmployer();
 app.MapAdmin();
 app.MapEmployees();
 app.MapAnnouncements();
+app.MapTemplates();
+app.MapMedia();
 app.MapWebhook();
 app.MapDefaultEndpoints();
 app.MapApiDocs();

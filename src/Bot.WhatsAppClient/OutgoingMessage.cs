@@ -18,13 +18,15 @@ public sealed record TextMessage(string To, string Body, string? CallbackData = 
 /// <param name="BodyParameters">Positional body parameters, in order.</param>
 /// <param name="CallbackData">Opaque data echoed back in status webhooks.</param>
 /// <param name="QuickReplyPayloads">Payloads of the template's quick-reply buttons, by button index (the tap echoes one back as <c>button.payload</c>); none when null.</param>
+/// <param name="HeaderMedia">The file of the template's media header (image, document or video); null when it has none.</param>
 public sealed record TemplateMessage(
     string To,
     string Name,
     string LanguageCode,
     IReadOnlyList<string> BodyParameters,
     string? CallbackData = null,
-    IReadOnlyList<string>? QuickReplyPayloads = null) : OutgoingMessage(To, CallbackData);
+    IReadOnlyList<string>? QuickReplyPayloads = null,
+    MediaRef? HeaderMedia = null) : OutgoingMessage(To, CallbackData);
 
 /// <summary>A text with up to three quick-reply buttons (an interactive message: only inside the 24-hour window).</summary>
 /// <param name="To">Recipient in E.164 with a leading '+'.</param>

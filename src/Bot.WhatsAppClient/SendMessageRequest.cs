@@ -38,6 +38,18 @@ public sealed class SendMessageRequest
     [JsonPropertyName("interactive")]
     public InteractiveContent? Interactive { get; init; }
 
+    /// <summary>The image when <see cref="Type"/> is <c>image</c>.</summary>
+    [JsonPropertyName("image")]
+    public MediaContent? Image { get; init; }
+
+    /// <summary>The document when <see cref="Type"/> is <c>document</c>.</summary>
+    [JsonPropertyName("document")]
+    public MediaContent? Document { get; init; }
+
+    /// <summary>The video when <see cref="Type"/> is <c>video</c>.</summary>
+    [JsonPropertyName("video")]
+    public MediaContent? Video { get; init; }
+
     /// <summary>Opaque data echoed back in status webhooks.</summary>
     [JsonPropertyName("biz_opaque_callback_data")]
     public string? BizOpaqueCallbackData { get; init; }
@@ -113,6 +125,38 @@ public sealed class TemplateParameter
     /// <summary>A quick-reply button's payload (type <c>payload</c>).</summary>
     [JsonPropertyName("payload")]
     public string? Payload { get; init; }
+
+    /// <summary>A header's image (type <c>image</c>).</summary>
+    [JsonPropertyName("image")]
+    public MediaContent? Image { get; init; }
+
+    /// <summary>A header's document (type <c>document</c>).</summary>
+    [JsonPropertyName("document")]
+    public MediaContent? Document { get; init; }
+
+    /// <summary>A header's video (type <c>video</c>).</summary>
+    [JsonPropertyName("video")]
+    public MediaContent? Video { get; init; }
+}
+
+/// <summary>A file by uploaded id or by link, with a caption (messages) and a file name (documents).</summary>
+public sealed class MediaContent
+{
+    /// <summary>The media id.</summary>
+    [JsonPropertyName("id")]
+    public string? Id { get; init; }
+
+    /// <summary>Or an https URL WhatsApp fetches.</summary>
+    [JsonPropertyName("link")]
+    public string? Link { get; init; }
+
+    /// <summary>The text under it (not in a template header).</summary>
+    [JsonPropertyName("caption")]
+    public string? Caption { get; init; }
+
+    /// <summary>A document's file name.</summary>
+    [JsonPropertyName("filename")]
+    public string? Filename { get; init; }
 }
 
 /// <summary>Interactive message content (quick-reply buttons).</summary>

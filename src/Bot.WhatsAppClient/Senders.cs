@@ -8,7 +8,8 @@ namespace Bot.WhatsAppClient;
 /// <param name="PhoneNumberId">The number's id in the Cloud API.</param>
 /// <param name="MessagesPerSecond">Cap for all traffic from the number, across every process.</param>
 /// <param name="Portfolio">The business portfolio whose messaging limit the number shares.</param>
-public sealed record Sender(string Id, string PhoneNumberId, int MessagesPerSecond, string Portfolio)
+/// <param name="WabaId">The WhatsApp Business Account whose template catalog the number sends from; null: no catalog is kept.</param>
+public sealed record Sender(string Id, string PhoneNumberId, int MessagesPerSecond, string Portfolio, string? WabaId = null)
 {
     /// <summary>The sender defined by <c>WhatsApp:PhoneNumberId</c> and <c>WhatsApp:AccessToken</c>, used by employers that name none.</summary>
     public const string Default = "default";
@@ -43,6 +44,9 @@ public sealed class SenderOptions
 
     /// <summary>The portfolio the number belongs to; the sender id when unset.</summary>
     public string? Portfolio { get; set; }
+
+    /// <summary>The WhatsApp Business Account of the number: its template catalog is synced and checked when set.</summary>
+    public string? WabaId { get; set; }
 }
 
 /// <summary><c>Portfolios:&lt;id&gt;</c>.</summary>
@@ -63,6 +67,9 @@ public sealed class EmployerMessagingOptions
 
     /// <summary>Template for employees outside the 24-hour window.</summary>
     public FallbackTemplateOptions? FallbackTemplate { get; set; }
+
+    /// <summary>The employer's language (BCP 47, e.g. <c>de</c>): the template variant for employees without one of their own.</summary>
+    public string? Language { get; set; }
 }
 
 /// <summary><c>Employers:&lt;id&gt;:FallbackTemplate</c>.</summary>
@@ -144,6 +151,10 @@ public sealed partial class SenderDirectory
             ? new FallbackTemplate(name, language)
             : null;
 
+    /// <summary>The employer's language (<c>Employers:&lt;id&gt;:Language</c>), if configured.</summary>
+    /// <param name="employerId">The employer.</param>
+    public string? LanguageOf(string employerId) => snapshot.Employers.GetValueOrDefault(employerId)?.Language is { Length: > 0 } language ? language : null;
+
     /// <summary>The portfolio a sender belongs to.</summary>
     /// <param name="sender">The sender.</param>
     public Portfolio PortfolioOf(Sender sender) =>
@@ -195,14 +206,15 @@ public sealed partial class SenderDirectory
         var tokens = new Dictionary<string, string>(StringComparer.Ordinal);
         var byNumber = new Dictionary<string, Sender>(StringComparer.Ordinal);
 
-        void Add(string id, string? phoneNumberId, string? token, int rate, string? portfolio, string prefix, string rateKey)
+        void Add(string id, string? phoneNumberId, string? token, int rate, string? portfolio, string prefix, string rateKey, string? wabaId)
         {
             if (!SenderId().IsMatch(id)) errors.Add($"{prefix}: a sender id is 1-64 letters, digits, '.', '_' or '-'.");
             if (string.IsNullOrWhiteSpace(phoneNumberId)) errors.Add($"{prefix}PhoneNumberId is required: the id of the WhatsApp business number that sends.");
             if (string.IsNullOrWhiteSpace(token)) errors.Add($"{prefix}AccessToken is required: the Cloud API access token.");
             if (rate is < 1 or > 1000) errors.Add($"{rateKey} is between 1 and 1000.");
             if (string.IsNullOrWhiteSpace(phoneNumberId) || string.IsNullOrWhiteSpace(token)) return;
-            var sender = new Sender(id, phoneNumberId, rate, string.IsNullOrWhiteSpace(portfolio) ? id : portfolio);
+            if (wabaId is not null && !wabaId.All(char.IsAsciiDigit)) errors.Add($"{prefix}WabaId is the WhatsApp Business Account id: digits.");
+            var sender = new Sender(id, phoneNumberId, rate, string.IsNullOrWhiteSpace(portfolio) ? id : portfolio, string.IsNullOrWhiteSpace(wabaId) ? null : wabaId);
             if (!byNumber.TryAdd(phoneNumberId, sender))
                 errors.Add($"{prefix}PhoneNumberId is the same number as sender '{byNumber[phoneNumberId].Id}': inbound messages could not tell them apart.");
             senders[id] = sender;
@@ -210,11 +222,11 @@ public sealed partial class SenderDirectory
         }
 
         foreach (var (id, s) in options.Senders)
-            Add(id, s.PhoneNumberId, s.AccessToken, s.MessagesPerSecond, s.Portfolio, $"Senders:{id}:", $"Senders:{id}:MessagesPerSecond");
+            Add(id, s.PhoneNumberId, s.AccessToken, s.MessagesPerSecond, s.Portfolio, $"Senders:{id}:", $"Senders:{id}:MessagesPerSecond", s.WabaId);
 
         var usesDefault = options.Employers.Count == 0 || options.Employers.Values.Any(e => e.Sender == Sender.Default);
         if (!options.Senders.ContainsKey(Sender.Default) && (usesDefault || !string.IsNullOrWhiteSpace(whatsApp.PhoneNumberId)))
-            Add(Sender.Default, whatsApp.PhoneNumberId, whatsApp.AccessToken, whatsApp.MessagesPerSecond, null, "WhatsApp:", "WhatsApp:MessagesPerSecond");
+            Add(Sender.Default, whatsApp.PhoneNumberId, whatsApp.AccessToken, whatsApp.MessagesPerSecond, null, "WhatsApp:", "WhatsApp:MessagesPerSecond", whatsApp.WabaId);
 
         var portfolios = new Dictionary<string, Portfolio>(StringComparer.Ordinal);
         foreach (var (id, p) in options.Portfolios)

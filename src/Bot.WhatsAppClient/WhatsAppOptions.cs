@@ -25,6 +25,9 @@ public sealed class WhatsAppOptions
     /// <summary>Access token of the sender <c>default</c>, sent as a bearer token. Secret: never logged.</summary>
     public string AccessToken { get; set; } = "";
 
+    /// <summary>The WhatsApp Business Account of the sender <c>default</c>: its template catalog is synced and checked when set.</summary>
+    public string? WabaId { get; set; }
+
     /// <summary>App secret keying the webhook signature (used by the webhook host, not validated here).</summary>
     public string AppSecret { get; set; } = "";
 

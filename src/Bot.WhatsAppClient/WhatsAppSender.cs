@@ -12,6 +12,7 @@ internal sealed partial class WhatsAppSender(
 {
     private const int MaxTextBodyLength = 4096;
     private const int MaxInteractiveBodyLength = 1024;
+    private const int MaxCaptionLength = 1024;
 
     public async Task<SendResult> SendAsync(Sender from, OutgoingMessage message, CancellationToken cancellationToken = default)
     {
@@ -79,6 +80,7 @@ internal sealed partial class WhatsAppSender(
                 Interactive = BuildButtons(buttons),
                 BizOpaqueCallbackData = buttons.CallbackData,
             },
+            MediaMessage media => BuildMedia(media),
             _ => throw new ArgumentException($"Unsupported message type {message.GetType().Name}.", nameof(message)),
         };
     }
@@ -98,6 +100,8 @@ internal sealed partial class WhatsAppSender(
 
         var parameters = template.BodyParameters ?? [];
         List<TemplateComponent> components = [];
+        if (template.HeaderMedia is { } header)
+            components.Add(new TemplateComponent { Type = "header", Parameters = [MediaParameter(header)] });
         if (parameters.Count > 0)
             components.Add(new TemplateComponent { Type = "body", Parameters = [.. parameters.Select(p => new TemplateParameter { Type = "text", Text = p })] });
         // A quick-reply button's payload is set per send, so a tap says which message it answers.
@@ -117,6 +121,42 @@ internal sealed partial class WhatsAppSender(
             Language = new TemplateLanguage { Code = template.LanguageCode },
             Components = components.Count == 0 ? null : components,
         };
+    }
+
+    private static SendMessageRequest BuildMedia(MediaMessage message)
+    {
+        if (message.Caption is { Length: > MaxCaptionLength })
+            throw new ArgumentException($"Caption is {message.Caption.Length} characters; WhatsApp allows {MaxCaptionLength}.", nameof(MediaMessage.Caption));
+        var content = Content(message.Media, message.Caption);
+        return new SendMessageRequest
+        {
+            To = message.To,
+            Type = message.Media.Type,
+            Image = message.Media.Kind == MediaKind.Image ? content : null,
+            Document = message.Media.Kind == MediaKind.Document ? content : null,
+            Video = message.Media.Kind == MediaKind.Video ? content : null,
+            BizOpaqueCallbackData = message.CallbackData,
+        };
+    }
+
+    private static TemplateParameter MediaParameter(MediaRef media)
+    {
+        var content = Content(media, caption: null);
+        return new TemplateParameter
+        {
+            Type = media.Type,
+            Image = media.Kind == MediaKind.Image ? content : null,
+            Document = media.Kind == MediaKind.Document ? content : null,
+            Video = media.Kind == MediaKind.Video ? content : null,
+        };
+    }
+
+    private static MediaContent Content(MediaRef media, string? caption)
+    {
+        if (string.IsNullOrEmpty(media.Id) == string.IsNullOrEmpty(media.Link))
+            throw new ArgumentException("A file is sent by its media id or by a link: exactly one of them.", nameof(media));
+        // A file name only means something for a document; WhatsApp refuses it on an image or a video.
+        return new MediaContent { Id = media.Id, Link = media.Link, Caption = caption, Filename = media.Kind == MediaKind.Document ? media.FileName : null };
     }
 
     private static InteractiveContent BuildButtons(ButtonsMessage message)

@@ -47,6 +47,15 @@ public sealed class WhatsAppStub : IDisposable
 
     public string Url => stub.Url;
 
+    /// <summary>The template catalogs the stub serves and checks template sends against (empty: any template goes).</summary>
+    public Bot.Tools.WhatsAppStub.Templates.StubCatalog Catalog => stub.Catalog;
+
+    /// <summary>Files uploaded to the stub's media endpoint.</summary>
+    public long MediaUploads => stub.MediaUploads;
+
+    /// <summary>The WABA id the stub posts webhooks for and checks template sends against.</summary>
+    public const string WabaId = WhatsAppStubOptions.DefaultWabaId;
+
     /// <summary>Counts per recipient, as <c>GET /stub/received</c> reports them.</summary>
     public ReceivedCounts Received => stub.Received;
 

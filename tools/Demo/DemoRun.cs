@@ -17,6 +17,10 @@ internal sealed record Counts(long Targeted, long Sent, long Delivered, long Rea
 
 internal sealed record Announcement(string Id, string Status, Counts Counts);
 
+internal sealed record Delivery(string EmployeeId, string State, string? Form);
+
+internal sealed record DeliveryPage(List<Delivery> Items, string? NextCursor);
+
 internal sealed record Received(
     int Requests, int Accepted, int Rejected, int Recipients, int MaxPerRecipient, Dictionary<string, int> ByRecipient, int OutsideWindow = 0, int OverMessagingLimit = 0);
 
@@ -109,12 +113,13 @@ public sealed class DemoRun(DemoSettings settings)
 
     /// <summary>
     /// Statuses come from the stub's webhooks after the sends: prints the counts until every delivery has its last
-    /// one, then checks them: read for the employees who messaged the bot, failed (131047) for the others.
+    /// one, then checks them: everyone read — text for the employees who messaged the bot, the employer's fallback
+    /// template (in the stub's catalog) for the others — and prints how many got which form.
     /// </summary>
     private async Task<int> FollowStatusesAsync(HttpClient api, HttpClient stub, string id, int inWindow, Received before)
     {
         var outside = settings.Employees - inWindow;
-        Say($"Statuses the stub posts to the webhook: {inWindow:N0} should reach read, {outside:N0} fail with 131047 (never messaged the bot)");
+        Say($"Statuses the stub posts to the webhook: all {settings.Employees:N0} should reach read — {inWindow:N0} as text, {outside:N0} (never messaged the bot) as the fallback template");
         var deadline = Stopwatch.StartNew();
         var (last, changedAt) = (default(Counts), TimeSpan.Zero);
         while (true)
@@ -123,28 +128,48 @@ public sealed class DemoRun(DemoSettings settings)
             var c = (await ReadAsync<Announcement>(response, $"GET /api/announcements/{id}")).Counts;
             Console.WriteLine($"  {DateTimeOffset.UtcNow:HH:mm:ss}  sent={c.Sent,-5} delivered={c.Delivered,-5} read={c.Read,-5} failed={c.Failed,-5} unknown={c.Unknown}");
             if (c != last) (last, changedAt) = (c, deadline.Elapsed);
-            if (c.Read == inWindow && c.Failed == outside) break;
+            if (c.Read == settings.Employees) break;
             if (deadline.Elapsed - changedAt > TimeSpan.FromSeconds(settings.Faults ? 5 : 30)) break;
             await Task.Delay(TimeSpan.FromSeconds(1));
         }
 
         var received = await ReceivedAsync(stub);
         var failedOutside = received.OutsideWindow - before.OutsideWindow;
-        Console.WriteLine($"  the stub failed {failedOutside:N0} text(s) with 131047 and {received.OverMessagingLimit - before.OverMessagingLimit:N0} over the messaging limit");
-        if (last!.Read == inWindow && last.Failed == outside && failedOutside == outside)
+        var forms = await FormsAsync(api, id);
+        var text = forms.GetValueOrDefault("text");
+        var template = forms.GetValueOrDefault("template");
+        Console.WriteLine($"  forms: {string.Join(", ", forms.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => $"{f.Value:N0} {f.Key}"))}; " +
+                          $"the stub failed {failedOutside:N0} text(s) with 131047 and {received.OverMessagingLimit - before.OverMessagingLimit:N0} over the messaging limit");
+        if (last!.Read == settings.Employees && last.Failed == 0 && text == inWindow && template == outside)
         {
-            Say($"OK: {inWindow:N0} read, {outside:N0} failed with 131047, as WhatsApp would have it");
+            Say($"OK: everyone reached — {text:N0} got text, {template:N0} the fallback template; 0 failed");
             return 0;
         }
 
         if (settings.Faults)
         {
-            Say($"With --faults: {last.Read:N0} read, {last.Failed:N0} failed");
+            Say($"With --faults: {last.Read:N0} read, {last.Failed:N0} failed ({text:N0} text, {template:N0} template)");
             return 0;
         }
 
-        Console.Error.WriteLine($"Demo: expected {inWindow} read and {outside} failed, got {last.Read} read and {last.Failed} failed ({failedOutside} failed at the stub for the window)");
+        Console.Error.WriteLine($"Demo: expected {inWindow} text + {outside} template, all read and 0 failed; got {text} text + {template} template, {last.Read} read, {last.Failed} failed");
         return 1;
+    }
+
+    /// <summary>How many deliveries went as text and how many as a template (the deliveries' <c>form</c>).</summary>
+    private static async Task<Dictionary<string, int>> FormsAsync(HttpClient api, string id)
+    {
+        var forms = new Dictionary<string, int>(StringComparer.Ordinal);
+        string? cursor = null;
+        do
+        {
+            using var response = await api.GetAsync($"/api/announcements/{id}/deliveries?limit=500" + (cursor is null ? "" : $"&cursor={cursor}"));
+            var page = await ReadAsync<DeliveryPage>(response, "GET deliveries");
+            foreach (var delivery in page.Items) forms[delivery.Form ?? "pending"] = forms.GetValueOrDefault(delivery.Form ?? "pending") + 1;
+            cursor = page.NextCursor;
+        }
+        while (cursor is not null);
+        return forms;
     }
 
     /// <summary>Every fifth employee never messaged the bot.</summary>

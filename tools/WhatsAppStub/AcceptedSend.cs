@@ -1,42 +1,13 @@
 using System.Buffers;
-using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Bot.Tools.WhatsAppStub.World;
-using Microsoft.AspNetCore.Http;
 using WireMock;
 using WireMock.Types;
 using WireMock.Util;
 
 namespace Bot.Tools.WhatsAppStub;
-
-/// <summary>
-/// The fields a mapping file with <c>"Data": { "answer": "code" }</c> gives the code path: its status, headers and delay
-/// (<c>Response.StatusCode</c>, <c>Response.Headers</c>, <c>Response.Delay</c>) and <c>Data.messageStatus</c>.
-/// </summary>
-internal sealed record CodeAnswer(Guid Guid, int StatusCode, IReadOnlyDictionary<string, string> Headers, TimeSpan Delay, string MessageStatus)
-{
-    public static CodeAnswer? TryRead(string mappingFile)
-    {
-        var root = JsonNode.Parse(File.ReadAllText(mappingFile), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip });
-        if (root?["Data"]?["answer"]?.GetValue<string>() != "code") return null;
-        var response = root["Response"];
-        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["Content-Type"] = "application/json" };
-        if (response?["Headers"] is JsonObject fileHeaders)
-        {
-            foreach (var (name, value) in fileHeaders) headers[name] = value is JsonArray list ? string.Join(", ", list) : value?.ToString() ?? "";
-        }
-
-        return new CodeAnswer(
-            Guid.Parse(root["Guid"]?.GetValue<string>() ?? throw new InvalidOperationException($"{mappingFile}: a code-answered mapping needs a Guid")),
-            int.Parse(response?["StatusCode"]?.ToString() ?? "200", CultureInfo.InvariantCulture),
-            headers,
-            TimeSpan.FromMilliseconds(response?["Delay"]?.GetValue<int>() ?? 0),
-            root["Data"]?["messageStatus"]?.GetValue<string>() ?? "accepted");
-    }
-}
 
 /// <summary>
 /// The accepted send, answered from code: the same JSON as the Handlebars template in send-message.json, with a
@@ -114,21 +85,4 @@ public static class AcceptedSend
         var raw = Encoding.ASCII.GetBytes($"{to.TrimStart('+'),-15}{Salt:X8}{id:X13}"[..36]);
         return "wamid.HBgL" + Convert.ToBase64String(raw);
     }
-}
-
-internal static class StubResponses
-{
-    public static Task WriteAsync(HttpResponse response, int status, string body)
-    {
-        response.StatusCode = status;
-        response.ContentType = "application/json";
-        return response.WriteAsync(body);
-    }
-
-    public static ResponseMessage Json(int status, string body) => new()
-    {
-        StatusCode = status,
-        Headers = new Dictionary<string, WireMockList<string>> { ["Content-Type"] = new("application/json") },
-        BodyData = new BodyData { BodyAsString = body, DetectedBodyType = BodyType.String },
-    };
 }

@@ -19,6 +19,8 @@ public sealed partial record StubSettings(WhatsAppStubOptions Options)
         "  --sender PNID=TOKEN   a business number and its token; repeat for more (env STUB_SENDERS=pnid=token,pnid=token).\n" +
         "                        Other tokens: 401 (Graph 190); other ids or another sender's id: 400 (Graph 100/33)\n" +
         "  --wa-id NUMBER=WA_ID  the wa_id of a number (digits, no '+') when it differs, as in Brazil; repeatable (env STUB_WA_IDS)\n" +
+        "  --templates FILE      the template catalog {\"<wabaId>\": [templates as Graph lists them]}: served in pages, checked on\n" +
+        "                        template sends (132001, 132000, 132015, 132016); POST /stub/templates changes one (env STUB_TEMPLATES)\n" +
         "world mode (on with --webhook-url): statuses, the 24-hour window, the messaging limit, POST /stub/inbound\n" +
         "  --webhook-url URL     where statuses and inbound messages are POSTed (env STUB_WEBHOOK_URL)\n" +
         "  --app-secret SECRET   signs them (X-Hub-Signature-256); prefer env STUB_APP_SECRET\n" +
@@ -107,7 +109,7 @@ public sealed partial record StubSettings(WhatsAppStubOptions Options)
 
     private static readonly (string Flag, string Variable)[] EnvironmentFlags =
     [
-        ("--sender", "STUB_SENDERS"), ("--wa-id", "STUB_WA_IDS"), ("--webhook-url", "STUB_WEBHOOK_URL"), ("--app-secret", "STUB_APP_SECRET"),
+        ("--sender", "STUB_SENDERS"), ("--wa-id", "STUB_WA_IDS"), ("--templates", "STUB_TEMPLATES"), ("--webhook-url", "STUB_WEBHOOK_URL"), ("--app-secret", "STUB_APP_SECRET"),
         ("--customer-service-window", "STUB_CUSTOMER_SERVICE_WINDOW"), ("--messaging-limit", "STUB_MESSAGING_LIMIT"),
         ("--messaging-limit-window", "STUB_MESSAGING_LIMIT_WINDOW"), ("--sent-after", "STUB_SENT_AFTER"),
         ("--delivered-after", "STUB_DELIVERED_AFTER"), ("--read-after", "STUB_READ_AFTER"),
@@ -125,6 +127,8 @@ public sealed partial record StubSettings(WhatsAppStubOptions Options)
                 return options with { Port = port };
             case "--mappings":
                 return options with { MappingsFolder = Path.GetFullPath(value) };
+            case "--templates" when File.Exists(value):
+                return options with { TemplatesFile = Path.GetFullPath(value) };
             case "--sender" or "--wa-id" when value.Split('=', 2) is [{ Length: > 0 } key, { Length: > 0 } mapped] &&
                                               (flag == "--sender" || key.All(char.IsAsciiDigit) && mapped.All(char.IsAsciiDigit)):
                 (flag == "--sender" ? senders : waIds)[key] = mapped;

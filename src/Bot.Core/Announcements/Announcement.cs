@@ -24,7 +24,11 @@ public static class AnnouncementStatus
 }
 
 /// <summary>A WhatsApp template with body parameters, for messages outside the 24-hour window.</summary>
-public sealed record TemplateContent(string Name, string Language, IReadOnlyList<string> Parameters);
+/// <param name="Language">The variant to send; empty: each employee's, chosen by <see cref="Templates.TemplateResolver"/>.</param>
+/// <param name="Header">The file of a media header; null when the template has none.</param>
+public sealed record TemplateContent(
+    string Name, string Language, IReadOnlyList<string> Parameters,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Media.MediaAttachment? Header = null);
 
 /// <summary>
 /// Every delivery is counted once, in its latest state, so once an announcement completes the counts add up

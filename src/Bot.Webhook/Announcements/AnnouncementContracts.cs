@@ -8,10 +8,13 @@ using Bot.Core;
 using Bot.Core.Acknowledgements;
 using Bot.Core.Announcements;
 using Bot.Core.Employees;
+using Bot.Webhook.Templates;
 
 namespace Bot.Webhook.Announcements;
 
-public sealed record TemplateRequest(string? Name, string? Language, List<string>? Parameters);
+/// <param name="Language">The variant; left out (with a template catalog), each employee gets the one in their language.</param>
+/// <param name="Header">The file of a media header: <c>{mediaId}</c> or <c>{link}</c>.</param>
+public sealed record TemplateRequest(string? Name, string? Language, List<string>? Parameters, MediaRequest? Header = null);
 
 /// <summary>Employees by attribute: AND across the lists given, OR within one.</summary>
 public sealed record AudienceRequest(List<string?>? Departments, List<string?>? Locations, List<string?>? Tags);
@@ -21,9 +24,10 @@ public sealed record AudienceRequest(List<string?>? Departments, List<string?>? 
 /// <param name="Acknowledgement">A "Got it" button and reminders (see <see cref="AcknowledgementRequest"/>).</param>
 /// <param name="SendAtLocal">Instead of <c>sendAt</c>: a wall-clock time without offset, for each employee in their zone.</param>
 /// <param name="Recurrence">Repeat by an RFC 5545 RRULE in an IANA zone; <c>sendAt</c>/<c>sendAtLocal</c> is the first occurrence.</param>
+/// <param name="Media">A file sent with <c>message</c> as its caption: <c>{id}</c> from <c>POST /api/media</c> or <c>{link}</c>.</param>
 public sealed record CreateAnnouncementRequest(
     string? Message, TemplateRequest? Template, string? SendAt, List<string>? EmployeeIds, AudienceRequest? Audience = null, bool Urgent = false,
-    AcknowledgementRequest? Acknowledgement = null, string? SendAtLocal = null, RecurrenceRequest? Recurrence = null);
+    AcknowledgementRequest? Acknowledgement = null, string? SendAtLocal = null, RecurrenceRequest? Recurrence = null, MediaRequest? Media = null);
 
 /// <summary>
 /// The original proof of concept's request: send <c>message</c> to everyone now; <c>id</c> is the idempotency key,
@@ -214,12 +218,13 @@ public static partial class AnnouncementValidation
     {
         if (t.Name is null || !TemplateName().IsMatch(t.Name))
             errors["template.name"] = ["template.name is the template's name: lowercase letters, digits and '_'."];
-        if (t.Language is null || !LanguageCode().IsMatch(t.Language))
+        // Left out, each employee gets their language's variant (checked against the sender's catalog at create).
+        if (t.Language is not null && !LanguageCode().IsMatch(t.Language))
             errors["template.language"] = ["template.language is a language code such as en or en_US."];
         var parameters = t.Parameters ?? [];
         if (parameters.Count > 100 || parameters.Any(p => string.IsNullOrEmpty(p) || p.Length > 1024))
             errors["template.parameters"] = ["template.parameters holds up to 100 non-empty strings of at most 1024 characters."];
-        return errors.Count == 0 ? new TemplateContent(t.Name!, t.Language!, parameters) : null;
+        return errors.Count == 0 ? new TemplateContent(t.Name!, t.Language ?? "", parameters) : null;
     }
 
     private static string Truncate(string s) => s.Length <= 64 ? s : s[..64] + "…";

@@ -3,6 +3,8 @@ using Bot.Core.Acknowledgements;
 using Bot.Core.Announcements;
 using Bot.Core.Deliveries;
 using Bot.Core.Employees;
+using Bot.Core.Media;
+using Bot.Webhook.Templates;
 using Bot.Webhook.Api;
 using Bot.Webhook.Employers;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -60,7 +62,7 @@ public static class AnnouncementsApi
 
     private static async Task<Results<Accepted<AnnouncementAccepted>, Ok<AnnouncementAccepted>, ValidationProblem, ProblemHttpResult>> CreateAsync(
         CreateAnnouncementRequest request, Employer employer, AnnouncementStore announcements, EmployeeStore employees, AnnouncementPreview preview,
-        SeriesStore series, TimeProvider time, [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey)
+        SeriesStore series, TemplateChecks checks, MediaStore media, TimeProvider time, [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey)
     {
         var errors = AnnouncementValidation.Validate(request, time.GetUtcNow(), out var sendAt, out var template, out var employeeIds, out var audience);
         var acknowledgement = AcknowledgementValidation.Validate(request.Acknowledgement, request.Message, errors);
@@ -68,11 +70,15 @@ public static class AnnouncementsApi
         if (AnnouncementValidation.ValidateIdempotencyKey(idempotencyKey) is { } keyError) errors[IdempotencyKeyHeader] = [keyError];
         if (errors.Count == 0 && employeeIds is not null && await UnknownEmployeesAsync(employer.Id, employeeIds, employees) is { } unknown)
             errors["employeeIds"] = [unknown];
+        MediaAttachment? file = null;
+        if (errors.Count == 0) (template, file) = await checks.CheckAsync(employer.Id, request, template, sendAt ?? time.GetUtcNow(), recurrence is not null, errors);
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
         var draft = new NewAnnouncement(employer.Id, request.Message, template, sendAt, employeeIds, audience, request.Urgent, acknowledgement, sendAtLocal);
         return await StoreAsync(draft, idempotencyKey, announcements, preview, accepted: a => TypedResults.Accepted($"/api/announcements/{a.Id}", a),
-            recurrence is null ? null : () => SeriesApi.CreateAsync(draft, recurrence, idempotencyKey, series, announcements, preview.SenderOf(employer.Id), time.GetUtcNow()));
+            recurrence is not null ? () => SeriesApi.CreateAsync(draft, recurrence, idempotencyKey, series, announcements, preview.SenderOf(employer.Id), time.GetUtcNow())
+            : file is not null ? () => TemplateChecks.CreateWithMediaAsync(draft, file, idempotencyKey, announcements, media, preview.SenderOf(employer.Id))
+            : null);
     }
 
     private static async Task<Results<Ok<PreviewResponse>, ValidationProblem>> PreviewAsync(

@@ -17,6 +17,7 @@ public sealed partial class InboxWorker(
     ReplyOutbox outbox,
     StatusUpdates statusUpdates,
     BotConversation conversation,
+    Templates.TemplateChanges templateChanges,
     SenderDirectory senders,
     WebhookMetrics metrics,
     IOptions<WebhookOptions> options,
@@ -93,7 +94,8 @@ public sealed partial class InboxWorker(
     {
         try
         {
-            var payload = WebhookPayload.Parse(WebhookInbox.BodyOf(entry).Span);
+            var body = WebhookInbox.BodyOf(entry);
+            var payload = WebhookPayload.Parse(body.Span);
             // Each change is about one of our numbers; a number not configured here is not ours to act on.
             foreach (var value in payload.Values)
             {
@@ -105,6 +107,8 @@ public sealed partial class InboxWorker(
                 await statusUpdates.ApplyAsync(sender.Id, [.. (value.Statuses ?? []).OfType<WebhookStatus>()]);
                 await conversation.HandleAsync(sender, [.. (value.Messages ?? []).OfType<WebhookMessage>()], [.. (value.Contacts ?? []).OfType<WebhookContact>()]);
             }
+            // Template status, quality and category changes: about a WABA, not a number, so outside the loop above.
+            await templateChanges.ApplyAsync(Templates.TemplateChange.Parse(body.Span));
             await inbox.Queue.CompleteAsync(entry.Id);
         }
         catch (Exception ex)

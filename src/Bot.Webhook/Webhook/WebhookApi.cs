@@ -99,7 +99,7 @@ public static partial class WebhookApi
         metrics.Errors(errors.Count);
         foreach (var status in statuses) metrics.Status(status.Status);
         metrics.Messages(messages);
-        if (statuses.Count == 0 && messages == 0) return TypedResults.Ok();
+        if (statuses.Count == 0 && messages == 0 && Templates.TemplateChange.Parse(body.Span).Count == 0) return TypedResults.Ok();
 
         try
         {
