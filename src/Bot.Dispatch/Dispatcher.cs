@@ -49,10 +49,15 @@ public sealed partial class Dispatcher(
         var wakeUpChannel = keyspace.Channel(RedisKeys.WakeUp);
         await subscriber.SubscribeAsync(wakeUpChannel, (_, message) =>
         {
-            if (message == AnnouncementQueue.ResumeMessage) pause.Clear();
+            var text = (string?)message ?? "";
+            var sender = text;
+            if (AnnouncementQueue.IsResume(text, out var resumed, out var employer))
+            {
+                pause.Lift(resumed, employer);
+                sender = resumed;
+            }
             // A wake-up names the sender of the announcement due now; a sender held elsewhere is not this replica's.
-            if (loops.TryGetValue((string?)message ?? "", out var loop)) loop.Wake();
-            else if (message == AnnouncementQueue.ResumeMessage) WakeAll();
+            if (loops.TryGetValue(sender, out var loop)) loop.Wake();
         });
         LogStarted(Owner, options.UseLock);
         try
@@ -259,4 +264,7 @@ public sealed partial class Dispatcher(
 
     [LoggerMessage(LogLevel.Error, "Fan-out of announcement {AnnouncementId} failed; it resumes when its lease runs out")]
     private partial void LogFanOutFailed(Exception exception, string announcementId);
+
+    [LoggerMessage(LogLevel.Error, "Template re-sends of sender {Sender} failed; they are looked at again at the next poll")]
+    private partial void LogResendsFailed(Exception exception, string sender);
 }

@@ -46,4 +46,18 @@ public sealed class Pass(
     {
         lock (gate) HeldUntil = HeldUntil is { } earlier && earlier < until ? earlier : until;
     }
+
+    /// <summary>Why the announcement itself pauses (WhatsApp refused its template for everyone), and until when.</summary>
+    public (string Reason, DateTimeOffset Until)? Stopped { get; private set; }
+
+    /// <summary>Pauses the announcement after this pass; true for the first call.</summary>
+    public bool Stop(string reason, DateTimeOffset until)
+    {
+        lock (gate)
+        {
+            if (Stopped is not null) return false;
+            Stopped = (reason, until);
+            return true;
+        }
+    }
 }

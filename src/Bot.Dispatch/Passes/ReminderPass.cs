@@ -46,7 +46,7 @@ public sealed partial class ReminderPass(
             return;
         }
         var sender = senders.ForEmployer(announcement.EmployerId);
-        if (pause.IsPaused(sender.Id))
+        if (pause.IsPaused(sender.Id, announcement.EmployerId))
         {
             // The status stays completed: a pause is about the sender, and the reminder simply waits for its end.
             await runner.WaitOutPauseAsync(queue, id, dispatcher, sender);
@@ -114,19 +114,26 @@ public sealed partial class ReminderPass(
         var inWindow = employee.InWindow(now, senders.CustomerServiceWindow);
         var message = MessageComposer.Reminder(pass, employee, inWindow, reminder);
         // A reminder outside the window is business-initiated like the announcement: it takes a place in the messaging limit.
-        if ((!inWindow || message is TemplateMessage) && !await limit.ReachAsync(pass, employee, now)) return false;
-        switch (await acknowledgements.TakeReminderGateAsync(announcement.Id, reminder, employee.EmployeeId, pass.Owner, options.DeliveryRetention))
-        {
-            case ReminderGate.TakenBefore:
-                metrics.DuplicatePrevented();
+        var businessInitiated = !inWindow || message is TemplateMessage;
+        if (businessInitiated && pass.DeferredUntil > now) return false;
+        var gate = new SendClaim(
+            async () =>
+            {
+                // Once the request may have left, the gate stays (at most once, never twice).
+                switch (await acknowledgements.TakeReminderGateAsync(announcement.Id, reminder, employee.EmployeeId, pass.Owner, options.DeliveryRetention))
+                {
+                    case ReminderGate.TakenBefore:
+                        metrics.DuplicatePrevented();
+                        return false;
+                    case ReminderGate.Acknowledged:
+                        return false;
+                }
+                if (!businessInitiated || await limit.ReachAsync(pass, employee, time.GetUtcNow())) return true;
+                await acknowledgements.ReleaseReminderGateAsync(announcement.Id, reminder, employee.EmployeeId, pass.Owner);
                 return false;
-            case ReminderGate.Acknowledged:
-                return false;
-        }
-
-        // Once the request may have left, the gate stays (at most once, never twice).
-        var result = await attempts.SendAsync(pass, message,
-            () => acknowledgements.ReleaseReminderGateAsync(announcement.Id, reminder, employee.EmployeeId, pass.Owner), null, token);
+            },
+            () => acknowledgements.ReleaseReminderGateAsync(announcement.Id, reminder, employee.EmployeeId, pass.Owner));
+        var result = await attempts.SendAsync(pass, message, gate, token);
         if (result is null) return false;
         if (result.Outcome == SendOutcome.Accepted)
         {

@@ -1,5 +1,6 @@
 using Bot.Core.Announcements;
 using Bot.Core.Deliveries;
+using Bot.Core.Employees;
 using Microsoft.Extensions.Options;
 
 namespace Bot.Dispatch;
@@ -8,9 +9,37 @@ namespace Bot.Dispatch;
 /// The one place a delivery is claimed (SET NX of its key: whoever creates it alone may send) and given back. A claim
 /// names its pass (<see cref="Pass.Owner"/>), so a hand-back or a take-over is always about one pass's claim.
 /// </summary>
-public sealed class DeliveryClaimer(DeliveryStore deliveries, DispatcherMetrics metrics, IOptions<DispatcherOptions> options, TimeProvider time)
+public sealed class DeliveryClaimer(
+    DeliveryStore deliveries, MessagingLimitGate limit, DispatcherMetrics metrics, IOptions<DispatcherOptions> options, TimeProvider time)
 {
     private readonly DispatcherOptions options = options.Value;
+
+    /// <summary>
+    /// The claim of one delivery for <see cref="SendAttempts"/>, taken right before its request: the delivery's key and,
+    /// for a business-initiated message (<paramref name="takesPlace"/>), the employee's place in the messaging limit —
+    /// taken only together with the claim, so a refused claim never costs a place.
+    /// </summary>
+    public SendClaim For(Pass pass, Employee employee, string form, bool takesPlace)
+    {
+        DeliveryRecord? held = null;
+        return new SendClaim(
+            async () =>
+            {
+                if (await TryClaimAsync(pass, employee.EmployeeId, form) is not { } claim) return false;
+                if (takesPlace && !await limit.ReachAsync(pass, employee, time.GetUtcNow()))
+                {
+                    await ReleaseAsync(pass, employee.EmployeeId, claim);
+                    return false;
+                }
+                held = claim;
+                return true;
+            },
+            async () =>
+            {
+                if (held is { } claim) await ReleaseAsync(pass, employee.EmployeeId, claim);
+                held = null;
+            });
+    }
 
     /// <summary>Claims the delivery for the pass; null when another claim or outcome is there (settled when it was abandoned).</summary>
     public async Task<DeliveryRecord?> TryClaimAsync(Pass pass, string employeeId, string form)
@@ -36,14 +65,17 @@ public sealed class DeliveryClaimer(DeliveryStore deliveries, DispatcherMetrics 
         var owner = pass.Owner;
         var announcementId = pass.Announcement.Id;
         if (record.State != DeliveryState.Claimed || record.Reference == owner) return;
-        // A claim whose dispatcher holds the announcement's lease is live, however old: its send may be waiting on a
-        // long Retry-After. (This pass's own dispatcher never runs a second pass beside it.)
+        var now = time.GetUtcNow();
+        // Another pass of this very process (a re-send beside a fan-out) is alive: its claim is live until it is stale.
+        if (record.Reference?.StartsWith(DispatcherOf(owner) + "#", StringComparison.Ordinal) == true && now - record.UpdatedAt <= options.StaleClaimAfter) return;
+        // A claim whose dispatcher holds the announcement's lease is live, however old: its request is out.
         var leaseOwner = await pass.Queue.LeaseOwnerAsync(announcementId);
         if (leaseOwner is not null && record.Reference?.StartsWith(leaseOwner + "#", StringComparison.Ordinal) == true &&
             !owner.StartsWith(leaseOwner + "#", StringComparison.Ordinal)) return;
-        var now = time.GetUtcNow();
         // Under the lock, any other claimant is a dispatcher that lost the lock; without it, only age tells.
         if ((options.UseLock && pass.MayGoOn()) || now - record.UpdatedAt > options.StaleClaimAfter)
             await deliveries.TransitionAsync(announcementId, employeeId, new DeliveryRecord(DeliveryState.Unknown, now, Error: "abandoned"), record);
     }
+
+    private static string DispatcherOf(string owner) => owner[..Math.Max(owner.LastIndexOf('#'), 0)];
 }

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace Bot.Dispatch;
 
 /// <summary>
-/// Delivers one announcement to one employee: held by its timing, composed, the messaging limit, claimed, sent
+/// Delivers one announcement to one employee: held by its timing, composed, claimed with its place in the messaging limit right before the request, sent
 /// (<see cref="SendAttempts"/>), and its outcome recorded. A business-initiated message that finds the messaging limit
 /// full is left for a later pass, unclaimed.
 /// </summary>
@@ -15,7 +15,6 @@ public sealed partial class DeliveryPipeline(
     EmployeeStore employees,
     SenderDirectory senders,
     SendTiming timing,
-    MessagingLimitGate limit,
     DeliveryClaimer claimer,
     SendAttempts attempts,
     TimeProvider time,
@@ -33,17 +32,17 @@ public sealed partial class DeliveryPipeline(
         var now = time.GetUtcNow();
         var inWindow = employee.InWindow(now, senders.CustomerServiceWindow);
         var (form, message) = MessageComposer.Announcement(pass, employee, inWindow);
-        if ((!inWindow || form == DeliveryForm.Template) && !await limit.ReachAsync(pass, employee, now)) return;
-        if (await claimer.TryClaimAsync(pass, employee.EmployeeId, form) is not { } claim) return;
-        await SendClaimedAsync(pass, employee, message, claim, () => claimer.ReleaseAsync(pass, employee.EmployeeId, claim), token);
+        var businessInitiated = !inWindow || form == DeliveryForm.Template;
+        // Once the messaging limit was found full, the pass's other business-initiated sends wait for a place without asking.
+        if (businessInitiated && pass.DeferredUntil > now) return;
+        await SendAndRecordAsync(pass, employee, message, claimer.For(pass, employee, form, businessInitiated), token);
     }
 
-    /// <summary>Sends a claimed delivery and records its outcome; <paramref name="giveBack"/> undoes the claim for a send known not to have gone out.</summary>
-    public async Task SendClaimedAsync(Pass pass, Employee employee, OutgoingMessage message, DeliveryRecord claim, Func<Task> giveBack, CancellationToken token)
+    /// <summary>Sends under <paramref name="claim"/> (taken right before the request) and records the delivery's outcome.</summary>
+    public async Task SendAndRecordAsync(Pass pass, Employee employee, OutgoingMessage message, SendClaim claim, CancellationToken token)
     {
         var announcement = pass.Announcement;
-        var result = await attempts.SendAsync(pass, message, giveBack,
-            () => deliveries.IsHeldAsync(announcement.Id, employee.EmployeeId, claim), token);
+        var result = await attempts.SendAsync(pass, message, claim, token);
         if (result is null) return;
         var now = time.GetUtcNow();
         switch (result.Outcome)
@@ -57,7 +56,7 @@ public sealed partial class DeliveryPipeline(
                 await Record(new DeliveryRecord(DeliveryState.Unknown, now, Error: result.ErrorCode?.ToString() ?? "no_answer"));
                 return;
             default:
-                // Permanent, or retryable with no attempt left.
+                // An answer about this recipient.
                 await Record(new DeliveryRecord(DeliveryState.Failed, now, Error: result.ErrorCode?.ToString()));
                 return;
         }
