@@ -97,7 +97,7 @@ public sealed partial class DispatchPause(IWhatsAppSender whatsApp, IOptions<Dis
                     LogResumed(sender.Id, breaker.Reason);
                     break;
                 case SendOutcome.Unknown:
-                    PauseForOutage(breaker, $"WhatsApp did not answer a probe; before: {breaker.Reason}");
+                    PauseForOutage(breaker, breaker.Reason);
                     break;
                 default:
                     PauseUntil(breaker, time.GetUtcNow() + options.StopTheLinePause, breaker.Reason);

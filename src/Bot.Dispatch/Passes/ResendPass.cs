@@ -27,7 +27,8 @@ public sealed partial class ResendPass(
 {
     private readonly DispatcherOptions options = options.Value;
 
-    private const string ResendOwner = "#resend";
+    /// <summary>How a re-send's claim owner ends: <c>{dispatcher}#resend</c>.</summary>
+    public const string Owner = "#resend";
 
     public async Task RunAsync(AnnouncementQueue queue, string dispatcher, Func<bool> stillHeld, CancellationToken stopping)
     {
@@ -36,7 +37,7 @@ public sealed partial class ResendPass(
             if (stopping.IsCancellationRequested || !stillHeld()) return;
             try
             {
-                await ResendAsync(queue, delivery, dispatcher + ResendOwner, stillHeld, stopping);
+                await ResendAsync(queue, delivery, dispatcher + Owner, stillHeld, stopping);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -51,7 +52,7 @@ public sealed partial class ResendPass(
         var announcement = await announcements.GetAsync(announcementId);
         var failed = await deliveries.GetAsync(announcementId, employeeId);
         var now = time.GetUtcNow();
-        if (failed is { State: DeliveryState.Claimed } claimed && claimed.Reference?.EndsWith(ResendOwner, StringComparison.Ordinal) == true)
+        if (failed is { State: DeliveryState.Claimed } claimed && claimed.Reference?.EndsWith(Owner, StringComparison.Ordinal) == true)
         {
             // A re-send whose dispatcher died between its request and its record: the request may be out.
             if (now - claimed.UpdatedAt > options.StaleClaimAfter)

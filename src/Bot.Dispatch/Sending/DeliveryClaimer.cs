@@ -66,8 +66,8 @@ public sealed class DeliveryClaimer(
         var announcementId = pass.Announcement.Id;
         if (record.State != DeliveryState.Claimed || record.Reference == owner) return;
         var now = time.GetUtcNow();
-        // Another pass of this very process (a re-send beside a fan-out) is alive: its claim is live until it is stale.
-        if (record.Reference?.StartsWith(DispatcherOf(owner) + "#", StringComparison.Ordinal) == true && now - record.UpdatedAt <= options.StaleClaimAfter) return;
+        // A template re-send runs beside the fan-outs, in its own lane: its claim is live until it is stale.
+        if (record.Reference?.EndsWith(ResendPass.Owner, StringComparison.Ordinal) == true && now - record.UpdatedAt <= options.StaleClaimAfter) return;
         // A claim whose dispatcher holds the announcement's lease is live, however old: its request is out.
         var leaseOwner = await pass.Queue.LeaseOwnerAsync(announcementId);
         if (leaseOwner is not null && record.Reference?.StartsWith(leaseOwner + "#", StringComparison.Ordinal) == true &&
@@ -76,6 +76,4 @@ public sealed class DeliveryClaimer(
         if ((options.UseLock && pass.MayGoOn()) || now - record.UpdatedAt > options.StaleClaimAfter)
             await deliveries.TransitionAsync(announcementId, employeeId, new DeliveryRecord(DeliveryState.Unknown, now, Error: "abandoned"), record);
     }
-
-    private static string DispatcherOf(string owner) => owner[..Math.Max(owner.LastIndexOf('#'), 0)];
 }

@@ -1,3 +1,4 @@
+using Bot.Core.Templates;
 using Bot.WhatsAppClient;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -99,7 +100,14 @@ public sealed partial class SendAttempts(
                     return null;
                 case SendOutcome.TemplateRefused:
                     await claim.GiveBackAsync();
-                    if (pass.Stop($"{result.ErrorCode}: {result.Error}", time.GetUtcNow() + options.StopTheLinePause))
+                    // Named as a template pause, so the template's approval webhook resumes it.
+                    var status = result.ErrorCode switch
+                    {
+                        132015 => TemplateStatus.Paused,
+                        132016 => TemplateStatus.Disabled,
+                        _ => $"refused ({result.ErrorCode}: {result.Error})",
+                    };
+                    if (pass.Stop(TemplateAvailability.Reason((message as TemplateMessage)?.Name ?? "", status), time.GetUtcNow() + options.StopTheLinePause))
                         LogTemplateRefused(result.ErrorCode, result.Error, pass.Announcement.Id);
                     await pass.LineStopped.CancelAsync();
                     return null;
