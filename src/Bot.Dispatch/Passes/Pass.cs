@@ -25,6 +25,9 @@ public sealed class Pass(
     /// <summary>Cancelled to stop the pass: a stop-the-line error, a lost lease, shutdown.</summary>
     public CancellationTokenSource LineStopped => lineStopped;
 
+    /// <summary>The template variant per employee and the file the pass sends (<see cref="PassContentReader"/>).</summary>
+    public PassContent Content { get; init; } = PassContent.None;
+
     /// <summary>Its share of the sender's capacity: the employer's, and within it the announcement's.</summary>
     public SendLane Lane { get; } = new(announcement.EmployerId, announcement.Id, announcement.Urgent);
 

@@ -33,7 +33,8 @@ public enum PassEnd
 /// across batches), then the requeue every kind of pass shares.
 /// </summary>
 public sealed partial class PassRunner(
-    SenderDirectory senders, DispatchPause pause, IOptions<DispatcherOptions> options, TimeProvider time, ILogger<PassRunner> logger)
+    SenderDirectory senders, PassContentReader content, DispatchPause pause, IOptions<DispatcherOptions> options, TimeProvider time,
+    ILogger<PassRunner> logger)
 {
     private readonly DispatcherOptions options = options.Value;
     private int passes;
@@ -64,8 +65,11 @@ public sealed partial class PassRunner(
         var lease = new LeaseKeeper(queue, announcement.Id, dispatcher, lineStopped, options.LeaseDuration, time, logger);
         await using (lease)
         {
-            pass = new Pass(queue, announcement, sender, senders.PortfolioOf(sender), senders.FallbackTemplateOf(announcement.EmployerId),
-                owner, () => stillHeld() && !lease.Lost, lineStopped);
+            var fallback = senders.FallbackTemplateOf(announcement.EmployerId);
+            pass = new Pass(queue, announcement, sender, senders.PortfolioOf(sender), fallback, owner, () => stillHeld() && !lease.Lost, lineStopped)
+            {
+                Content = await content.ReadAsync(announcement, sender, fallback),
+            };
             try
             {
                 await using var toSend = items(pass, lineStopped.Token).GetAsyncEnumerator(lineStopped.Token);

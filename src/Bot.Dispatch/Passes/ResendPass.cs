@@ -18,6 +18,7 @@ public sealed partial class ResendPass(
     DeliveryStore deliveries,
     SenderDirectory senders,
     SendTiming timing,
+    PassContentReader content,
     MessagingLimitGate limit,
     DeliveryPipeline pipeline,
     DispatchPause pause,
@@ -85,10 +86,13 @@ public sealed partial class ResendPass(
         }
 
         using var lineStopped = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        var pass = new Pass(queue, announcement, sender, senders.PortfolioOf(sender), fallback, owner, stillHeld, lineStopped);
+        var pass = new Pass(queue, announcement, sender, senders.PortfolioOf(sender), fallback, owner, stillHeld, lineStopped)
+        {
+            Content = await content.ReadAsync(announcement, sender, fallback),
+        };
         // Kept queued for after a stale claim while it is sent: a crash from here on is settled by a later look.
         await queue.DeferResendAsync(delivery, now + options.StaleClaimAfter);
-        await pipeline.SendAndRecordAsync(pass, employee, MessageComposer.Fallback(employee, announcement, fallback),
+        await pipeline.SendAndRecordAsync(pass, employee, MessageComposer.Fallback(pass, employee),
             Claim(pass, employee, failed), lineStopped.Token);
         if (pass.DeferredUntil is { } limitFrees) await queue.DeferResendAsync(delivery, limitFrees);
         else if (await deliveries.GetAsync(announcementId, employeeId) is not { State: DeliveryState.Failed, Error: "131047", Form: DeliveryForm.Text })

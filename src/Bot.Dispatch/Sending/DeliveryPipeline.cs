@@ -1,7 +1,9 @@
 using Bot.Core.Deliveries;
+using Bot.Core.Templates;
 using Bot.Core.Employees;
 using Bot.WhatsAppClient;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Bot.Dispatch;
 
@@ -17,6 +19,7 @@ public sealed partial class DeliveryPipeline(
     SendTiming timing,
     DeliveryClaimer claimer,
     SendAttempts attempts,
+    IOptions<DispatcherOptions> options,
     TimeProvider time,
     ILogger<DeliveryPipeline> logger)
 {
@@ -32,6 +35,14 @@ public sealed partial class DeliveryPipeline(
         var now = time.GetUtcNow();
         var inWindow = employee.InWindow(now, senders.CustomerServiceWindow);
         var (form, message) = MessageComposer.Announcement(pass, employee, inWindow);
+        if (message is null)
+        {
+            var template = pass.Announcement.Template!.Name;
+            if (pass.Stop(TemplateAvailability.Reason(template, "not approved in any language"), now + options.Value.StopTheLinePause))
+                LogNoVariant(pass.Announcement.Id, template);
+            await pass.LineStopped.CancelAsync();
+            return;
+        }
         var businessInitiated = !inWindow || form == DeliveryForm.Template;
         // Once the messaging limit was found full, the pass's other business-initiated sends wait for a place without asking.
         if (businessInitiated && pass.DeferredUntil > now) return;
@@ -64,6 +75,9 @@ public sealed partial class DeliveryPipeline(
         // Batched with the other senders' outcomes; awaited before this sender claims another delivery.
         Task Record(DeliveryRecord outcome) => recorder.TransitionAsync(new DeliveryTransition(announcement.Id, employee.EmployeeId, outcome));
     }
+
+    [LoggerMessage(LogLevel.Error, "Announcement {AnnouncementId} paused: template {Template} has no approved variant")]
+    private partial void LogNoVariant(string announcementId, string template);
 
     [LoggerMessage(LogLevel.Warning, "Delivery {AnnouncementId}/{EmployeeId} has an unknown outcome ({Reason}); it will not be re-sent")]
     private partial void LogUnknown(string announcementId, string employeeId, string? reason);

@@ -99,6 +99,33 @@ public sealed class TemplateCatalogTests(SharedRedis redis) : IClassFixture<Shar
     }
 
     [Fact]
+    public async Task EachEmployeeGetsTheVariantInTheirLanguageElseTheEmployersElseTheFirstApproved()
+    {
+        await using var scenario = new Scenario(redis, new Dictionary<string, string?>
+        {
+            ["WhatsApp:WabaId"] = WhatsAppStub.WabaId,
+            [$"Employers:acme:Language"] = "en",
+        });
+        foreach (var (language, body) in new[] { ("de", "Schicht: {{1}}"), ("en_US", "Shift: {{1}}"), ("fr", "Équipe : {{1}}") })
+            scenario.Stub.Catalog.Add(WhatsAppStub.WabaId, "shift_notice", language, body);
+        await SyncAsync(scenario);
+        (string Id, string Phone, string? Language, string Expected)[] employees =
+        [
+            ("e1", "+16505551001", "de-DE", "de"), ("e2", "+16505551002", "de", "de"), ("e3", "+16505551003", "en-US", "en_US"),
+            ("e4", "+16505551004", "fr", "fr"), ("e5", "+16505551005", null, "en_US"),
+        ];
+        foreach (var e in employees)
+            (await scenario.Api.PutAsJsonAsync($"/api/employees/{e.Id}", new { phone = e.Phone, language = e.Language })).EnsureSuccessStatusCode();
+        await scenario.StartDispatchersAsync(1);
+
+        var id = await scenario.CreateAnnouncementAsync(new { template = new { name = "shift_notice", parameters = new[] { "Montag" } } });
+        await scenario.WaitForStatusAsync(id, "completed", TimeSpan.FromSeconds(60));
+
+        Assert.All(employees, e => Assert.Equal(e.Expected,
+            (string?)Assert.Single(scenario.Stub.Accepted, s => s.To == e.Phone).Body["template"]?["language"]?["code"]));
+    }
+
+    [Fact]
     public async Task ATemplatePausedAfterTwentyOfTwoHundredSendsPausesTheAnnouncementFailsNobodyAndCompletesOnceApproved()
     {
         var timeout = TimeSpan.FromSeconds(60);
