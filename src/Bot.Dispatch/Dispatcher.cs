@@ -123,6 +123,8 @@ public sealed partial class Dispatcher(
         {
             if (held.Count >= share || stoppingToken.IsCancellationRequested) break;
             if (loops.ContainsKey(senderId)) continue;
+            // The lock's time runs from when it was asked for, not from when the answer came.
+            var requestedAt = time.GetUtcNow();
             var acquired = await dispatcherLock.TryAcquireAsync(senderId, options.LockExpiry);
             ReportQuorum(acquired);
             if (!acquired.IsAcquired)
@@ -131,7 +133,7 @@ public sealed partial class Dispatcher(
                 continue;
             }
             LogLockStatus(Owner, senderId, acquired.Status, acquired.LockId);
-            Start(senderId, acquired, stoppingToken);
+            Start(senderId, acquired, stoppingToken, requestedAt);
             held.Add(senderId);
         }
         return held.Count == 0 && share > 0;
@@ -140,9 +142,9 @@ public sealed partial class Dispatcher(
     /// <summary>How often a standing-by replica asks for locks: a quarter of the poll interval, 50–500 ms.</summary>
     private TimeSpan Retry => TimeSpan.FromMilliseconds(Math.Clamp(options.PollInterval.TotalMilliseconds / 4, 50, 500));
 
-    private void Start(string senderId, IRedLock? held, CancellationToken stoppingToken)
+    private void Start(string senderId, IRedLock? held, CancellationToken stoppingToken, DateTimeOffset requestedAt = default)
     {
-        var loop = new SenderLoop(queues.Of(senderId), held, held is null ? null : new LockValidity(held, options.LockExpiry, time));
+        var loop = new SenderLoop(queues.Of(senderId), held, held is null ? null : new LockValidity(held, options.LockExpiry, requestedAt, time));
         loops[senderId] = loop;
         loop.Completion = RunAsync(loop, stoppingToken);
     }
