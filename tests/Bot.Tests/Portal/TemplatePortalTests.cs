@@ -26,7 +26,7 @@ public sealed class TemplatePortalTests(SharedRedis redis, PortalBrowser browser
         await scenario.AddEmployeesAsync(2);
         // The host reads the catalog as it starts.
         await using var server = PortalServer.Start(scenario.Settings);
-        var page = await SignInAsync(server);
+        var page = await browser.SignInAsync(server);
 
         await page.GetByLabel("Approved template").CheckAsync();
         var choice = page.GetByLabel("Template", new() { Exact = true });
@@ -36,7 +36,7 @@ public sealed class TemplatePortalTests(SharedRedis redis, PortalBrowser browser
         await choice.SelectOptionAsync(new SelectOptionValue { Label = "safety_briefing · de — APPROVED" });
         await page.GetByLabel("Parameters").FillAsync("Halle 3\nMontag");
         await Expect(page.Locator("#template-preview")).ToHaveTextAsync("Preview: Sicherheitsunterweisung: Halle 3 ab Montag");
-        await Screenshot(page, "30-compose-template-from-catalog");
+        await PortalBrowser.ScreenshotAsync(page, "30-compose-template-from-catalog");
 
         var post = page.WaitForRequestAsync(r => r.Method == "POST" && r.Url.EndsWith("/api/announcements"));
         await page.GetByRole(AriaRole.Button, new() { Name = "Send now" }).ClickAsync();
@@ -53,7 +53,7 @@ public sealed class TemplatePortalTests(SharedRedis redis, PortalBrowser browser
             Name = "rules.pdf", MimeType = "application/pdf", Buffer = [.. "%PDF-1.7\n"u8, .. new byte[4096]],
         });
         await Expect(page.Locator("#media-status")).ToContainTextAsync("Attached rules.pdf");
-        await Screenshot(page, "31-compose-attached-pdf");
+        await PortalBrowser.ScreenshotAsync(page, "31-compose-attached-pdf");
         post = page.WaitForRequestAsync(r => r.Method == "POST" && r.Url.EndsWith("/api/announcements"));
         await page.GetByRole(AriaRole.Button, new() { Name = "Send now" }).ClickAsync();
 
@@ -61,27 +61,6 @@ public sealed class TemplatePortalTests(SharedRedis redis, PortalBrowser browser
         Assert.False(string.IsNullOrEmpty((string?)media["id"]));
         Assert.Equal(1, scenario.Stub.MediaUploads);
         await Expect(page.Locator("#detail-content")).ToContainTextAsync("with document rules.pdf");
-        await Screenshot(page, "32-announcement-with-pdf");
+        await PortalBrowser.ScreenshotAsync(page, "32-announcement-with-pdf");
     }
-
-    private async Task<IPage> SignInAsync(PortalServer server)
-    {
-        var page = await browser.NewPageAsync(server.Url);
-        await page.GotoAsync("/");
-        await Expect(page.GetByLabel("Employer API key")).ToBeFocusedAsync();
-        await page.Keyboard.TypeAsync(Scenario.ApiKey);
-        await page.Keyboard.PressAsync("Enter");
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "New announcement" })).ToBeVisibleAsync();
-        return page;
-    }
-
-    private static Task Screenshot(IPage page, string name) =>
-        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDirectory.Value, $"{name}.png"), FullPage = true });
-
-    private static readonly Lazy<string> ScreenshotDirectory = new(() =>
-    {
-        var path = Repo.PathOf(Path.Combine("artifacts", "screenshots"));
-        Directory.CreateDirectory(path);
-        return path;
-    });
 }
