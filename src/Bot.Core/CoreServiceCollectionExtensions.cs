@@ -2,6 +2,7 @@ using Bot.Core.Acknowledgements;
 using Bot.Core.Announcements;
 using Bot.Core.Deliveries;
 using Bot.Core.Employees;
+using Bot.Core.Events;
 using Bot.Core.Media;
 using Bot.Core.Messaging;
 using Bot.Core.Templates;
@@ -29,6 +30,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<TemplateCatalog>();
         services.TryAddSingleton<TemplateAvailability>();
         services.TryAddSingleton<MediaStore>();
+        services.TryAddSingleton<EndpointStore>();
         return services;
     }
 }

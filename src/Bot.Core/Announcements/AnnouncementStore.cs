@@ -5,6 +5,7 @@ using System.Text.Json;
 using Bot.Core.Acknowledgements;
 using Bot.Core.Deliveries;
 using Bot.Core.Employees;
+using Bot.Core.Events;
 using Bot.Core.Redis;
 using StackExchange.Redis;
 
@@ -18,6 +19,8 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueues queues, T
 {
     /// <summary>Every status change of an announcement goes through here.</summary>
     public AnnouncementLifecycle Lifecycle { get; } = new(db, time);
+
+    private readonly EndpointStore endpoints = new(db, time);
 
     /// <summary>
     /// Stores and schedules an announcement. With an idempotency key the id is derived from (employer, key), so
@@ -122,6 +125,9 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueues queues, T
     {
         // Listed before queued: an announcement that is sent is always one its employer can find.
         await db.SortedSetAddAsync(RedisKeys.Announcements(employerId), IndexMember(sequence, id), 0);
+        // Flagged after it is listed and before it is queued: an endpoint registered meanwhile either is seen here or
+        // finds it in the list, and its first send already has its event.
+        await endpoints.FlagIfListeningAsync(employerId, id);
         await queues.Of(senderId).ScheduleAsync(id, sendAt);
     }
 
@@ -259,7 +265,7 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueues queues, T
     private static string IndexMember(long sequence, string id) =>
         sequence.ToString("D12", CultureInfo.InvariantCulture) + ":" + id;
 
-    private static string IdOf(string member) => member[(member.IndexOf(':') + 1)..];
+    internal static string IdOf(string member) => member[(member.IndexOf(':') + 1)..];
 
     /// <summary>The id of an employer's announcement created with this idempotency key.</summary>
     public static string DeriveId(string employerId, string idempotencyKey) =>

@@ -15,14 +15,14 @@ public static class LuaScripts
     public static string ClaimDue => Load("claim-due.lua");
     public static string UpdateLease => Load("update-lease.lua");
     public static string ClaimDelivery => WithRecords("claim-delivery.lua");
-    public static string TransitionDelivery => WithRecords("transition-delivery.lua");
+    public static string TransitionDelivery => WithEvents("transition-delivery.lua", records: true);
     public static string GetDeliveries => WithRecords("get-deliveries.lua");
     public static string FoldDeliveries => WithRecords("fold-deliveries.lua");
     public static string UpsertEmployee => Load("upsert-employee.lua");
     public static string SetEmployeeStatus => Load("set-employee-status.lua");
     public static string SetEmployeeUserId => Load("set-employee-user-id.lua");
     public static string CreateAnnouncement => Load("create-announcement.lua");
-    public static string MoveAnnouncement => Load("move-announcement.lua");
+    public static string MoveAnnouncement => WithEvents("move-announcement.lua");
     public static string ReleaseDelivery => Load("release-delivery.lua");
     public static string EmployeeStatuses => Load("employee-statuses.lua");
     public static string ScheduleAnnouncement => Load("schedule-announcement.lua");
@@ -30,7 +30,7 @@ public static class LuaScripts
     public static string ReserveSendSlots => Load("reserve-send-slots.lua");
     public static string ReachRecipient => Load("reach-recipient.lua");
     public static string SwapDelivery => WithRecords("swap-delivery.lua");
-    public static string RecordAcknowledgement => Load("record-acknowledgement.lua");
+    public static string RecordAcknowledgement => WithEvents("record-acknowledgement.lua");
     public static string TakeReminderGate => Load("take-reminder-gate.lua");
     public static string ReleaseReminderGate => Load("release-reminder-gate.lua");
     public static string CountReminder => Load("count-reminder.lua");
@@ -55,6 +55,10 @@ public static class LuaScripts
     /// <summary>A script that reads or writes delivery records, after delivery-records.lua (where a record lives, packing).</summary>
     private static string WithRecords(string name) => Cache.GetOrAdd("records+" + name, static n =>
         Load("delivery-records.lua") + Load(n["records+".Length..]));
+
+    /// <summary>A script that changes a state employers hear about, after outbox-events.lua (where its events go).</summary>
+    private static string WithEvents(string name, bool records = false) => Cache.GetOrAdd("events+" + name, static (_, a) =>
+        Load("outbox-events.lua") + (a.records ? WithRecords(a.name) : Load(a.name)), (name, records));
 
     private static string Load(string name) => Cache.GetOrAdd(name, static n =>
     {

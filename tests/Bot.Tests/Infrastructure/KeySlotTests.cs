@@ -1,4 +1,5 @@
 using System.Reflection;
+using Bot.Core.Events;
 using Bot.Core.Redis;
 using Bot.Core.Tenants;
 using Bot.Webhook.Webhook;
@@ -31,11 +32,12 @@ public sealed class KeySlotTests(SharedRedisCluster cluster) : IClassFixture<Sha
         // The RedLock key of a sender's dispatch lock sits in the sender's slot too (the lock may live on the main cluster).
         ["A sender's queue keys and its lock"] = [RedisKeys.Due(SenderId), RedisKeys.Resends(SenderId), $"redlock:{RedisKeys.DispatchLock(SenderId)}"],
         [nameof(LuaScripts.CreateAnnouncement)] = [RedisKeys.Announcement(AnnouncementId), RedisKeys.Targets(AnnouncementId)],
-        [nameof(LuaScripts.MoveAnnouncement)] = [RedisKeys.Announcement(AnnouncementId)],
+        // The outbox (outbox-events.lua) is built inside the scripts from KEYS[1] like the buckets; EventKeys.Outbox is its shape.
+        [nameof(LuaScripts.MoveAnnouncement)] = [RedisKeys.Announcement(AnnouncementId), EventKeys.Outbox(AnnouncementId)],
         [nameof(LuaScripts.ClaimDelivery)] = [.. EmployeeIds.Select(e => RedisKeys.Delivery(AnnouncementId, e)), RedisKeys.Announcement(AnnouncementId),
             RedisKeys.FoldedDeliveries(AnnouncementId, 7)],
         [nameof(LuaScripts.TransitionDelivery)] = [RedisKeys.Announcement(AnnouncementId), .. EmployeeIds.Select(e => RedisKeys.Delivery(AnnouncementId, e)),
-            RedisKeys.FoldedDeliveries(AnnouncementId, 7)],
+            RedisKeys.FoldedDeliveries(AnnouncementId, 7), EventKeys.Outbox(AnnouncementId)],
         [nameof(LuaScripts.GetDeliveries)] = [RedisKeys.Announcement(AnnouncementId), .. EmployeeIds.Select(e => RedisKeys.Delivery(AnnouncementId, e))],
         // Bucket keys are built inside the scripts from KEYS[1] (the announcement hash); RedisKeys.FoldedDeliveries is their shape.
         [nameof(LuaScripts.FoldDeliveries)] = [RedisKeys.Announcement(AnnouncementId), .. EmployeeIds.Select(e => RedisKeys.Delivery(AnnouncementId, e)),
@@ -48,7 +50,8 @@ public sealed class KeySlotTests(SharedRedisCluster cluster) : IClassFixture<Sha
         [nameof(LuaScripts.ReserveSendSlots)] = [RedisKeys.SendSlots(SenderId)],
         [nameof(LuaScripts.ReachRecipient)] = [RedisKeys.Reached("portfolio-1")],
         [nameof(LuaScripts.SwapDelivery)] = [RedisKeys.Delivery(AnnouncementId, "e00001"), RedisKeys.Announcement(AnnouncementId), RedisKeys.FoldedDeliveries(AnnouncementId, 7)],
-        [nameof(LuaScripts.RecordAcknowledgement)] = [RedisKeys.Announcement(AnnouncementId), RedisKeys.Acknowledgements(AnnouncementId)],
+        [nameof(LuaScripts.RecordAcknowledgement)] = [RedisKeys.Announcement(AnnouncementId), RedisKeys.Acknowledgements(AnnouncementId),
+            EventKeys.Outbox(AnnouncementId)],
         [nameof(LuaScripts.TakeReminderGate)] = [.. EmployeeIds.Select(e => RedisKeys.ReminderGate(AnnouncementId, 1, e)), RedisKeys.Acknowledgements(AnnouncementId)],
         [nameof(LuaScripts.CountReminder)] = [RedisKeys.Announcement(AnnouncementId), RedisKeys.Reminders(AnnouncementId)],
         [nameof(LuaScripts.ReleaseReminderGate)] = [RedisKeys.ReminderGate(AnnouncementId, 1, "e00001")],

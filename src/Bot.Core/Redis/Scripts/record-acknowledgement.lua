@@ -4,9 +4,11 @@
 -- the caller checked before (a target has a delivery record).
 -- KEYS[1] announcement hash, KEYS[2] acknowledgements hash (employee id → unix ms)
 -- ARGV[1] employer id, ARGV[2] employee id, ARGV[3] tap time (unix ms)
+-- A recorded tap is also a delivery.acknowledged event in the outbox (outbox-events.lua, prepended).
 -- Returns 1 when recorded, 0 when the employee had acknowledged already, -1 when the tap does not count.
 local announcement = redis.call('HMGET', KEYS[1], 'employerId', 'ackRequired')
 if announcement[1] ~= ARGV[1] or announcement[2] ~= '1' then return -1 end
 if redis.call('HSETNX', KEYS[2], ARGV[2], ARGV[3]) == 0 then return 0 end
 redis.call('HINCRBY', KEYS[1], 'acknowledged', 1)
+outbox_emit(KEYS[1], 'delivery.acknowledged', ARGV[3], ARGV[2], '', '')
 return 1

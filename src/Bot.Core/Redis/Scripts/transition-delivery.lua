@@ -9,6 +9,7 @@
 -- ARGV[2i - 1] new value of delivery i (its first character is the state; a value without the fifth field, the form,
 -- keeps the current one: a status webhook does not know whether text or a template went),
 -- ARGV[2i] the value the caller expects ('' = any)
+-- Each move is also one event in the announcement's outbox while its employer has an endpoint (outbox-events.lua).
 -- Returns one number per delivery: 1 when moved, 0 when not allowed or the value changed meanwhile.
 -- c claimed, u unknown, s sent, d delivered, r read, f failed, k skipped
 local allowed = {
@@ -18,6 +19,8 @@ local allowed = {
   d = { r = true },
 }
 local counters = { u = 'unknown', s = 'sent', d = 'delivered', r = 'read', f = 'failed', k = 'skipped' }
+-- The event each state reached here sends to the employer's endpoint (outbox-events.lua, prepended).
+local events = { u = 'delivery.unknown', s = 'delivery.sent', d = 'delivery.delivered', r = 'delivery.read', f = 'delivery.failed' }
 local function field(value, n)
   local i = 1
   for part in string.gmatch(value .. '|', '([^|]*)|') do
@@ -45,6 +48,9 @@ local function move(key, value, expected)
   local form = string.match(current, '^[^|]*|[^|]*|[^|]*|[^|]*|(.*)$')
   if form and not string.match(value, '^[^|]*|[^|]*|[^|]*|[^|]*|') then value = value .. '|' .. form end
   record_store(KEYS[1], key, bucket, value)
+  if events[to] then
+    outbox_emit(KEYS[1], events[to], field(value, 2), record_employee(key), field(value, 3), field(value, 4))
+  end
   return from, to
 end
 
