@@ -31,6 +31,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<TemplateAvailability>();
         services.TryAddSingleton<MediaStore>();
         services.TryAddSingleton<EndpointStore>();
+        services.TryAddSingleton<EventQueue>();
         return services;
     }
 }

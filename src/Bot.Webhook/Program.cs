@@ -8,6 +8,7 @@ using Bot.Webhook.Announcements;
 using Bot.Webhook.Api;
 using Bot.Webhook.Employees;
 using Bot.Webhook.Employers;
+using Bot.Webhook.Events;
 using Bot.Webhook.Media;
 using Bot.Webhook.Observability;
 using Bot.Webhook.Portal;
@@ -32,6 +33,7 @@ builder.AddAdmin();
 builder.AddAnnouncementsApi();
 builder.AddWhatsAppWebhook();
 builder.AddTemplates();
+builder.AddEventsOut();
 builder.AddServiceDefaults("Bot.Webhook", WebhookMetrics.MeterName,
     // Always listed: with the dispatcher in another process the meter simply has no instruments here.
     DispatcherMetrics.MeterName);
@@ -52,6 +54,7 @@ app.MapEmployees();
 app.MapAnnouncements();
 app.MapTemplates();
 app.MapMedia();
+app.MapWebhooks();
 app.MapWebhook();
 app.MapDefaultEndpoints();
 app.MapApiDocs();

@@ -4,7 +4,7 @@ using StackExchange.Redis;
 namespace Bot.Core.Events;
 
 /// <summary>An employer's webhook endpoint. <paramref name="Events"/> empty = every event type; secrets as stored (protected).</summary>
-public sealed record Endpoint(string Url, IReadOnlyList<string> Events, string Secret, string? PreviousSecret, DateTimeOffset? PreviousUntil)
+public sealed record EventEndpoint(string Url, IReadOnlyList<string> Events, string Secret)
 {
     public bool Wants(string type) => Events.Count == 0 || Events.Contains(type);
 }
@@ -23,24 +23,21 @@ public sealed class EndpointStore(IDatabase db, TimeProvider time)
         "announcement.completed", "announcement.paused", "announcement.expired",
     ];
 
-    public async Task<Endpoint?> GetAsync(string employerId)
+    public async Task<EventEndpoint?> GetAsync(string employerId)
     {
-        var values = await db.HashGetAsync(EventKeys.Endpoint(employerId), ["url", "events", "secret", "previousSecret", "previousUntil"]);
+        var values = await db.HashGetAsync(EventKeys.Endpoint(employerId), ["url", "events", "secret"]);
         if (values[0].IsNullOrEmpty) return null;
         var events = ((string?)values[1] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries);
-        return new Endpoint((string)values[0]!, events, (string)values[2]!, values[3].IsNullOrEmpty ? null : (string)values[3]!,
-            values[4].IsNullOrEmpty ? null : Clock.FromUnixMs((long)values[4]));
+        return new EventEndpoint((string)values[0]!, events, (string)values[2]!);
     }
 
     /// <summary>Writes the endpoint, then flags the employer's announcements (in that order: an announcement created
     /// meanwhile either sees the endpoint when it is created or is in the index when the walk reads it).</summary>
-    public async Task SaveAsync(string employerId, Endpoint endpoint)
+    public async Task SaveAsync(string employerId, EventEndpoint endpoint)
     {
         HashEntry[] fields =
         [
             new("url", endpoint.Url), new("events", string.Join(',', endpoint.Events)), new("secret", endpoint.Secret),
-            new("previousSecret", endpoint.PreviousSecret ?? ""),
-            new("previousUntil", endpoint.PreviousUntil is { } until ? until.ToUnixMs() : ""),
         ];
         await db.HashSetAsync(EventKeys.Endpoint(employerId), fields);
         await db.SetAddAsync(EventKeys.Employers, employerId);

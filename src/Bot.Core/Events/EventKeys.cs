@@ -16,7 +16,7 @@ public static class EventKeys
     /// <summary>The consumer group of every outbox.</summary>
     public const string Group = "webhooks";
 
-    /// <summary>HASH: the employer's endpoint (url, events, secret, previous secret and until when it still signs).</summary>
+    /// <summary>HASH: the employer's endpoint (url, events, secret).</summary>
     public static RedisKey Endpoint(string employerId) => $"hooks:{{{employerId}}}";
 
     /// <summary>ZSET announcement id → when flagged (unix ms): the outboxes of an employer the worker reads.</summary>

@@ -27,7 +27,7 @@ public sealed class OutboxTests(SharedRedis redis) : IClassFixture<SharedRedis>
 
     private async Task<StreamEntry[]> OutboxAsync(string announcementId) => await db.StreamRangeAsync(EventKeys.Outbox(announcementId));
 
-    private static Endpoint AnEndpoint => new("https://hooks.example.com/in", [], "protected", null, null);
+    private static EventEndpoint AnEndpoint => new("https://hooks.example.com/in", [], "protected");
 
     [Fact]
     public async Task AnEmployerWithoutAnEndpointGetsNoOutboxAndNoEventFields()

@@ -24,7 +24,8 @@ public sealed class ApiDocsTests(SharedRedis redis) : IClassFixture<SharedRedis>
                 "/api/announcements/{id}/deliveries", "/api/announcements/{id}/deliveries.csv", "/api/announcements/{id}/occurrences",
                 "/api/announcements/{id}/resume", "/api/announcements/{id}/unacknowledged", "/api/audit",
                 "/api/employees", "/api/employees/import", "/api/employees/{employeeId}", "/api/employees/{employeeId}/join-code",
-                "/api/employer", "/api/media", "/api/templates", "/send_announcement",
+                "/api/employer", "/api/media", "/api/templates", "/api/webhooks", "/api/webhooks/attempts", "/api/webhooks/replay",
+                "/api/webhooks/rotate-secret", "/send_announcement",
             ],
             paths.Select(p => p.Key).Order(StringComparer.Ordinal));
         Assert.DoesNotContain(paths, p => p.Key.StartsWith("/webhook") || p.Key.StartsWith("/health") || p.Key == "/metrics");

@@ -1,0 +1,133 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Bot.Core.Redis;
+using StackExchange.Redis;
+
+namespace Bot.Core.Events;
+
+/// <summary>An event on its way to an employer's endpoint, with its retry budget's state.</summary>
+public sealed record OutgoingEvent(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("announcementId")] string AnnouncementId,
+    [property: JsonPropertyName("employeeId")] string? EmployeeId,
+    [property: JsonPropertyName("at")] DateTimeOffset At,
+    [property: JsonPropertyName("messageId")] string? MessageId,
+    [property: JsonPropertyName("error")] string? Error,
+    [property: JsonPropertyName("attempts")] int Attempts = 0,
+    [property: JsonPropertyName("firstTriedAt")] DateTimeOffset? FirstTriedAt = null,
+    [property: JsonPropertyName("lastStatusCode")] int? LastStatusCode = null,
+    [property: JsonPropertyName("lastError")] string? LastError = null);
+
+/// <summary>One POST of an event and how it ended.</summary>
+public sealed record EventAttempt(
+    [property: JsonPropertyName("eventId")] string EventId,
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("at")] DateTimeOffset At,
+    [property: JsonPropertyName("attempt")] int Attempt,
+    [property: JsonPropertyName("statusCode")] int? StatusCode,
+    [property: JsonPropertyName("error")] string? Error,
+    [property: JsonPropertyName("outcome")] string Outcome);
+
+public enum AttemptOutcome { Delivered, Retrying, Failed }
+
+/// <summary>
+/// An employer's events between the outboxes and the endpoint, all in the employer's hash slot: a hash of the events, a
+/// ZSET of when each is due (claims are due times in the future), a ZSET of the failed ones and a log of attempts.
+/// </summary>
+public sealed class EventQueue(IDatabase db)
+{
+    private const int AttemptsKept = 200;
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Reads new entries of an announcement's outbox, and those another host took but never acknowledged.</summary>
+    public async Task<StreamEntry[]> ReadOutboxAsync(string announcementId, string consumer, TimeSpan claimTimeout, int count)
+    {
+        var key = EventKeys.Outbox(announcementId);
+        try
+        {
+            var stale = await db.StreamAutoClaimAsync(key, EventKeys.Group, consumer, (long)claimTimeout.TotalMilliseconds, "0-0", count);
+            var fresh = await db.StreamReadGroupAsync(key, EventKeys.Group, consumer, StreamPosition.NewMessages, count);
+            return [.. stale.ClaimedEntries.Where(e => !e.IsNull), .. fresh];
+        }
+        catch (RedisServerException e) when (e.Message.StartsWith("NOGROUP", StringComparison.Ordinal))
+        {
+            // The outbox is gone (the announcement expired): nothing more will come from it.
+            return [];
+        }
+    }
+
+    /// <summary>Queues the outbox entries of types the endpoint <paramref name="wants"/>, then acknowledges and deletes all
+    /// of them from the outbox (the queueing is idempotent, so a crash in between only queues them again, as the same events).</summary>
+    public async Task TakeAsync(string employerId, string announcementId, IReadOnlyList<StreamEntry> entries, DateTimeOffset now, Func<string, bool> wants)
+    {
+        if (entries.Count == 0) return;
+        var batch = db.CreateBatch();
+        var takes = new List<Task>();
+        foreach (var entry in entries)
+        {
+            var e = ToEvent(entry);
+            if (!wants(e.Type)) continue;
+            takes.Add(batch.ScriptEvaluateAsync(LuaScripts.TakeWebhookEvent, [EventKeys.Events(employerId), EventKeys.Due(employerId)],
+                [e.Id, JsonSerializer.Serialize(e, Json), now.ToUnixMs()]));
+        }
+        batch.Execute();
+        await Task.WhenAll(takes);
+        var ids = entries.Select(e => e.Id).ToArray();
+        var key = EventKeys.Outbox(announcementId);
+        await db.StreamAcknowledgeAsync(key, EventKeys.Group, ids);
+        await db.StreamDeleteAsync(key, ids);
+    }
+
+    private static OutgoingEvent ToEvent(StreamEntry entry)
+    {
+        string? Field(string name) => entry[name] is { IsNullOrEmpty: false } v ? (string)v! : null;
+        return new OutgoingEvent(Field("id")!, Field("type")!, Field("announcementId")!, Field("employeeId"),
+            Clock.FromUnixMs(long.Parse(Field("at") ?? "0", System.Globalization.CultureInfo.InvariantCulture)), Field("messageId"), Field("error"));
+    }
+
+    /// <summary>Claims up to <paramref name="max"/> due events until <paramref name="claimUntil"/>.</summary>
+    public async Task<IReadOnlyList<OutgoingEvent>> ClaimDueAsync(string employerId, DateTimeOffset now, DateTimeOffset claimUntil, int max)
+    {
+        var result = (RedisValue[])(await db.ScriptEvaluateAsync(LuaScripts.ClaimWebhookEvents,
+            [EventKeys.Due(employerId), EventKeys.Events(employerId)], [now.ToUnixMs(), claimUntil.ToUnixMs(), max]))!;
+        var events = new List<OutgoingEvent>(result.Length / 2);
+        for (var i = 1; i < result.Length; i += 2) events.Add(JsonSerializer.Deserialize<OutgoingEvent>((string)result[i]!, Json)!);
+        return events;
+    }
+
+    /// <summary>When the employer's next event is due (a claim's expiry counts), or null when none waits.</summary>
+    public async Task<DateTimeOffset?> NextDueAsync(string employerId)
+    {
+        var first = await db.SortedSetRangeByRankWithScoresAsync(EventKeys.Due(employerId), 0, 0);
+        return first.Length == 0 ? null : Clock.FromUnixMs((long)first[0].Score);
+    }
+
+    /// <summary>Records an attempt and its outcome; false when this host's claim had run out meanwhile.</summary>
+    public async Task<bool> SettleAsync(string employerId, OutgoingEvent after, EventAttempt attempt, AttemptOutcome outcome,
+        DateTimeOffset next, DateTimeOffset claimUntil) =>
+        (long)await db.ScriptEvaluateAsync(LuaScripts.SettleWebhookEvent,
+            [EventKeys.Due(employerId), EventKeys.Events(employerId), EventKeys.Failed(employerId), EventKeys.Attempts(employerId)],
+            [after.Id, outcome.ToString().ToLowerInvariant(), JsonSerializer.Serialize(after, Json), next.ToUnixMs(),
+                JsonSerializer.Serialize(attempt, Json), AttemptsKept, claimUntil.ToUnixMs()]) == 1;
+
+    /// <summary>The latest attempts, newest first.</summary>
+    public async Task<IReadOnlyList<EventAttempt>> AttemptsAsync(string employerId, int limit) =>
+        [.. (await db.ListRangeAsync(EventKeys.Attempts(employerId), 0, limit - 1)).Select(v => JsonSerializer.Deserialize<EventAttempt>((string)v!, Json)!)];
+
+    /// <summary>The failed events (kept for replay), oldest failure first, with when each failed.</summary>
+    public async Task<IReadOnlyList<(OutgoingEvent Event, DateTimeOffset FailedAt)>> FailedAsync(string employerId, int limit)
+    {
+        var failed = await db.SortedSetRangeByRankWithScoresAsync(EventKeys.Failed(employerId), 0, limit - 1);
+        if (failed.Length == 0) return [];
+        var events = await db.HashGetAsync(EventKeys.Events(employerId), [.. failed.Select(f => f.Element)]);
+        return [.. failed.Zip(events).Where(p => !p.Second.IsNull)
+            .Select(p => (JsonSerializer.Deserialize<OutgoingEvent>((string)p.Second!, Json)!, Clock.FromUnixMs((long)p.First.Score)))];
+    }
+
+    /// <summary>Queues the events that failed at or after <paramref name="since"/> again, each with a fresh retry budget.</summary>
+    public async Task<long> ReplayAsync(string employerId, DateTimeOffset since, DateTimeOffset now) =>
+        (long)await db.ScriptEvaluateAsync(LuaScripts.ReplayWebhookEvents,
+            [EventKeys.Failed(employerId), EventKeys.Due(employerId), EventKeys.Events(employerId)], [since.ToUnixMs(), now.ToUnixMs()]);
+}
