@@ -60,11 +60,31 @@ public sealed class EndpointStore(IDatabase db, TimeProvider time)
         if (await db.KeyExistsAsync(EventKeys.Endpoint(employerId))) await FlagAsync(employerId, [announcementId], on: true);
     }
 
-    /// <summary>The outboxes to read: the employer's flagged announcements.</summary>
-    public async Task<string[]> OutboxesAsync(string employerId) =>
-        [.. (await db.SortedSetRangeByRankAsync(EventKeys.Outboxes(employerId))).Select(v => (string)v!)];
+    /// <summary>
+    /// The outboxes to read: the employer's announcements flagged since <paramref name="since"/>. Older ones are retired —
+    /// unflagged, their outbox deleted and dropped from the index — so each poll reads only announcements that can still
+    /// change (statuses come for up to 7 days) and nothing keeps writing into an outbox nobody reads.
+    /// </summary>
+    public async Task<string[]> OutboxesAsync(string employerId, DateTimeOffset since)
+    {
+        var key = EventKeys.Outboxes(employerId);
+        var retired = await db.SortedSetRangeByScoreAsync(key, double.NegativeInfinity, since.ToUnixMs(), Exclude.Stop);
+        if (retired.Length > 0)
+        {
+            var batch = db.CreateBatch();
+            var writes = retired.SelectMany(id => new Task[]
+            {
+                batch.HashDeleteAsync(RedisKeys.Announcement((string)id!), "events"),
+                batch.KeyDeleteAsync(EventKeys.Outbox((string)id!)),
+                batch.SortedSetRemoveAsync(key, id),
+            }).ToArray();
+            batch.Execute();
+            await Task.WhenAll(writes);
+        }
+        return [.. (await db.SortedSetRangeByRankAsync(key)).Select(v => (string)v!)];
+    }
 
-    /// <summary>Forgets an outbox that is empty and whose announcement can no longer change (or is gone).</summary>
+    /// <summary>Forgets an outbox that is gone (its announcement expired).</summary>
     public Task ForgetOutboxAsync(string employerId, string announcementId) =>
         db.SortedSetRemoveAsync(EventKeys.Outboxes(employerId), announcementId);
 

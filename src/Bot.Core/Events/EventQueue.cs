@@ -41,21 +41,33 @@ public sealed class EventQueue(IDatabase db)
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    /// <summary>Reads new entries of an announcement's outbox, and those another host took but never acknowledged.</summary>
-    public async Task<StreamEntry[]> ReadOutboxAsync(string announcementId, string consumer, TimeSpan claimTimeout, int count)
+    /// <summary>
+    /// Reads new entries of each of the announcements' outboxes, and those another host took but never acknowledged, in
+    /// one pipelined round trip; null for an outbox that no longer exists (its announcement expired).
+    /// </summary>
+    public async Task<StreamEntry[]?[]> ReadOutboxesAsync(IReadOnlyList<string> announcementIds, string consumer, TimeSpan claimTimeout, int count)
     {
-        var key = EventKeys.Outbox(announcementId);
-        try
+        var batch = db.CreateBatch();
+        var reads = announcementIds.Select(id => (
+            Stale: batch.StreamAutoClaimAsync(EventKeys.Outbox(id), EventKeys.Group, consumer, (long)claimTimeout.TotalMilliseconds, "0-0", count),
+            Fresh: batch.StreamReadGroupAsync(EventKeys.Outbox(id), EventKeys.Group, consumer, StreamPosition.NewMessages, count))).ToArray();
+        batch.Execute();
+        var result = new StreamEntry[]?[reads.Length];
+        for (var i = 0; i < reads.Length; i++)
         {
-            var stale = await db.StreamAutoClaimAsync(key, EventKeys.Group, consumer, (long)claimTimeout.TotalMilliseconds, "0-0", count);
-            var fresh = await db.StreamReadGroupAsync(key, EventKeys.Group, consumer, StreamPosition.NewMessages, count);
-            return [.. stale.ClaimedEntries.Where(e => !e.IsNull), .. fresh];
+            try
+            {
+                var stale = await reads[i].Stale;
+                result[i] = [.. stale.ClaimedEntries.Where(e => !e.IsNull), .. await reads[i].Fresh];
+            }
+            catch (RedisServerException e) when (e.Message.StartsWith("NOGROUP", StringComparison.Ordinal))
+            {
+                // Observe the other read's failure too, so it is not left unobserved.
+                try { await reads[i].Fresh; } catch (RedisServerException) { }
+                result[i] = null;
+            }
         }
-        catch (RedisServerException e) when (e.Message.StartsWith("NOGROUP", StringComparison.Ordinal))
-        {
-            // The outbox is gone (the announcement expired): nothing more will come from it.
-            return [];
-        }
+        return result;
     }
 
     /// <summary>Queues the outbox entries of types the endpoint <paramref name="wants"/>, then acknowledges and deletes all

@@ -20,10 +20,12 @@ public sealed class EventDelivery(EndpointStore endpoints, EventQueue queue, Eve
     {
         if (await endpoints.GetAsync(employerId) is not { } endpoint) return null;
         var settings = options.CurrentValue;
-        foreach (var announcementId in await endpoints.OutboxesAsync(employerId))
+        var outboxes = await endpoints.OutboxesAsync(employerId, time.GetUtcNow() - settings.WatchOutboxesFor);
+        var read = await queue.ReadOutboxesAsync(outboxes, consumer, settings.ClaimTimeout, TakePerOutbox);
+        for (var i = 0; i < outboxes.Length; i++)
         {
-            var entries = await queue.ReadOutboxAsync(announcementId, consumer, settings.ClaimTimeout, TakePerOutbox);
-            await queue.TakeAsync(employerId, announcementId, entries, time.GetUtcNow(), endpoint.Wants);
+            if (read[i] is not { } entries) await endpoints.ForgetOutboxAsync(employerId, outboxes[i]);
+            else await queue.TakeAsync(employerId, outboxes[i], entries, time.GetUtcNow(), endpoint.Wants);
         }
 
         var now = time.GetUtcNow();

@@ -36,6 +36,11 @@ public sealed class EventsOptions
     [Range(typeof(TimeSpan), "00:00:00.01", "00:01:00")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long after it is flagged an announcement's outbox is read: longer than WhatsApp sends statuses for
+    /// (7 days) and than acknowledgements and reminders go on.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "90.00:00:00")]
+    public TimeSpan WatchOutboxesFor { get; set; } = TimeSpan.FromDays(10);
+
     /// <summary>An outbox entry taken by a host that stops answering for this long is taken over by another (XAUTOCLAIM).</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan ClaimTimeout { get; set; } = TimeSpan.FromMinutes(1);

@@ -101,10 +101,27 @@ public sealed class OutboxTests(SharedRedis redis) : IClassFixture<SharedRedis>
         Assert.Equal("announcement.paused", (string)paused["type"]!);
         Assert.Equal("sender token", (string)paused["error"]!);
         Assert.False(await db.KeyExistsAsync(EventKeys.Outbox(theirs)));
-        Assert.Equal([mine], await endpoints.OutboxesAsync("globex"));
+        Assert.Equal([mine], await endpoints.OutboxesAsync("globex", DateTimeOffset.UtcNow.AddDays(-10)));
 
         Assert.True(await endpoints.DeleteAsync("globex"));
         await Announcements.Lifecycle.ExpireAsync(mine, AnnouncementStatus.Paused);
         Assert.Single(await OutboxAsync(mine));
+    }
+
+    [Fact]
+    public async Task AnOutboxWatchedLongEnoughIsRetiredAndItsAnnouncementWritesNoMore()
+    {
+        var endpoints = new EndpointStore(db, TimeProvider.System);
+        await endpoints.SaveAsync("hooli", AnEndpoint);
+        var id = await CreateAsync("hooli", "e1");
+        await Announcements.Lifecycle.StartAsync(id);
+        await Announcements.Lifecycle.PauseAsync(id, "sender token", DateTimeOffset.UtcNow.AddMinutes(5));
+        Assert.Single(await OutboxAsync(id));
+
+        Assert.Empty(await endpoints.OutboxesAsync("hooli", DateTimeOffset.UtcNow.AddSeconds(1)));
+
+        Assert.False(await db.KeyExistsAsync(EventKeys.Outbox(id)));
+        await Announcements.Lifecycle.ExpireAsync(id, AnnouncementStatus.Paused);
+        Assert.False(await db.KeyExistsAsync(EventKeys.Outbox(id)));
     }
 }

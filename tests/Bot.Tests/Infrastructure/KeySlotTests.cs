@@ -69,10 +69,10 @@ public sealed class KeySlotTests(SharedRedisCluster cluster) : IClassFixture<Sha
         [nameof(LuaScripts.EnqueueReply)] = [RedisKeys.Reply(MessageId), RedisKeys.ReplyOutbox],
         [nameof(LuaScripts.SettleReply)] = [RedisKeys.Reply(MessageId), RedisKeys.ReplyOutbox],
         [nameof(LuaScripts.DeadLetterWebhook)] = [RedisKeys.WebhookInbox, WebhookInbox.DeadLetters],
-        [nameof(LuaScripts.TakeWebhookEvent)] = [EventKeys.Events(EmployerId), EventKeys.Due(EmployerId), EventKeys.Endpoint(EmployerId)],
+        [nameof(LuaScripts.TakeWebhookEvent)] = [EventKeys.Events(EmployerId), EventKeys.Due(EmployerId)],
         [nameof(LuaScripts.ClaimWebhookEvents)] = [EventKeys.Due(EmployerId), EventKeys.Events(EmployerId)],
         [nameof(LuaScripts.SettleWebhookEvent)] = [EventKeys.Due(EmployerId), EventKeys.Events(EmployerId), EventKeys.Failed(EmployerId), EventKeys.Attempts(EmployerId)],
-        [nameof(LuaScripts.ReplayWebhookEvents)] = [EventKeys.Failed(EmployerId), EventKeys.Due(EmployerId), EventKeys.Events(EmployerId), EventKeys.Outboxes(EmployerId)],
+        [nameof(LuaScripts.ReplayWebhookEvents)] = [EventKeys.Failed(EmployerId), EventKeys.Due(EmployerId), EventKeys.Events(EmployerId)],
     };
 
     /// <summary>No prefix, and a prefix as <c>Redis:KeyPrefix</c> sets it (tests use one each).</summary>
