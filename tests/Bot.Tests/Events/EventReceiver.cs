@@ -24,10 +24,21 @@ public sealed class EventReceiver : IAsyncDisposable
 
     public volatile int Answer = 200;
 
+    /// <summary>While not completed, every request waits here before it is recorded (a hanging endpoint).</summary>
+    private volatile TaskCompletionSource gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Requests that reached the endpoint, including those still held (<see cref="Hold"/>).</summary>
+    public int Arrived => arrived;
+
+    private int arrived;
+
     public string Url { get; }
 
-    public EventReceiver()
+    /// <param name="listening">false: the port is chosen but nothing listens on it (connections are refused) until
+    /// <see cref="StartAsync"/>.</param>
+    public EventReceiver(bool listening = true)
     {
+        gate.SetResult();
         var port = Ports.Free();
         Url = $"http://127.0.0.1:{port}/events";
         var builder = WebApplication.CreateSlimBuilder();
@@ -36,6 +47,8 @@ public sealed class EventReceiver : IAsyncDisposable
         app = builder.Build();
         app.MapPost("/events", async (HttpRequest request) =>
         {
+            Interlocked.Increment(ref arrived);
+            await gate.Task.WaitAsync(request.HttpContext.RequestAborted);
             using var reader = new StreamReader(request.Body, Encoding.UTF8);
             var body = await reader.ReadToEndAsync();
             var answer = Answer;
@@ -43,8 +56,15 @@ public sealed class EventReceiver : IAsyncDisposable
                 request.Headers["webhook-signature"].ToString(), body, answer));
             return Results.StatusCode(answer);
         });
-        app.StartAsync().GetAwaiter().GetResult();
+        if (listening) app.StartAsync().GetAwaiter().GetResult();
     }
+
+    public Task StartAsync() => app.StartAsync();
+
+    /// <summary>Makes requests hang until <see cref="Release"/>.</summary>
+    public void Hold() => gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void Release() => gate.TrySetResult();
 
     /// <summary>The events answered with 2xx, one per webhook-id.</summary>
     public IReadOnlyList<ReceivedEvent> Delivered =>
@@ -52,6 +72,7 @@ public sealed class EventReceiver : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        Release();
         await app.StopAsync();
         await app.DisposeAsync();
     }
