@@ -44,11 +44,12 @@ public sealed class EndpointStore(IDatabase db, TimeProvider time)
         await foreach (var ids in AnnouncementIdsAsync(employerId)) await FlagAsync(employerId, ids, on: true);
     }
 
-    /// <summary>Removes the endpoint and unflags the announcements; events already taken stay until given up or sent
-    /// (the worker drops those of an employer without an endpoint).</summary>
+    /// <summary>Removes the endpoint, the events waiting for it (nobody will receive them) and the flags of the
+    /// employer's announcements; the attempts log stays.</summary>
     public async Task<bool> DeleteAsync(string employerId)
     {
         if (!await db.KeyDeleteAsync(EventKeys.Endpoint(employerId))) return false;
+        await db.KeyDeleteAsync([EventKeys.Due(employerId), EventKeys.Events(employerId), EventKeys.Failed(employerId)]);
         await db.SetRemoveAsync(EventKeys.Employers, employerId);
         await foreach (var ids in AnnouncementIdsAsync(employerId)) await FlagAsync(employerId, ids, on: false);
         return true;

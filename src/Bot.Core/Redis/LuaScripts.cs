@@ -14,7 +14,7 @@ public static class LuaScripts
 
     public static string ClaimDue => Load("claim-due.lua");
     public static string UpdateLease => Load("update-lease.lua");
-    public static string ClaimDelivery => WithRecords("claim-delivery.lua");
+    public static string ClaimDelivery => WithEvents("claim-delivery.lua", records: true);
     public static string TransitionDelivery => WithEvents("transition-delivery.lua", records: true);
     public static string GetDeliveries => WithRecords("get-deliveries.lua");
     public static string FoldDeliveries => WithRecords("fold-deliveries.lua");

@@ -12,6 +12,8 @@ public sealed class EventDelivery(EndpointStore endpoints, EventQueue queue, Eve
 {
     private const int TakePerOutbox = 200;
 
+    private const int Rounds = 4;
+
     private readonly string consumer = $"{Environment.MachineName}.{Environment.ProcessId}.{Guid.NewGuid():N}";
 
     /// <summary>Returns false when the employer has no endpoint any more (its pump stops), else whether a full batch went
@@ -29,9 +31,10 @@ public sealed class EventDelivery(EndpointStore endpoints, EventQueue queue, Eve
         }
 
         var now = time.GetUtcNow();
-        // The claim outlasts the slowest POST of the batch; a host that dies holding it leaves the events due after it.
-        var claimUntil = now + settings.Timeout * 2 + TimeSpan.FromSeconds(5);
-        var batch = settings.MaxConcurrencyPerEndpoint * 4;
+        // The claim outlasts the batch even when every POST takes the whole timeout (it goes in `Rounds` waves of
+        // MaxConcurrencyPerEndpoint); a host that dies holding it leaves the events due once it runs out.
+        var batch = settings.MaxConcurrencyPerEndpoint * Rounds;
+        var claimUntil = now + settings.Timeout * (Rounds + 1) + TimeSpan.FromSeconds(5);
         var due = await queue.ClaimDueAsync(employerId, now, claimUntil, batch);
         await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = settings.MaxConcurrencyPerEndpoint, CancellationToken = cancellationToken },
             async (e, ct) => await AttemptAsync(employerId, endpoint, e, claimUntil, settings, ct));

@@ -85,6 +85,25 @@ public sealed class OutboxTests(SharedRedis redis) : IClassFixture<SharedRedis>
     }
 
     [Fact]
+    public async Task ADeliveryFailedWithoutASendIsAnEventAndAPlainClaimIsNot()
+    {
+        await new EndpointStore(db, TimeProvider.System).SaveAsync("umbrella", AnEndpoint);
+        var id = await CreateAsync("umbrella", "e1", "e2", "e3");
+        var deliveries = new DeliveryStore(db);
+        var at = DateTimeOffset.FromUnixTimeMilliseconds(1_800_000_000_000);
+
+        await deliveries.TryClaimAsync(id, "e1", DeliveryRecord.Claimed("d#1", at), TimeSpan.FromMinutes(5));
+        await deliveries.ClaimAsync(id, [new("e2", new DeliveryRecord(DeliveryState.Failed, at, Error: "expired")),
+            new("e3", new DeliveryRecord(DeliveryState.Skipped, at))], TimeSpan.FromMinutes(5));
+
+        var failed = Assert.Single(await OutboxAsync(id));
+        Assert.Equal("delivery.failed", (string)failed["type"]!);
+        Assert.Equal("e2", (string)failed["employeeId"]!);
+        Assert.Equal("expired", (string)failed["error"]!);
+        Assert.Equal(at.ToUnixTimeMilliseconds().ToString(), (string)failed["at"]!);
+    }
+
+    [Fact]
     public async Task RegisteringFlagsTheEmployersExistingAnnouncementsOnlyAndDeletingStopsTheEvents()
     {
         var mine = await CreateAsync("globex", "e1");

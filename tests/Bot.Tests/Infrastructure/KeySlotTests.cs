@@ -35,7 +35,7 @@ public sealed class KeySlotTests(SharedRedisCluster cluster) : IClassFixture<Sha
         // The outbox (outbox-events.lua) is built inside the scripts from KEYS[1] like the buckets; EventKeys.Outbox is its shape.
         [nameof(LuaScripts.MoveAnnouncement)] = [RedisKeys.Announcement(AnnouncementId), EventKeys.Outbox(AnnouncementId)],
         [nameof(LuaScripts.ClaimDelivery)] = [.. EmployeeIds.Select(e => RedisKeys.Delivery(AnnouncementId, e)), RedisKeys.Announcement(AnnouncementId),
-            RedisKeys.FoldedDeliveries(AnnouncementId, 7)],
+            RedisKeys.FoldedDeliveries(AnnouncementId, 7), EventKeys.Outbox(AnnouncementId)],
         [nameof(LuaScripts.TransitionDelivery)] = [RedisKeys.Announcement(AnnouncementId), .. EmployeeIds.Select(e => RedisKeys.Delivery(AnnouncementId, e)),
             RedisKeys.FoldedDeliveries(AnnouncementId, 7), EventKeys.Outbox(AnnouncementId)],
         [nameof(LuaScripts.GetDeliveries)] = [RedisKeys.Announcement(AnnouncementId), .. EmployeeIds.Select(e => RedisKeys.Delivery(AnnouncementId, e))],
@@ -72,6 +72,7 @@ public sealed class KeySlotTests(SharedRedisCluster cluster) : IClassFixture<Sha
         [nameof(LuaScripts.TakeWebhookEvent)] = [EventKeys.Events(EmployerId), EventKeys.Due(EmployerId)],
         [nameof(LuaScripts.ClaimWebhookEvents)] = [EventKeys.Due(EmployerId), EventKeys.Events(EmployerId)],
         [nameof(LuaScripts.SettleWebhookEvent)] = [EventKeys.Due(EmployerId), EventKeys.Events(EmployerId), EventKeys.Failed(EmployerId), EventKeys.Attempts(EmployerId)],
+        ["DEL of an employer's event queue"] = [EventKeys.Due(EmployerId), EventKeys.Events(EmployerId), EventKeys.Failed(EmployerId)],
         [nameof(LuaScripts.ReplayWebhookEvents)] = [EventKeys.Failed(EmployerId), EventKeys.Due(EmployerId), EventKeys.Events(EmployerId)],
     };
 

@@ -4,6 +4,8 @@
 -- as the gate key would have (delivery-records.lua, prepended).
 -- KEYS[1] delivery key, KEYS[2] announcement hash
 -- ARGV[1] value, ARGV[2] ttl seconds, ARGV[3] counter to increment when created ('' for none)
+-- A record created already settled (failed: expired before it went) is that delivery's event in the announcement's
+-- outbox, in the same step (outbox-events.lua, prepended); a plain claim (c) or a skip has none and reads nothing more.
 -- Returns nil when this caller created the key, else the existing value.
 local bucket = record_bucket(KEYS[2], record_employee(KEYS[1]))
 if bucket then
@@ -12,6 +14,12 @@ if bucket then
 end
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then
   if ARGV[3] ~= '' then redis.call('HINCRBY', KEYS[2], ARGV[3], 1) end
+  local state = string.sub(ARGV[1], 1, 1)
+  if state == 'f' or state == 'u' or state == 's' then
+    local _, at, reference, err = string.match(ARGV[1], '^([^|]*)|([^|]*)|?([^|]*)|?([^|]*)')
+    local types = { f = 'delivery.failed', u = 'delivery.unknown', s = 'delivery.sent' }
+    outbox_emit(KEYS[2], types[state], at, record_employee(KEYS[1]), reference, err)
+  end
   return false
 end
 return redis.call('GET', KEYS[1])
