@@ -6,6 +6,9 @@ using System.Text.Json.Nodes;
 using Bot.Core.Events;
 using Bot.Tests.Harness;
 using Bot.Tests.Webhook;
+using Bot.Webhook.Events;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Bot.Tests.Events;
 
@@ -253,6 +256,38 @@ public sealed class WebhookEventsTests(SharedRedis redis) : IClassFixture<Shared
         Assert.Equal(2, fresh.Count);
         Assert.All(old, e => Assert.True(EventReceiver.Verifies(e, first)));
         Assert.All(fresh, e => Assert.True(EventReceiver.Verifies(e, second) && !EventReceiver.Verifies(e, first)));
+    }
+
+    [Fact]
+    public async Task WorkersOnSeveralHostsPostEachEventExactlyOnce()
+    {
+        await using var receiver = new EventReceiver();
+        await using var scenario = new Scenario(redis, Fast(("Webhooks:MaxConcurrencyPerEndpoint", "2")));
+        await RegisterAsync(scenario.Api, receiver.Url);
+        await scenario.AddEmployeesAsync(30);
+        // Two more workers beside the webhook host's own, as other hosts would run them (each its own consumer).
+        using var stop = new CancellationTokenSource();
+        var workers = Enumerable.Range(0, 2).Select(_ => Task.Run(async () =>
+        {
+            var delivery = new EventDelivery(scenario.AppServices.GetRequiredService<EndpointStore>(), scenario.AppServices.GetRequiredService<EventQueue>(),
+                scenario.AppServices.GetRequiredService<EventSender>(), scenario.AppServices.GetRequiredService<IOptionsMonitor<EventsOptions>>(), TimeProvider.System);
+            while (!stop.IsCancellationRequested)
+            {
+                await delivery.RunOnceAsync(scenario.EmployerId, CancellationToken.None);
+                await Task.Delay(10);
+            }
+        })).ToArray();
+        await scenario.StartDispatchersAsync(1);
+
+        var id = await scenario.CreateAnnouncementAsync(new { message = "All hands at noon" });
+        await scenario.WaitForStatusAsync(id, "completed", Timeout);
+        await WaitForDeliveredAsync(receiver, 31);
+        await AssertDrainedAsync(scenario, scenario.EmployerId, id);
+        await stop.CancelAsync();
+        await Task.WhenAll(workers);
+
+        Assert.Equal(31, receiver.Received.Count);
+        Assert.Equal(31, receiver.Received.Select(r => r.Id).Distinct().Count());
     }
 
     [Fact]
