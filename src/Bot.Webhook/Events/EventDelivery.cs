@@ -16,8 +16,8 @@ public sealed class EventDelivery(EndpointStore endpoints, EventQueue queue, Eve
 
     private readonly string consumer = $"{Environment.MachineName}.{Environment.ProcessId}.{Guid.NewGuid():N}";
 
-    /// <summary>Returns false when the employer has no endpoint any more (its pump stops), else whether a full batch went
-    /// (so more may be due at once).</summary>
+    /// <summary>Null when the employer has no endpoint any more (its pump stops), else whether a full batch went (so more
+    /// may be due at once).</summary>
     public async Task<bool?> RunOnceAsync(string employerId, CancellationToken cancellationToken)
     {
         if (await endpoints.GetAsync(employerId) is not { } endpoint) return null;
