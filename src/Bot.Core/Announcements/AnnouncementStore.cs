@@ -6,6 +6,7 @@ using Bot.Core.Acknowledgements;
 using Bot.Core.Deliveries;
 using Bot.Core.Employees;
 using Bot.Core.Redis;
+using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace Bot.Core.Announcements;
@@ -14,10 +15,10 @@ public enum CreateOutcome { Created, Replayed, KeyReusedWithOtherRequest }
 
 public enum CancelOutcome { Cancelled, NotFound, TooLate }
 
-public sealed class AnnouncementStore(IDatabase db, AnnouncementQueues queues, TimeProvider time)
+public sealed class AnnouncementStore(IDatabase db, AnnouncementQueues queues, TimeProvider time, IOptions<AnnouncementOptions>? options = null)
 {
     /// <summary>Every status change of an announcement goes through here.</summary>
-    public AnnouncementLifecycle Lifecycle { get; } = new(db, time);
+    public AnnouncementLifecycle Lifecycle { get; } = new(db, time, options?.Value.Retention);
 
     /// <summary>
     /// Stores and schedules an announcement. With an idempotency key the id is derived from (employer, key), so
@@ -158,8 +159,20 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueues queues, T
                 var announcement = ToAnnouncement(IdOf(members[i]!), found[i]);
                 if (announcement?.EmployerId == employerId && (status is null || announcement.Status == status)) items.Add(announcement);
             }
+            await ForgetExpiredAsync(employerId, members, found);
         }
         return (items, after);
+    }
+
+    /// <summary>
+    /// The index outlives the announcements it lists (they expire Announcements:Retention after they end, and a sorted set
+    /// has no per-member TTL): members whose hash is gone leave it when a page meets them. The index is written only after
+    /// the hash is stored, so a member without one is always an announcement that expired.
+    /// </summary>
+    private async Task ForgetExpiredAsync(string employerId, RedisValue[] members, HashEntry[][] found)
+    {
+        RedisValue[] gone = [.. members.Where((_, i) => found[i].Length == 0)];
+        if (gone.Length > 0) await db.SortedSetRemoveAsync(RedisKeys.Announcements(employerId), gone);
     }
 
     /// <summary>Cancels a scheduled announcement; once dispatching has begun it is too late.</summary>
@@ -248,7 +261,8 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueues queues, T
             Get("ackRequired") == 1 ? new AcknowledgementProgress((long)Get("acknowledged"), (long)Get("reminded"), (int)Get("reminder"),
                 Get("reminderAt").IsNullOrEmpty ? null : Clock.FromUnixMs((long)Get("reminderAt"))) : null,
             Get("series").IsNullOrEmpty ? null : (string?)Get("series"),
-            WallClock.Parse(Get("sendAtLocal")));
+            WallClock.Parse(Get("sendAtLocal")),
+            Get(AnnouncementLifecycle.RetriedAt).IsNullOrEmpty ? null : Clock.FromUnixMs((long)Get(AnnouncementLifecycle.RetriedAt)));
     }
 
     /// <summary>Stored only when asked for, so an announcement without acknowledgement keeps the fields it always had.</summary>

@@ -93,6 +93,36 @@ public sealed class DeliveryStore(IDatabase db)
             [RedisKeys.Delivery(announcementId, employeeId), RedisKeys.Announcement(announcementId)],
             [expected.ToString(), next.ToString()]) == 1;
 
+    /// <summary>
+    /// Puts deliveries back to pending for a retry on request (retry-deliveries.lua): each only if its record is still
+    /// exactly the one given, and only while the announcement is not scheduled, dispatching or cancelled. Returns how many
+    /// went back, or null when the announcement's status refused them all.
+    /// </summary>
+    /// <param name="retriedAt">The announcement's last retry as the caller saw it (unix ms, null for none): a retry since refuses.</param>
+    public async Task<int?> RetryAsync(string announcementId, long? retriedAt, IReadOnlyList<(string EmployeeId, DeliveryRecord Expected)> chosen)
+    {
+        var keys = new RedisKey[chosen.Count + 2];
+        var values = new RedisValue[chosen.Count + 1];
+        values[0] = retriedAt?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "";
+        keys[0] = RedisKeys.Announcement(announcementId);
+        keys[1] = RedisKeys.Attempts(announcementId);
+        for (var i = 0; i < chosen.Count; i++)
+        {
+            keys[i + 2] = RedisKeys.Delivery(announcementId, chosen[i].EmployeeId);
+            values[i + 1] = chosen[i].Expected.ToString();
+        }
+        var retried = (long)await db.ScriptEvaluateAsync(LuaScripts.RetryDeliveries, keys, values);
+        return retried < 0 ? null : (int)retried;
+    }
+
+    /// <summary>Attempts of each delivery: 1 for a record never retried, the count kept by retries, 0 for none yet.</summary>
+    public async Task<int[]> AttemptsAsync(string announcementId, IReadOnlyList<string> employeeIds, IReadOnlyList<DeliveryRecord?> records)
+    {
+        if (employeeIds.Count == 0) return [];
+        var counts = await db.HashGetAsync(RedisKeys.Attempts(announcementId), [.. employeeIds.Select(e => (RedisValue)e)]);
+        return [.. counts.Select((c, i) => c.IsNull ? (records[i] is null ? 0 : 1) : (int)c)];
+    }
+
     public async Task<DeliveryRecord?> GetAsync(string announcementId, string employeeId) =>
         (await GetManyAsync(announcementId, [employeeId]))[0];
 

@@ -30,6 +30,7 @@ public static class LuaScripts
     public static string ReserveSendSlots => Load("reserve-send-slots.lua");
     public static string ReachRecipient => Load("reach-recipient.lua");
     public static string SwapDelivery => WithRecords("swap-delivery.lua");
+    public static string RetryDeliveries => WithRecords("retry-deliveries.lua");
     public static string RecordAcknowledgement => Load("record-acknowledgement.lua");
     public static string TakeReminderGate => Load("take-reminder-gate.lua");
     public static string ReleaseReminderGate => Load("release-reminder-gate.lua");
@@ -39,6 +40,7 @@ public static class LuaScripts
     public static string CreateSeries => Load("create-series.lua");
     public static string RecordOccurrence => Load("record-occurrence.lua");
     public static string TenantWrite => Load("tenant-write.lua");
+    public static string IdempotentRequest => Load("idempotent-request.lua");
 
     // Scripts with named parameters (@key), for call sites that pass an anonymous object.
     public static LuaScript ConsumeJoinCode => Prepared("consume-join-code.lua");

@@ -1,14 +1,18 @@
+using System.Text.Json;
 using Bot.Core;
 using Bot.Core.Acknowledgements;
 using Bot.Core.Announcements;
 using Bot.Core.Deliveries;
 using Bot.Core.Employees;
 using Bot.Core.Media;
+using Bot.Core.Redis;
+using Bot.Dispatch;
 using Bot.Webhook.Templates;
 using Bot.Webhook.Api;
 using Bot.Webhook.Employers;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 
 namespace Bot.Webhook.Announcements;
 
@@ -22,6 +26,10 @@ public static class AnnouncementsApi
     public static IHostApplicationBuilder AddAnnouncementsApi(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<AnnouncementPreview>();
+        builder.Services.AddApiOptions();
+        // A retry's pass must end before the first pass's delivery records expire: the API needs the dispatcher's
+        // retention and age (validated where the dispatcher runs).
+        builder.Services.AddOptions<DispatcherOptions>().BindConfiguration(DispatcherOptions.SectionName);
         return builder;
     }
 
@@ -43,6 +51,9 @@ public static class AnnouncementsApi
         group.MapPost("/{id}/resume", ResumeAsync)
             .WithSummary("Resume a paused announcement now")
             .WithDescription("After an error about the sender (token, account, spam limit) dispatching pauses and the announcement shows `paused` with a `reason` and `resumesAt`; once the cause is fixed, this resumes it at once. 202; 409 when it is not paused.");
+        group.MapPost("/{id}/retry", RetryAsync)
+            .WithSummary("Retry failed or unknown deliveries once more")
+            .WithDescription("`{\"states\": [\"failed\"] | [\"unknown\"] | both, \"errors\"?: [\"131026\", …]}`: each chosen delivery gets exactly one more attempt (its `attempts` goes up by one), also when the request is repeated or sent twice at once; honours `Idempotency-Key`. `unknown` is retried only when named: those employees may already have the message. 202 `{retrying}`; 409 while the announcement is scheduled or dispatching; 400 naming the field.");
         group.MapGet("/{id}/deliveries", DeliveriesAsync)
             .WithSummary("List an announcement's deliveries")
             .WithDescription($"One row per targeted employee, optionally filtered by `state` ({string.Join(", ", DeliveryStateFilter)}).");
@@ -155,6 +166,68 @@ public static class AnnouncementsApi
                 statusCode: StatusCodes.Status409Conflict);
     }
 
+    private static async Task<Results<Accepted<RetryResponse>, NotFound, ValidationProblem, ProblemHttpResult>> RetryAsync(
+        string id, RetryRequest? request, Employer employer, AnnouncementRetry retry, IdempotencyStore idempotency,
+        IOptions<DispatcherOptions> dispatcher, IOptions<ApiOptions> api, [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey)
+    {
+        if (!Ids.IsValid(id)) return TypedResults.NotFound();
+        var errors = new Dictionary<string, string[]>();
+        var choice = RetryValidation.Validate(request, errors);
+        if (AnnouncementValidation.ValidateIdempotencyKey(idempotencyKey) is { } keyError) errors[IdempotencyKeyHeader] = [keyError];
+        if (choice is null || errors.Count > 0) return TypedResults.ValidationProblem(errors);
+
+        // The same key again answers what the first request answered, and acts on nothing.
+        var fingerprint = $"retry\n{id}\n{JsonSerializer.Serialize(request)}";
+        if (idempotencyKey is not null)
+        {
+            switch (await idempotency.TakeAsync(employer.Id, idempotencyKey, fingerprint))
+            {
+                case IdempotentReplay.Answered { Status: StatusCodes.Status202Accepted } answered:
+                    return TypedResults.Accepted($"/api/announcements/{id}", JsonSerializer.Deserialize<RetryResponse>(answered.Body, JsonSerializerOptions.Web));
+                case IdempotentReplay.Answered { Status: StatusCodes.Status404NotFound }:
+                    return TypedResults.NotFound();
+                case IdempotentReplay.Answered answered:
+                    return RetryRefused(answered.Body);
+                case IdempotentReplay.UnderWay:
+                    return TypedResults.Problem(title: "Request under way",
+                        detail: "A request with this idempotency key is still being processed; send it again in a moment.",
+                        statusCode: StatusCodes.Status409Conflict);
+                case IdempotentReplay.OtherRequest:
+                    return TypedResults.Problem(title: "Idempotency key reused",
+                        detail: "This idempotency key was already used for a different request. Use a new key for a new request.",
+                        statusCode: StatusCodes.Status422UnprocessableEntity);
+            }
+        }
+
+        var (outcome, retrying) = await retry.RetryAsync(employer.Id, id, choice, dispatcher.Value.DeliveryRetention, dispatcher.Value.MaxDispatchAge);
+        var refusal = outcome switch
+        {
+            RetryOutcome.Dispatching => "The announcement is scheduled or being sent; retry once it has finished.",
+            RetryOutcome.Finishing => "The announcement is finishing (its dispatcher is folding its records or sending a reminder); retry in a moment.",
+            RetryOutcome.TooOld => "Its delivery records would expire before a retry could finish (Dispatcher:DeliveryRetention); it can no longer be retried.",
+            _ => null,
+        };
+        if (idempotencyKey is not null)
+        {
+            var (status, body) = outcome switch
+            {
+                RetryOutcome.Retrying => (StatusCodes.Status202Accepted, JsonSerializer.Serialize(new RetryResponse(retrying), JsonSerializerOptions.Web)),
+                RetryOutcome.NotFound => (StatusCodes.Status404NotFound, ""),
+                _ => (StatusCodes.Status409Conflict, refusal!),
+            };
+            await idempotency.AnswerAsync(employer.Id, idempotencyKey, fingerprint, status, body, api.Value.IdempotencyRetention);
+        }
+        return outcome switch
+        {
+            RetryOutcome.Retrying => TypedResults.Accepted($"/api/announcements/{id}", new RetryResponse(retrying)),
+            RetryOutcome.NotFound => TypedResults.NotFound(),
+            _ => RetryRefused(refusal!),
+        };
+    }
+
+    private static ProblemHttpResult RetryRefused(string detail) =>
+        TypedResults.Problem(title: "Cannot retry now", detail: detail, statusCode: StatusCodes.Status409Conflict);
+
     private static async Task<Results<NoContent, NotFound, ProblemHttpResult>> CancelAsync(string id, Employer employer, AnnouncementStore announcements, SeriesStore series)
     {
         if (!Ids.IsValid(id)) return TypedResults.NotFound();
@@ -193,12 +266,13 @@ public static class AnnouncementsApi
             if (ids.Length == 0) return TypedResults.Ok(new Page<DeliveryResponse>(items, null));
             var records = await deliveries.GetManyAsync(id, ids);
             var (acknowledged, reminders) = await AcknowledgementsOfAsync(acknowledgements, id, ids);
+            var attempts = await deliveries.AttemptsAsync(id, ids, records);
             for (var i = 0; i < ids.Length && items.Count < take; i++)
             {
                 offset++;
                 var item = records[i] is { } r
-                    ? new DeliveryResponse(ids[i], r.State.Name(), r.Form, r.MessageId, r.Error, r.UpdatedAt, acknowledged[i], reminders[i])
-                    : new DeliveryResponse(ids[i], "pending", null, null, null, null);
+                    ? new DeliveryResponse(ids[i], r.State.Name(), r.Form, r.MessageId, r.Error, r.UpdatedAt, acknowledged[i], reminders[i], attempts[i])
+                    : new DeliveryResponse(ids[i], "pending", null, null, null, null, Attempts: attempts[i]);
                 if (state is null || item.State == state) items.Add(item);
             }
         }
