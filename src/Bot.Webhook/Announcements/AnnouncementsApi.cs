@@ -168,7 +168,7 @@ public static class AnnouncementsApi
 
     private static async Task<Results<Accepted<RetryResponse>, NotFound, ValidationProblem, ProblemHttpResult>> RetryAsync(
         string id, RetryRequest? request, Employer employer, AnnouncementRetry retry, IdempotencyStore idempotency,
-        IOptions<DispatcherOptions> dispatcher, IOptions<ApiOptions> api, [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey)
+        IOptions<DispatcherOptions> dispatcher, IOptions<ApiOptions> api, HttpContext http, [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey)
     {
         if (!Ids.IsValid(id)) return TypedResults.NotFound();
         var errors = new Dictionary<string, string[]>();
@@ -180,7 +180,10 @@ public static class AnnouncementsApi
         var fingerprint = $"retry\n{id}\n{JsonSerializer.Serialize(request)}";
         if (idempotencyKey is not null)
         {
-            switch (await idempotency.TakeAsync(employer.Id, idempotencyKey, fingerprint))
+            var replay = await idempotency.TakeAsync(employer.Id, idempotencyKey, fingerprint);
+            // A repeat changes nothing, so the audit has the first request only.
+            if (replay is IdempotentReplay.Answered) http.Items[Admin.EmployerAuditFilter.ReplayItem] = true;
+            switch (replay)
             {
                 case IdempotentReplay.Answered { Status: StatusCodes.Status202Accepted } answered:
                     return TypedResults.Accepted($"/api/announcements/{id}", JsonSerializer.Deserialize<RetryResponse>(answered.Body, JsonSerializerOptions.Web));

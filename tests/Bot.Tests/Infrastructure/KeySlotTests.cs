@@ -31,7 +31,10 @@ public sealed class KeySlotTests(SharedRedisCluster cluster) : IClassFixture<Sha
         // The RedLock key of a sender's dispatch lock sits in the sender's slot too (the lock may live on the main cluster).
         ["A sender's queue keys and its lock"] = [RedisKeys.Due(SenderId), RedisKeys.Resends(SenderId), $"redlock:{RedisKeys.DispatchLock(SenderId)}"],
         [nameof(LuaScripts.CreateAnnouncement)] = [RedisKeys.Announcement(AnnouncementId), RedisKeys.Targets(AnnouncementId)],
-        [nameof(LuaScripts.MoveAnnouncement)] = [RedisKeys.Announcement(AnnouncementId)],
+        [nameof(LuaScripts.MoveAnnouncement)] = RedisKeys.AnnouncementLifetime(AnnouncementId),
+        [nameof(LuaScripts.RetryDeliveries)] = [RedisKeys.Announcement(AnnouncementId), RedisKeys.Attempts(AnnouncementId),
+            .. EmployeeIds.Select(e => RedisKeys.Delivery(AnnouncementId, e)), RedisKeys.FoldedDeliveries(AnnouncementId, 7)],
+        [nameof(LuaScripts.IdempotentRequest)] = [Bot.Core.Redis.IdempotencyStore.Key(EmployerId, "a{b}")],
         [nameof(LuaScripts.ClaimDelivery)] = [.. EmployeeIds.Select(e => RedisKeys.Delivery(AnnouncementId, e)), RedisKeys.Announcement(AnnouncementId),
             RedisKeys.FoldedDeliveries(AnnouncementId, 7)],
         [nameof(LuaScripts.TransitionDelivery)] = [RedisKeys.Announcement(AnnouncementId), .. EmployeeIds.Select(e => RedisKeys.Delivery(AnnouncementId, e)),
