@@ -1,0 +1,113 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Bot.Core;
+using Bot.Core.Announcements;
+using Bot.Core.Redis;
+using Bot.Tests.Harness;
+using Bot.Webhook.Api;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Bot.Tests.Announcements;
+
+/// <summary>Every key has a lifetime: an announcement that ended, and an idempotency key, leave nothing behind in Redis.</summary>
+public sealed class RetentionTests(SharedRedis redis) : IClassFixture<SharedRedis>
+{
+    [Fact]
+    public async Task AnEndedAnnouncementAndItsIdempotencyKeyLeaveNothingInRedisAfterTheirRetention()
+    {
+        await using var scenario = new Scenario(redis, new Dictionary<string, string?>
+        {
+            ["Announcements:Retention"] = "00:00:05",
+            ["Api:IdempotencyRetention"] = "00:00:02",
+            // Delivery records (and their buckets) have a lifetime of their own, from their claim.
+            ["Dispatcher:DeliveryRetention"] = "00:00:15",
+            ["Dispatcher:MaxDispatchAge"] = "00:00:08",
+        });
+        var employees = await scenario.AddEmployeesAsync(4);
+        scenario.Stub.ForRecipient(employees[0].Phone).RespondWith(WhatsAppStub.GraphError(400, 131026, "Message undeliverable"));
+        await scenario.StartDispatchersAsync(1);
+        var id = await scenario.CreateAnnouncementAsync(new { message = "Fire drill at 10" }, idempotencyKey: "drill");
+        var kept = await scenario.CreateAnnouncementAsync(new { message = "Not yet", sendAt = DateTimeOffset.UtcNow.AddHours(1).ToString("O") });
+        await scenario.WaitForStatusAsync(id, AnnouncementStatus.Completed, TimeSpan.FromSeconds(30));
+
+        // Ended: its keys count down. A retry brings it back (the countdown stops while it dispatches) and ends it again,
+        // with its retry attempts and the retry's idempotency key as well.
+        var hashTtl = await scenario.Redis.KeyTimeToLiveAsync(RedisKeys.Announcement(id));
+        Assert.True(hashTtl is { } ttl && ttl <= TimeSpan.FromSeconds(5), $"TTL {hashTtl}");
+        using (var request = new HttpRequestMessage(HttpMethod.Post, $"/api/announcements/{id}/retry") { Content = JsonContent.Create(new { states = new[] { "failed" } }) })
+        {
+            request.Headers.Add("Idempotency-Key", "retry-drill");
+            var retry = await scenario.Api.SendAsync(request);
+            Assert.Equal(HttpStatusCode.Accepted, retry.StatusCode);
+        }
+        await scenario.WaitForStatusAsync(id, AnnouncementStatus.Completed, TimeSpan.FromSeconds(30));
+        Assert.True(await scenario.Redis.KeyExistsAsync(RedisKeys.Attempts(id)));
+        Assert.True(await scenario.Redis.KeyTimeToLiveAsync(RedisKeys.Attempts(id)) is { } attemptsTtl && attemptsTtl <= TimeSpan.FromSeconds(5));
+        Assert.True(await scenario.Redis.KeyExistsAsync(IdempotencyStore.Key(scenario.EmployerId, "retry-drill")));
+        var server = redis.Connection.GetServers()[0];
+        // The scan below sees these: the hash, targets, attempts and the delivery buckets.
+        Assert.True(await server.KeysAsync(pattern: $"{scenario.KeyPrefix}*{id}*").CountAsync() >= 4);
+
+        // The idempotency key goes first (2 s), then the announcement (5 s), then its delivery records (15 s from their claim).
+        await Eventually.WaitAsync(async () => !await scenario.Redis.KeyExistsAsync(IdempotencyStore.Key(scenario.EmployerId, "retry-drill")),
+            TimeSpan.FromSeconds(30), "the idempotency key expired");
+        await Eventually.WaitAsync(async () => (await scenario.Api.GetAsync($"/api/announcements/{id}")).StatusCode == HttpStatusCode.NotFound,
+            TimeSpan.FromSeconds(30), "the announcement gone");
+        var list = await scenario.Api.GetFromJsonAsync<JsonNode>("/api/announcements");
+        Assert.Equal([kept], list!["items"]!.AsArray().Select(a => a!["id"]!.GetValue<string>()));
+        // The list read took the expired one out of the employer's index.
+        var index = await scenario.Redis.SortedSetRangeByRankAsync(RedisKeys.Announcements(scenario.EmployerId));
+        Assert.Equal([kept], index.Select(m => ((string)m!)[(((string)m!).IndexOf(':') + 1)..]));
+
+        var left = await Eventually.WaitAsync(
+            async () => await server.KeysAsync(pattern: $"{scenario.KeyPrefix}*{id}*").ToListAsync(),
+            keys => keys.Count == 0, TimeSpan.FromSeconds(40), $"no key of announcement {id} left");
+        Assert.Empty(left);
+        Assert.Empty(await server.KeysAsync(pattern: $"{scenario.KeyPrefix}idem:*").ToListAsync());
+        // Nor is it queued anywhere.
+        foreach (var queue in new[] { RedisKeys.Due("default"), RedisKeys.InFlight("default"), RedisKeys.PendingCreations("default") })
+            Assert.Null(await scenario.Redis.SortedSetScoreAsync(queue, id));
+        // The scheduled one keeps everything: nothing counts down before an announcement ends.
+        Assert.Equal(TimeSpan.Zero, await scenario.Redis.KeyTimeToLiveAsync(RedisKeys.Announcement(kept)) ?? TimeSpan.Zero);
+        Assert.True(await scenario.Redis.KeyExistsAsync(RedisKeys.Announcement(kept)));
+    }
+
+    [Theory]
+    [InlineData("Announcements:Retention", "00:00:00", "Announcements:Retention must be between")]
+    [InlineData("Announcements:Retention", "ninety days", "Announcements:Retention")]
+    [InlineData("Api:IdempotencyRetention", "-00:00:01", "Api:IdempotencyRetention must be between")]
+    public void AWrongRetentionFailsNamingTheKey(string key, string value, string message)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [key] = value }).Build();
+        using var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration)
+            .AddAnnouncementStores().AddApiOptions().BuildServiceProvider();
+
+        var error = Assert.ThrowsAny<Exception>(() =>
+        {
+            _ = services.GetRequiredService<IOptions<AnnouncementOptions>>().Value;
+            _ = services.GetRequiredService<IOptions<ApiOptions>>().Value;
+        });
+
+        Assert.Contains(message, error.Message);
+    }
+
+    [Fact]
+    public void ShortRetentionsAreAcceptedAndDefaultsAreWhatTheDocsSay()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Announcements:Retention"] = "00:00:01",
+            ["Api:IdempotencyRetention"] = "00:00:01",
+        }).Build();
+        using var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration)
+            .AddAnnouncementStores().AddApiOptions().BuildServiceProvider();
+        Assert.Equal(TimeSpan.FromSeconds(1), services.GetRequiredService<IOptions<AnnouncementOptions>>().Value.Retention);
+        Assert.Equal(TimeSpan.FromSeconds(1), services.GetRequiredService<IOptions<ApiOptions>>().Value.IdempotencyRetention);
+        Assert.Equal(TimeSpan.FromDays(90), new AnnouncementOptions().Retention);
+        Assert.Equal(TimeSpan.FromDays(7), new ApiOptions().IdempotencyRetention);
+    }
+}
