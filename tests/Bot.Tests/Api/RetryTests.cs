@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using Bot.Core.Announcements;
+using Bot.Core.Redis;
 using Bot.Tests.Harness;
 using Microsoft.Extensions.DependencyInjection;
 using nietras.SeparatedValues;
@@ -163,6 +164,16 @@ public sealed class RetryTests(SharedRedis redis) : IClassFixture<SharedRedis>
         using var other = scenario.ClientFor(Scenario.OtherApiKey);
         Assert.Equal(HttpStatusCode.NotFound, (await other.PostAsJsonAsync($"/api/announcements/{dispatching}/retry", failed)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await RetryAsync(scenario, "0194f3b2c1d07a8e9b3c4d5e6f708192", failed)).StatusCode);
+        // Started so long ago that the first pass's delivery records could expire before a retry's pass ends: refused.
+        var old = await scenario.CreateAnnouncementAsync(new { message = "Last month" });
+        Assert.Equal(AnnouncementStatus.Scheduled, await store.Lifecycle.StartAsync(old));
+        Assert.True(await store.Lifecycle.CompleteAsync(old));
+        await scenario.Redis.HashSetAsync(RedisKeys.Announcement(old), "startedAt", DateTimeOffset.UtcNow.AddDays(-28).ToUnixTimeMilliseconds());
+        var tooOld = await RetryAsync(scenario, old, failed);
+        await AssertConflictAsync(tooOld);
+        Assert.Contains("DeliveryRetention", await tooOld.Content.ReadAsStringAsync());
+        Assert.Equal(AnnouncementStatus.Completed, (await scenario.GetAnnouncementAsync(old)).Status);
+
         // Nothing moved: still the statuses they had.
         Assert.Equal(AnnouncementStatus.Scheduled, (await scenario.GetAnnouncementAsync(scheduled)).Status);
         Assert.Equal(AnnouncementStatus.Dispatching, (await scenario.GetAnnouncementAsync(dispatching)).Status);
