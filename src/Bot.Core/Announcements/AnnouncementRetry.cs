@@ -30,10 +30,11 @@ public sealed class AnnouncementRetry(AnnouncementStore announcements, DeliveryS
         if (announcement.Status is AnnouncementStatus.Scheduled or AnnouncementStatus.Dispatching or AnnouncementStatus.Cancelled)
             return (RetryOutcome.Dispatching, 0);
         var queue = announcements.QueueOf(announcement);
-        // Completed and still held by a dispatcher: it is folding the records or sending a reminder, and will take the
-        // announcement out of the queue (or requeue it for its next reminder) when done, which would drop the retry's turn.
+        // Ended but still held by a dispatcher: it is folding the records (the status says completed a moment before the
+        // fan-out lets go) or sending a reminder, and will take the announcement out of the queue (or requeue it for its
+        // next reminder) when done, which would drop the retry's turn. Folding takes moments: wait for it.
         var ended = announcement.Status is AnnouncementStatus.Completed or AnnouncementStatus.Expired;
-        if (ended && await queue.LeaseOwnerAsync(id) is not null) return (RetryOutcome.Finishing, 0);
+        if (ended && !await LetGoAsync(queue, id)) return (RetryOutcome.Finishing, 0);
         // The retry's pass sends to every target without a record: the first pass's records must outlive it, or a
         // target whose record expired would be sent the announcement again.
         var now = time.GetUtcNow();
@@ -69,5 +70,21 @@ public sealed class AnnouncementRetry(AnnouncementStore announcements, DeliveryS
             if (!await queue.RescheduleAsync(id, now)) await queue.ScheduleAsync(id, now);
         }
         return (RetryOutcome.Retrying, retrying);
+    }
+
+    /// <summary>How long a retry waits for the dispatcher holding an ended announcement to let it go.</summary>
+    public static readonly TimeSpan FinishingWait = TimeSpan.FromSeconds(5);
+
+    private static readonly TimeSpan FinishingPoll = TimeSpan.FromMilliseconds(25);
+
+    private async Task<bool> LetGoAsync(AnnouncementQueue queue, string id)
+    {
+        var deadline = time.GetUtcNow() + FinishingWait;
+        while (await queue.LeaseOwnerAsync(id) is not null)
+        {
+            if (time.GetUtcNow() >= deadline) return false;
+            await Task.Delay(FinishingPoll, time);
+        }
+        return true;
     }
 }

@@ -102,14 +102,15 @@ public sealed class DeliveryStore(IDatabase db)
     public async Task<int?> RetryAsync(string announcementId, long? retriedAt, IReadOnlyList<(string EmployeeId, DeliveryRecord Expected)> chosen)
     {
         var keys = new RedisKey[chosen.Count + 2];
-        var values = new RedisValue[chosen.Count + 1];
+        var values = new RedisValue[chosen.Count * 2 + 1];
         values[0] = retriedAt?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "";
         keys[0] = RedisKeys.Announcement(announcementId);
         keys[1] = RedisKeys.Attempts(announcementId);
         for (var i = 0; i < chosen.Count; i++)
         {
             keys[i + 2] = RedisKeys.Delivery(announcementId, chosen[i].EmployeeId);
-            values[i + 1] = chosen[i].Expected.ToString();
+            values[2 * i + 1] = chosen[i].Expected.ToString();
+            values[2 * i + 2] = chosen[i].Expected.State.Counter() ?? throw new ArgumentException("A claim is no outcome to retry.", nameof(chosen));
         }
         var retried = (long)await db.ScriptEvaluateAsync(LuaScripts.RetryDeliveries, keys, values);
         return retried < 0 ? null : (int)retried;

@@ -6,20 +6,19 @@
 -- per retry, never two. A retry that brought the announcement back meanwhile (and whose pass may have ended again, with
 -- new records) changed 'retriedAt': a caller that looked before that takes nothing.
 -- KEYS[1] announcement hash, KEYS[2] attempts hash (employee id → attempts), KEYS[2 + i] delivery key i
--- ARGV[1] the announcement's 'retriedAt' when the caller looked ('' for none), ARGV[1 + i] the record the caller chose
--- delivery i by
+-- ARGV[1] the announcement's 'retriedAt' when the caller looked ('' for none), ARGV[2i] the record the caller chose
+-- delivery i by, ARGV[2i + 1] the counter that record is counted in (DeliveryStates, the one definition)
 -- Returns how many went back to pending, or -1 when the announcement is missing, scheduled, dispatching, cancelled
 -- or retried since.
 local state = redis.call('HMGET', KEYS[1], 'status', 'retriedAt')
 local status = state[1]
 if not status or status == 'scheduled' or status == 'dispatching' or status == 'cancelled' then return -1 end
 if (state[2] or '') ~= ARGV[1] then return -1 end
-local counters = { u = 'unknown', f = 'failed' }
 local deltas, retried = {}, 0
 for i = 3, #KEYS do
   local current, bucket = record_load(KEYS[1], KEYS[i])
-  local counter = current and counters[string.sub(current, 1, 1)]
-  if counter and current == ARGV[i - 1] then
+  local counter = ARGV[2 * (i - 2) + 1]
+  if current and current == ARGV[2 * (i - 2)] then
     local employee = record_employee(KEYS[i])
     if bucket then redis.call('HDEL', bucket, employee) else redis.call('DEL', KEYS[i]) end
     -- The first send was attempt 1: a delivery without a field has had one.
