@@ -8,6 +8,7 @@ using Bot.Tests.Harness;
 using Bot.Webhook.Api;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -93,6 +94,38 @@ public sealed class RetentionTests(SharedRedis redis) : IClassFixture<SharedRedi
         });
 
         Assert.Contains(message, error.Message);
+    }
+
+    [Fact]
+    public async Task ARetentionBelowWhatsAppsSevenDaysIsLoggedOnceAsAWarningNamingTheKey()
+    {
+        var logger = new ListLogger<ShortRetentionWarning>();
+        RetentionSetting[] settings =
+        [
+            new("Announcements:Retention", _ => TimeSpan.FromSeconds(5)),
+            new("Api:IdempotencyRetention", _ => TimeSpan.FromDays(7)),
+            // Registered by both the stores and the dispatcher in one host: still one line.
+            new("Announcements:Retention", _ => TimeSpan.FromSeconds(5)),
+        ];
+        using var services = new ServiceCollection().BuildServiceProvider();
+
+        await new ShortRetentionWarning(settings, services, logger).StartAsync(CancellationToken.None);
+
+        var warning = Assert.Single(logger.Entries);
+        Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.Contains("Announcements:Retention is 00:00:05", warning.Message);
+    }
+
+    private sealed class ListLogger<T> : ILogger<T>
+    {
+        public List<(LogLevel Level, string Message)> Entries { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Entries.Add((logLevel, formatter(state, exception)));
     }
 
     [Fact]
