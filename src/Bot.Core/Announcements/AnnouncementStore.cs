@@ -35,6 +35,28 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueues queues, T
     public Task<(CreateOutcome Outcome, string Id)> CreateAsync(NewAnnouncement request, string? idempotencyKey, string senderId = AnnouncementQueues.DefaultSender) =>
         CreateAsync(idempotencyKey is null ? NewId() : DeriveId(request.EmployerId, idempotencyKey), request, senderId);
 
+    /// <summary>
+    /// The announcement an Idempotency-Key of a create stands for while the key is remembered (<paramref name="retention"/>,
+    /// Api:IdempotencyRetention): the one it was first used for, else a new id. SET NX, so two requests with the same key at
+    /// once get one id (and create-announcement.lua makes that one announcement). Once the key is forgotten it makes a new
+    /// announcement, as any new key would.
+    /// </summary>
+    public async Task<string> IdForKeyAsync(string employerId, string idempotencyKey, TimeSpan retention)
+    {
+        var record = IdempotencyStore.Key(employerId, "announcement\n" + idempotencyKey);
+        // Announcements created before keys were remembered on their own have the id derived from the key: a repeat of such
+        // a request while it is young enough is still the same announcement.
+        var derived = DeriveId(employerId, idempotencyKey);
+        var createdAt = await db.HashGetAsync(RedisKeys.Announcement(derived), "createdAt");
+        var candidate = !createdAt.IsNull && time.GetUtcNow() - Clock.FromUnixMs((long)createdAt) < retention ? derived : NewId();
+        while (true)
+        {
+            if (await db.StringSetAsync(record, candidate, retention, When.NotExists)) return candidate;
+            // Taken by the first request with this key (read it, unless it expired this very moment: then take it).
+            if ((string?)await db.StringGetAsync(record) is { } id) return id;
+        }
+    }
+
     /// <summary>A fresh announcement id.</summary>
     public static string NewId() => Guid.CreateVersion7().ToString("N");
 

@@ -73,7 +73,8 @@ public static class AnnouncementsApi
 
     private static async Task<Results<Accepted<AnnouncementAccepted>, Ok<AnnouncementAccepted>, ValidationProblem, ProblemHttpResult>> CreateAsync(
         CreateAnnouncementRequest request, Employer employer, AnnouncementStore announcements, EmployeeStore employees, AnnouncementPreview preview,
-        SeriesStore series, TemplateChecks checks, MediaStore media, TimeProvider time, [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey)
+        SeriesStore series, TemplateChecks checks, MediaStore media, TimeProvider time, IOptions<ApiOptions> api,
+        [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey)
     {
         var errors = AnnouncementValidation.Validate(request, time.GetUtcNow(), out var sendAt, out var template, out var employeeIds, out var audience);
         var acknowledgement = AcknowledgementValidation.Validate(request.Acknowledgement, request.Message, errors);
@@ -86,9 +87,10 @@ public static class AnnouncementsApi
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
         var draft = new NewAnnouncement(employer.Id, request.Message, template, sendAt, employeeIds, audience, request.Urgent, acknowledgement, sendAtLocal);
-        return await StoreAsync(draft, idempotencyKey, announcements, preview, accepted: a => TypedResults.Accepted($"/api/announcements/{a.Id}", a),
-            recurrence is not null ? () => SeriesApi.CreateAsync(draft, recurrence, idempotencyKey, series, announcements, preview.SenderOf(employer.Id), time.GetUtcNow())
-            : file is not null ? () => TemplateChecks.CreateWithMediaAsync(draft, file, idempotencyKey, announcements, media, preview.SenderOf(employer.Id))
+        var id = idempotencyKey is null ? AnnouncementStore.NewId() : await announcements.IdForKeyAsync(employer.Id, idempotencyKey, api.Value.IdempotencyRetention);
+        return await StoreAsync(draft, id, announcements, preview, accepted: a => TypedResults.Accepted($"/api/announcements/{a.Id}", a),
+            recurrence is not null ? () => SeriesApi.CreateAsync(draft, recurrence, id, keyed: idempotencyKey is not null, series, announcements, preview.SenderOf(employer.Id), time.GetUtcNow())
+            : file is not null ? () => TemplateChecks.CreateWithMediaAsync(draft, file, id, announcements, media, preview.SenderOf(employer.Id))
             : null);
     }
 
@@ -105,7 +107,7 @@ public static class AnnouncementsApi
     }
 
     private static async Task<Results<Accepted<AnnouncementAccepted>, Ok<AnnouncementAccepted>, ValidationProblem, ProblemHttpResult>> SendAnnouncementAsync(
-        SendAnnouncementRequest request, Employer employer, AnnouncementStore announcements, AnnouncementPreview preview)
+        SendAnnouncementRequest request, Employer employer, AnnouncementStore announcements, AnnouncementPreview preview, IOptions<ApiOptions> api)
     {
         var errors = new Dictionary<string, string[]>();
         if (string.IsNullOrWhiteSpace(request.Id) || AnnouncementValidation.ValidateIdempotencyKey(request.Id) is not null)
@@ -116,16 +118,17 @@ public static class AnnouncementsApi
         // Its own key space: a PoC id never collides with an Idempotency-Key of the new API.
         var draft = new NewAnnouncement(employer.Id, request.Message, null, null, null);
         var accepted = (Func<AnnouncementAccepted, Accepted<AnnouncementAccepted>>)(a => TypedResults.Accepted($"/api/announcements/{a.Id}", a));
-        var result = await StoreAsync(draft, $"send_announcement:{request.Id}", announcements, preview, accepted);
+        var id = await announcements.IdForKeyAsync(employer.Id, $"send_announcement:{request.Id}", api.Value.IdempotencyRetention);
+        var result = await StoreAsync(draft, id, announcements, preview, accepted);
         // The PoC always answered 202, also when it had seen the id before.
         return result.Result is Ok<AnnouncementAccepted> { Value: { } replay } ? accepted(replay) : result;
     }
 
     private static async Task<Results<Accepted<AnnouncementAccepted>, Ok<AnnouncementAccepted>, ValidationProblem, ProblemHttpResult>> StoreAsync(
-        NewAnnouncement draft, string? idempotencyKey, AnnouncementStore announcements, AnnouncementPreview preview,
+        NewAnnouncement draft, string newId, AnnouncementStore announcements, AnnouncementPreview preview,
         Func<AnnouncementAccepted, Accepted<AnnouncementAccepted>> accepted, Func<Task<(CreateOutcome Outcome, string Id)>>? create = null)
     {
-        var (outcome, id) = create is not null ? await create() : await announcements.CreateAsync(draft, idempotencyKey, preview.SenderOf(draft.EmployerId));
+        var (outcome, id) = create is not null ? await create() : await announcements.CreateAsync(newId, draft, preview.SenderOf(draft.EmployerId));
         if (outcome == CreateOutcome.KeyReusedWithOtherRequest)
             return TypedResults.Problem(
                 title: "Idempotency key reused",

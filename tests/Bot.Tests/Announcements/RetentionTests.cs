@@ -77,6 +77,34 @@ public sealed class RetentionTests(SharedRedis redis) : IClassFixture<SharedRedi
         Assert.True(await scenario.Redis.KeyExistsAsync(RedisKeys.Announcement(kept)));
     }
 
+    [Fact]
+    public async Task ACreatesIdempotencyKeyIsRememberedForItsRetentionThenMakesANewAnnouncement()
+    {
+        await using var scenario = new Scenario(redis, new Dictionary<string, string?> { ["Api:IdempotencyRetention"] = "00:00:01" });
+        var body = new { message = "Quarterly results on Friday", sendAt = DateTimeOffset.UtcNow.AddHours(1).ToString("O") };
+
+        var first = await PostAsync(scenario, body, "q3-results");
+        var again = await PostAsync(scenario, body, "q3-results");
+        Assert.Equal((HttpStatusCode.Accepted, HttpStatusCode.OK), (first.Status, again.Status));
+        Assert.Equal(first.Id, again.Id);
+
+        // Forgotten after a second: the key is new again, and so is the announcement.
+        var record = IdempotencyStore.Key(scenario.EmployerId, "announcement\nq3-results");
+        Assert.True(await scenario.Redis.KeyTimeToLiveAsync(record) is { } ttl && ttl <= TimeSpan.FromSeconds(1));
+        await Eventually.WaitAsync(async () => !await scenario.Redis.KeyExistsAsync(record), TimeSpan.FromSeconds(10), "the key forgotten");
+        var later = await PostAsync(scenario, body, "q3-results");
+        Assert.Equal(HttpStatusCode.Accepted, later.Status);
+        Assert.NotEqual(first.Id, later.Id);
+    }
+
+    private static async Task<(HttpStatusCode Status, string Id)> PostAsync(Scenario scenario, object body, string key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/announcements") { Content = JsonContent.Create(body) };
+        request.Headers.Add("Idempotency-Key", key);
+        var response = await scenario.Api.SendAsync(request);
+        return (response.StatusCode, (await response.Content.ReadFromJsonAsync<JsonNode>())!["id"]!.GetValue<string>());
+    }
+
     [Theory]
     [InlineData("Announcements:Retention", "00:00:00", "Announcements:Retention must be between")]
     [InlineData("Announcements:Retention", "ninety days", "Announcements:Retention")]
