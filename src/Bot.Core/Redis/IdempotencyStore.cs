@@ -40,6 +40,13 @@ public sealed class IdempotencyStore(IDatabase db)
         db.ScriptEvaluateAsync(LuaScripts.IdempotentRequest, [Key(employerId, key)],
             ["answer", Hash(request), Math.Max(1, (long)retention.TotalMilliseconds), status, body]);
 
+    /// <summary>
+    /// Gives the key back when its request was refused for now (the announcement was busy) and did nothing: remembering
+    /// that answer would refuse the client's retry with the same key for days.
+    /// </summary>
+    public Task ReleaseAsync(string employerId, string key, string request) =>
+        db.ScriptEvaluateAsync(LuaScripts.IdempotentRequest, [Key(employerId, key)], ["release", Hash(request), 0, "", ""]);
+
     /// <summary>Hashed: a key is up to 255 printable characters of the client's choosing, braces included.</summary>
     public static RedisKey Key(string employerId, string key) => RedisKeys.Idempotency(employerId, Hash(key));
 

@@ -215,13 +215,18 @@ public static class AnnouncementsApi
         };
         if (idempotencyKey is not null)
         {
-            var (status, body) = outcome switch
+            // Done (or not this employer's): remembered. Refused while busy: nothing happened, so the same key may try again.
+            if (outcome is RetryOutcome.Retrying or RetryOutcome.NotFound or RetryOutcome.TooOld)
             {
-                RetryOutcome.Retrying => (StatusCodes.Status202Accepted, JsonSerializer.Serialize(new RetryResponse(retrying), JsonSerializerOptions.Web)),
-                RetryOutcome.NotFound => (StatusCodes.Status404NotFound, ""),
-                _ => (StatusCodes.Status409Conflict, refusal!),
-            };
-            await idempotency.AnswerAsync(employer.Id, idempotencyKey, fingerprint, status, body, api.Value.IdempotencyRetention);
+                var (status, body) = outcome switch
+                {
+                    RetryOutcome.Retrying => (StatusCodes.Status202Accepted, JsonSerializer.Serialize(new RetryResponse(retrying), JsonSerializerOptions.Web)),
+                    RetryOutcome.NotFound => (StatusCodes.Status404NotFound, ""),
+                    _ => (StatusCodes.Status409Conflict, refusal!),
+                };
+                await idempotency.AnswerAsync(employer.Id, idempotencyKey, fingerprint, status, body, api.Value.IdempotencyRetention);
+            }
+            else await idempotency.ReleaseAsync(employer.Id, idempotencyKey, fingerprint);
         }
         return outcome switch
         {

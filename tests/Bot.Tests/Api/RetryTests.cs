@@ -152,6 +152,8 @@ public sealed class RetryTests(SharedRedis redis) : IClassFixture<SharedRedis>
         var store = scenario.AppServices.GetRequiredService<AnnouncementStore>();
         Assert.Equal(AnnouncementStatus.Scheduled, await store.Lifecycle.StartAsync(dispatching));
         await AssertConflictAsync(await RetryAsync(scenario, dispatching, new { states = new[] { "failed", "unknown" } }));
+        // Refused while busy, a request did nothing: its Idempotency-Key is not spent, and works once the announcement is done.
+        await AssertConflictAsync(await RetryAsync(scenario, dispatching, failed, idempotencyKey: "after-dispatch"));
 
         await Problems.AssertNamesFieldAsync(await RetryAsync(scenario, scheduled, new { }), "states");
         await Problems.AssertNamesFieldAsync(await RetryAsync(scenario, scheduled, new { states = Array.Empty<string>() }), "states");
@@ -174,9 +176,14 @@ public sealed class RetryTests(SharedRedis redis) : IClassFixture<SharedRedis>
         Assert.Contains("DeliveryRetention", await tooOld.Content.ReadAsStringAsync());
         Assert.Equal(AnnouncementStatus.Completed, (await scenario.GetAnnouncementAsync(old)).Status);
 
-        // Nothing moved: still the statuses they had.
+        Assert.True(await store.Lifecycle.CompleteAsync(dispatching));
+        var afterDispatch = await RetryAsync(scenario, dispatching, failed, idempotencyKey: "after-dispatch");
+        Assert.Equal(HttpStatusCode.Accepted, afterDispatch.StatusCode);
+        Assert.Equal(0, (await afterDispatch.Content.ReadFromJsonAsync<RetryBody>())!.Retrying);
+
+        // Nothing moved: the refused ones keep their status, and a retry with nothing to retry leaves it completed.
         Assert.Equal(AnnouncementStatus.Scheduled, (await scenario.GetAnnouncementAsync(scheduled)).Status);
-        Assert.Equal(AnnouncementStatus.Dispatching, (await scenario.GetAnnouncementAsync(dispatching)).Status);
+        Assert.Equal(AnnouncementStatus.Completed, (await scenario.GetAnnouncementAsync(dispatching)).Status);
     }
 
     private static async Task AssertConflictAsync(HttpResponseMessage response)
