@@ -22,10 +22,12 @@ public sealed class RetentionTests(SharedRedis redis) : IClassFixture<SharedRedi
     {
         await using var scenario = new Scenario(redis, new Dictionary<string, string?>
         {
-            ["Announcements:Retention"] = "00:00:05",
+            // Long enough for the retry below to come before the end's countdown runs out on a busy machine.
+            ["Announcements:Retention"] = "00:00:08",
             ["Api:IdempotencyRetention"] = "00:00:02",
-            // Delivery records (and their buckets) have a lifetime of their own, from their claim.
-            ["Dispatcher:DeliveryRetention"] = "00:00:15",
+            // Delivery records (and their buckets) have a lifetime of their own, from their claim; a retry is accepted
+            // while its pass (MaxDispatchAge) would end before the first records expire: 12 s after the start.
+            ["Dispatcher:DeliveryRetention"] = "00:00:20",
             ["Dispatcher:MaxDispatchAge"] = "00:00:08",
         });
         var employees = await scenario.AddEmployeesAsync(4);
@@ -38,7 +40,7 @@ public sealed class RetentionTests(SharedRedis redis) : IClassFixture<SharedRedi
         // Ended: its keys count down. A retry brings it back (the countdown stops while it dispatches) and ends it again,
         // with its retry attempts and the retry's idempotency key as well.
         var hashTtl = await scenario.Redis.KeyTimeToLiveAsync(RedisKeys.Announcement(id));
-        Assert.True(hashTtl is { } ttl && ttl <= TimeSpan.FromSeconds(5), $"TTL {hashTtl}");
+        Assert.True(hashTtl is { } ttl && ttl <= TimeSpan.FromSeconds(8), $"TTL {hashTtl}");
         using (var request = new HttpRequestMessage(HttpMethod.Post, $"/api/announcements/{id}/retry") { Content = JsonContent.Create(new { states = new[] { "failed" } }) })
         {
             request.Headers.Add("Idempotency-Key", "retry-drill");
@@ -47,13 +49,13 @@ public sealed class RetentionTests(SharedRedis redis) : IClassFixture<SharedRedi
         }
         await scenario.WaitForStatusAsync(id, AnnouncementStatus.Completed, TimeSpan.FromSeconds(30));
         Assert.True(await scenario.Redis.KeyExistsAsync(RedisKeys.Attempts(id)));
-        Assert.True(await scenario.Redis.KeyTimeToLiveAsync(RedisKeys.Attempts(id)) is { } attemptsTtl && attemptsTtl <= TimeSpan.FromSeconds(5));
+        Assert.True(await scenario.Redis.KeyTimeToLiveAsync(RedisKeys.Attempts(id)) is { } attemptsTtl && attemptsTtl <= TimeSpan.FromSeconds(8));
         Assert.True(await scenario.Redis.KeyExistsAsync(IdempotencyStore.Key(scenario.EmployerId, "retry-drill")));
         var server = redis.Connection.GetServers()[0];
         // The scan below sees these: the hash, targets, attempts and the delivery buckets.
         Assert.True(await server.KeysAsync(pattern: $"{scenario.KeyPrefix}*{id}*").CountAsync() >= 4);
 
-        // The idempotency key goes first (2 s), then the announcement (5 s), then its delivery records (15 s from their claim).
+        // The idempotency key goes first (2 s), then the announcement (8 s), then its delivery records (20 s from their claim).
         await Eventually.WaitAsync(async () => !await scenario.Redis.KeyExistsAsync(IdempotencyStore.Key(scenario.EmployerId, "retry-drill")),
             TimeSpan.FromSeconds(30), "the idempotency key expired");
         await Eventually.WaitAsync(async () => (await scenario.Api.GetAsync($"/api/announcements/{id}")).StatusCode == HttpStatusCode.NotFound,
