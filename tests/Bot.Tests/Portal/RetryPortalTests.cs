@@ -69,5 +69,9 @@ public sealed class RetryPortalTests(SharedRedis redis, PortalBrowser browser) :
         await scenario.Stub.WhenSentAsync(5);
         Assert.Equal([2, 2, 1], employees.Select(e => scenario.Stub.CountTo(e.Phone)));
         Assert.Equal(5, scenario.Stub.Sends.Count);
+        // The deliveries table shows each one's attempts.
+        var row = page.Locator("#delivery-rows tr", new() { HasText = undeliverable.Id });
+        await Expect(row.Locator("td[data-label='Attempts']")).ToHaveTextAsync("2", Slow);
+        await Expect(page.Locator("#delivery-rows tr", new() { HasText = employees[2].Id }).Locator("td[data-label='Attempts']")).ToHaveTextAsync("1", Slow);
     }
 }

@@ -172,6 +172,7 @@ export function announcementDetailView() {
       h('td', { 'data-label': 'Form' }, d.form ?? '—'),
       h('td', { 'data-label': 'Message id', class: 'mono' }, d.messageId ?? '—'),
       h('td', { 'data-label': 'Error' }, d.error ?? '—'),
+      h('td', { 'data-label': 'Attempts' }, d.attempts ? formatNumber(d.attempts) : '—'),
       h('td', { 'data-label': 'Updated' }, formatDateTime(d.updatedAt)))));
     $('#deliveries-empty').hidden = data.items.length > 0;
     pager.update(data.nextCursor);
