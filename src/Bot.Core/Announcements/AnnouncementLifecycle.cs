@@ -13,7 +13,8 @@ namespace Bot.Core.Announcements;
 /// <param name="retention">How long an announcement's keys live once it ended (<c>Announcements:Retention</c>).</param>
 public sealed class AnnouncementLifecycle(IDatabase db, TimeProvider time, TimeSpan? retention = null)
 {
-    private readonly TimeSpan retention = retention ?? AnnouncementOptions.DefaultRetention;
+    /// <summary>How long an announcement's keys live once it ended (<c>Announcements:Retention</c>).</summary>
+    public TimeSpan Retention { get; } = retention ?? AnnouncementOptions.DefaultRetention;
 
     /// <summary>The statuses nothing dispatches again by itself: the move into one starts the countdown of the keys.</summary>
     public static readonly string[] Ended = [AnnouncementStatus.Completed, AnnouncementStatus.Cancelled, AnnouncementStatus.Expired];
@@ -90,7 +91,7 @@ public sealed class AnnouncementLifecycle(IDatabase db, TimeProvider time, TimeS
         var move = Moves.FirstOrDefault(m => m.From == from && m.To == to)
             ?? throw new InvalidOperationException($"An announcement never moves from {from} to {to}.");
         // Ending starts the countdown of every key of the announcement; coming back from an end stops it.
-        long lifetime = Ended.Contains(move.To) ? Math.Max(1, (long)retention.TotalMilliseconds) : Ended.Contains(move.From) ? -1 : 0;
+        long lifetime = Ended.Contains(move.To) ? Math.Max(1, (long)Retention.TotalMilliseconds) : Ended.Contains(move.From) ? -1 : 0;
         RedisValue[] args =
         [
             move.From, move.To, move.Timestamp, time.GetUtcNow().ToUnixMs(), lifetime, move.Clears.Length,

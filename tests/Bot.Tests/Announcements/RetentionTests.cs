@@ -99,6 +99,29 @@ public sealed class RetentionTests(SharedRedis redis) : IClassFixture<SharedRedi
         Assert.NotEqual(first.Id, later.Id);
     }
 
+    [Fact]
+    public async Task ACancelledSeriesCountsDownWithItsOccurrences()
+    {
+        await using var scenario = new Scenario(redis, new Dictionary<string, string?> { ["Announcements:Retention"] = "00:00:30" });
+        await scenario.AddEmployeesAsync(1);
+        var id = await scenario.CreateAnnouncementAsync(new
+        {
+            message = "Weekly stand-up", sendAt = DateTimeOffset.UtcNow.AddDays(1).ToString("O"),
+            recurrence = new { rule = "FREQ=WEEKLY", timeZone = "Europe/Berlin" },
+        });
+        Assert.Null(await scenario.Redis.KeyTimeToLiveAsync(RedisKeys.Series(id)));
+
+        Assert.Equal(HttpStatusCode.NoContent, (await scenario.Api.DeleteAsync($"/api/announcements/{id}")).StatusCode);
+
+        foreach (var key in new[] { RedisKeys.Series(id), RedisKeys.SeriesOccurrences(id), RedisKeys.Announcement(id), RedisKeys.Targets(id) })
+        {
+            if (!await scenario.Redis.KeyExistsAsync(key)) continue;
+            var ttl = await scenario.Redis.KeyTimeToLiveAsync(key);
+            Assert.True(ttl is { } t && t <= TimeSpan.FromSeconds(30), $"{key}: {ttl}");
+        }
+        Assert.Equal("cancelled", (await scenario.GetAnnouncementAsync(id)).Status);
+    }
+
     private static async Task<(HttpStatusCode Status, string Id)> PostAsync(Scenario scenario, object body, string key)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/announcements") { Content = JsonContent.Create(body) };
