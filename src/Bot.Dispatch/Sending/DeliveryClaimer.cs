@@ -1,5 +1,7 @@
 using Bot.Core.Announcements;
 using Bot.Core.Deliveries;
+using Bot.Core.Redis;
+using Bot.Core.Replication;
 using Microsoft.Extensions.Options;
 
 namespace Bot.Dispatch;
@@ -8,7 +10,9 @@ namespace Bot.Dispatch;
 /// The one place a delivery is claimed (SET NX of its key: whoever creates it alone may send) and given back. A claim
 /// names its pass (<see cref="Pass.Owner"/>), so a hand-back or a take-over is always about one pass's claim.
 /// </summary>
-public sealed class DeliveryClaimer(DeliveryStore deliveries, DispatcherMetrics metrics, IOptions<DispatcherOptions> options, TimeProvider time)
+public sealed class DeliveryClaimer(
+    DeliveryStore deliveries, DispatcherMetrics metrics, IOptions<DispatcherOptions> options, TimeProvider time,
+    ClaimReplication replication, DispatchPause pause)
 {
     private readonly DispatcherOptions options = options.Value;
 
@@ -17,7 +21,16 @@ public sealed class DeliveryClaimer(DeliveryStore deliveries, DispatcherMetrics 
     {
         var announcementId = pass.Announcement.Id;
         var claim = DeliveryRecord.Claimed(pass.Owner, time.GetUtcNow(), form);
-        if (await deliveries.TryClaimAsync(announcementId, employeeId, claim, options.DeliveryRetention) is not { } theirs) return claim;
+        if (await deliveries.TryClaimAsync(announcementId, employeeId, claim, options.DeliveryRetention) is not { } theirs)
+        {
+            // --- Redis failover hook (src/Bot.Core/Replication): a claim only the primary holds dies with it, and the
+            // replica promoted in its place would let this delivery be claimed and sent again. Unacknowledged, it is
+            // given back unsent and the sender pauses (its next send sees the pause and stops the pass).
+            if (await replication.UnacknowledgedAsync(RedisKeys.Delivery(announcementId, employeeId)) is not { } why) return claim;
+            await deliveries.ReleaseAsync(announcementId, employeeId, claim);
+            pause.Trip(pass.Sender.Id, replication.Pause, why);
+            return null;
+        } // --- end of the failover hook
         metrics.DuplicatePrevented();
         await SettleIfAbandonedAsync(pass, employeeId, theirs);
         return null;
