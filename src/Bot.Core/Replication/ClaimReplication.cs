@@ -78,14 +78,14 @@ public sealed partial class ClaimReplication(
 
         public async Task<int?> AutoReplicasAsync(IServer server)
         {
-            Task? first;
+            Task? running;
             lock (gate)
             {
                 if (refreshing is null && owner.time.GetUtcNow() - checkedAt >= ReplicasRefresh) refreshing = RefreshAsync(server);
-                // Later claims use the last answer while a refresh runs; only the first one waits for it.
-                first = auto is null ? refreshing : null;
+                running = refreshing;
             }
-            if (first is not null) await first;
+            // INFO replication is one short round trip a second: claims wait for it rather than act on an old answer.
+            if (running is not null) await running;
             lock (gate) return auto;
         }
 
