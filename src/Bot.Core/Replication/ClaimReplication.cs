@@ -45,7 +45,7 @@ public sealed partial class ClaimReplication(
     public async Task<string?> UnacknowledgedAsync(RedisKey key)
     {
         if (fixedReplicas == 0) return null;
-        var server = redis.GetServer(keyspace.Name(key!));
+        var server = redis.GetServer((RedisKey)keyspace.Name(key!));
         var node = nodes.GetOrAdd(server.EndPoint.ToString() ?? "?", endpoint => new Node(this, endpoint));
         int required;
         if (fixedReplicas is { } n) required = n;
@@ -60,7 +60,7 @@ public sealed partial class ClaimReplication(
     public async Task<int?> RequiredReplicasAsync(RedisKey key)
     {
         if (fixedReplicas is { } n) return n;
-        var server = redis.GetServer(keyspace.Name(key!));
+        var server = redis.GetServer((RedisKey)keyspace.Name(key!));
         return await nodes.GetOrAdd(server.EndPoint.ToString() ?? "?", endpoint => new Node(this, endpoint)).AutoReplicasAsync(server);
     }
 
