@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using Bot.Core.Redis;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -17,7 +16,7 @@ namespace Bot.Core.Replication;
 /// over one connection: so one WAIT per node covers every claim that node answered before it. Claims arriving within
 /// <see cref="GatherWindow"/> share one (a fan-out claims up to MaxConcurrentSends at once), and while it blocks the
 /// connection the next claims gather behind it. In <c>auto</c> the number of replicas comes from the primary's
-/// <c>INFO replication</c>; once a primary was seen with a replica it stays required for that primary, because a
+/// <c>ROLE</c> (the replicas connected to it, as INFO replication's connected_slaves counts them); once a primary was seen with a replica it stays required for that primary, because a
 /// replica whose link is down is exactly the one a failover would promote without the latest claims.
 /// </remarks>
 public sealed partial class ClaimReplication(
@@ -50,7 +49,7 @@ public sealed partial class ClaimReplication(
         int required;
         if (fixedReplicas is { } n) required = n;
         else if (await node.AutoReplicasAsync(server) is { } auto) required = auto;
-        else return node.Reason(0, 1, "its replicas could not be read (INFO replication)");
+        else return node.Reason(0, 1, "its replicas could not be read (ROLE)");
         if (required == 0) return null;
         var acknowledged = await node.WaitAsync(server, required);
         return acknowledged >= required ? null : node.Reason(acknowledged, required, null);
@@ -84,7 +83,7 @@ public sealed partial class ClaimReplication(
                 if (refreshing is null && owner.time.GetUtcNow() - checkedAt >= ReplicasRefresh) refreshing = RefreshAsync(server);
                 running = refreshing;
             }
-            // INFO replication is one short round trip a second: claims wait for it rather than act on an old answer.
+            // ROLE is one short round trip a second: claims wait for it rather than act on an old answer.
             if (running is not null) await running;
             lock (gate) return auto;
         }
@@ -125,7 +124,7 @@ public sealed partial class ClaimReplication(
                 var timeout = (long)owner.options.ClaimReplicaTimeout.TotalMilliseconds;
                 acknowledged = (long)await server.ExecuteAsync("WAIT", [batch.Required, timeout]);
             }
-            catch (Exception ex) when (ex is RedisException)
+            catch (Exception ex) when (ex is RedisException or RedisCommandException)
             {
                 // The node went away (or is a replica now): nothing says the claims reached a replica.
                 acknowledged = -1;
@@ -151,11 +150,12 @@ public sealed partial class ClaimReplication(
         {
             try
             {
-                var info = (await server.InfoAsync("replication")).SelectMany(g => g).ToDictionary(p => p.Key, p => p.Value);
-                var isPrimary = info.GetValueOrDefault("role") == "master";
-                var connected = int.TryParse(info.GetValueOrDefault("connected_slaves"), NumberStyles.None, CultureInfo.InvariantCulture, out var c) ? c : 0;
-                var names = string.Join(", ", info.Where(p => p.Key.StartsWith("slave", StringComparison.Ordinal) && char.IsDigit(p.Key[^1]))
-                    .Select(p => ReplicaAddress(p.Value)));
+                // ROLE rather than INFO replication: the same list of connected replicas, and StackExchange.Redis lets
+                // INFO through only in admin mode, which the shared connection has no business enabling.
+                var role = await server.RoleAsync();
+                var isPrimary = role is Role.Master;
+                var connected = role is Role.Master primary ? primary.Replicas.Count : 0;
+                var names = role is Role.Master listed ? string.Join(", ", listed.Replicas.Select(r => $"{r.Ip}:{r.Port}")) : "";
                 int? before, after;
                 lock (gate)
                 {
@@ -168,9 +168,9 @@ public sealed partial class ClaimReplication(
                 }
                 if (before != after && (after > 0 || before > 0)) owner.LogAuto(endpoint, after ?? 0, connected);
             }
-            catch (RedisServerException ex)
+            catch (Exception ex) when (ex is RedisServerException or RedisCommandException)
             {
-                // INFO refused (an ACL, a managed service): auto cannot tell, so it asks for nothing and says so once.
+                // ROLE refused (an ACL, a managed service): auto cannot tell, so it asks for nothing and says so once.
                 bool first;
                 lock (gate)
                 {
@@ -193,13 +193,6 @@ public sealed partial class ClaimReplication(
                 }
             }
         }
-
-        /// <summary>"ip=127.0.0.1,port=7004,state=online,…" → "127.0.0.1:7004".</summary>
-        private static string ReplicaAddress(string value)
-        {
-            var fields = value.Split(',').Select(f => f.Split('=', 2)).Where(f => f.Length == 2).ToDictionary(f => f[0], f => f[1]);
-            return $"{fields.GetValueOrDefault("ip", "?")}:{fields.GetValueOrDefault("port", "?")}";
-        }
     }
 
     private sealed class Batch(int required)
@@ -217,6 +210,6 @@ public sealed partial class ClaimReplication(
     [LoggerMessage(LogLevel.Information, "Redis {Endpoint}: {Required} replica(s) acknowledge delivery claims again")]
     private partial void LogAcknowledged(string endpoint, int required);
 
-    [LoggerMessage(LogLevel.Warning, "Redis {Endpoint} refused INFO replication ({Reason}): Redis:ClaimReplicas=auto cannot see its replicas and waits for none; set Redis:ClaimReplicas to the number of replicas")]
+    [LoggerMessage(LogLevel.Warning, "Redis {Endpoint} refused ROLE ({Reason}): Redis:ClaimReplicas=auto cannot see its replicas and waits for none; set Redis:ClaimReplicas to the number of replicas")]
     private partial void LogInfoRefused(string endpoint, string reason);
 }

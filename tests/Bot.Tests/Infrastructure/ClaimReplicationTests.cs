@@ -40,6 +40,18 @@ public sealed class ClaimReplicationTests(SharedRedis single, ReplicatedRedis re
     }
 
     [Fact]
+    public async Task ClaimsAreAcknowledgedOnAConnectionWithoutAdminMode()
+    {
+        // As deployments connect: INFO and WAIT must not need allowAdmin.
+        await using var plain = await ConnectionMultiplexer.ConnectAsync(replicated.Deployment.Primary.Address);
+        var replication = Replication(plain, out var prefix);
+        var keys = await ClaimAsync(plain, prefix, 3);
+
+        Assert.Equal(1, await replication.RequiredReplicasAsync(keys[0]));
+        Assert.All(await Task.WhenAll(keys.Select(k => replication.UnacknowledgedAsync(k))), Assert.Null);
+    }
+
+    [Fact]
     public async Task ConcurrentClaimsShareOneWait()
     {
         var replication = Replication(replicated.Connection, out var prefix);
