@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Bot.Core.Redis;
 using Bot.Core.Replication;
 using Bot.Tests.Harness;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -126,6 +127,36 @@ public sealed class ClaimReplicationTests(SharedRedis single, ReplicatedRedis re
 
         await scenario.WaitForStatusAsync(id, "completed", Timeout);
         Assert.All(employees, e => Assert.Single(scenario.Stub.Accepted, s => s.To == e.Phone && s.CallbackData?.StartsWith($"{id}:", StringComparison.Ordinal) == true));
+    }
+
+    [Theory]
+    [InlineData("auto", true, null)]
+    [InlineData("AUTO", true, null)]
+    [InlineData("0", true, 0)]
+    [InlineData("2", true, 2)]
+    [InlineData("two", false, null)]
+    [InlineData("-1", false, null)]
+    [InlineData("", false, null)]
+    public void ClaimReplicasIsAutoOrANumber(string value, bool valid, int? replicas)
+    {
+        var options = new ClaimReplicationOptions { ClaimReplicas = value };
+
+        Assert.Equal(valid, options.IsValid());
+        if (valid) Assert.Equal(replicas, options.FixedReplicas);
+    }
+
+    [Fact]
+    public void ASentinelConnectionStringKeepsItsServiceName()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Redis"] = "10.0.0.1:26379,10.0.0.2:26379,10.0.0.3:26379,serviceName=announcements",
+        }).Build();
+
+        var options = RedisHostingExtensions.ParseConnectionString(configuration);
+
+        Assert.Equal("announcements", options.ServiceName);
+        Assert.Equal(3, options.EndPoints.Count);
     }
 
     private static ClaimReplication Replication(IConnectionMultiplexer redis, out string prefix, TimeProvider? time = null, string replicas = ClaimReplicationOptions.Auto)
