@@ -16,8 +16,9 @@ namespace Bot.Core.Replication;
 /// over one connection: so one WAIT per node covers every claim that node answered before it. Claims arriving within
 /// <see cref="GatherWindow"/> share one (a fan-out claims up to MaxConcurrentSends at once), and while it blocks the
 /// connection the next claims gather behind it. In <c>auto</c> the number of replicas comes from the primary's
-/// <c>ROLE</c> (the replicas connected to it, as INFO replication's connected_slaves counts them); once a primary was seen with a replica it stays required for that primary, because a
-/// replica whose link is down is exactly the one a failover would promote without the latest claims.
+/// <c>ROLE</c> (the replicas connected to it, as INFO replication's connected_slaves counts them); once a primary was
+/// seen with a replica it stays required for that primary, because a replica whose link is down is exactly the one a
+/// failover would promote without the latest claims.
 /// </remarks>
 public sealed partial class ClaimReplication(
     IConnectionMultiplexer redis, RedisKeyspace keyspace, IOptions<ClaimReplicationOptions> options, TimeProvider time,
@@ -80,7 +81,8 @@ public sealed partial class ClaimReplication(
             Task? running;
             lock (gate)
             {
-                if (refreshing is null && owner.time.GetUtcNow() - checkedAt >= ReplicasRefresh) refreshing = RefreshAsync(server);
+                // Started off this lock: the refresh takes it again when it ends, and must find itself recorded.
+                if (refreshing is null && owner.time.GetUtcNow() - checkedAt >= ReplicasRefresh) refreshing = Task.Run(() => RefreshAsync(server));
                 running = refreshing;
             }
             // ROLE is one short round trip a second: claims wait for it rather than act on an old answer.
