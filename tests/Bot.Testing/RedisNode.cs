@@ -111,7 +111,6 @@ public sealed partial class RedisNode : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (IsRunning) await ThawAsync();
         await StopAsync();
         try
         {
@@ -125,6 +124,8 @@ public sealed partial class RedisNode : IAsyncDisposable
 
     private async Task SignalAsync(string signal)
     {
+        // kill with pid 0 would signal this whole process group.
+        if (ServerPid <= 0) throw new InvalidOperationException($"redis-server on port {Port} has not started");
         using var kill = Process.Start("kill", [$"-{signal}", ServerPid.ToString()]);
         await kill.WaitForExitAsync();
         if (kill.ExitCode != 0) throw new InvalidOperationException($"kill -{signal} {ServerPid} failed with exit code {kill.ExitCode}");
