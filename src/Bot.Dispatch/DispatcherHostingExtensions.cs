@@ -35,6 +35,7 @@ public static class DispatcherHostingExtensions
         builder.Services.AddClaimReplication();
         builder.Services.AddSingleton<DeliveryClaimer>();
         builder.Services.AddSingleton<DeliveryPipeline>();
+        builder.Services.AddSingleton<PassContentReader>();
         builder.Services.AddSingleton<PassRunner>();
         builder.Services.AddSingleton<AnnouncementCompletion>();
         builder.Services.AddSingleton<AnnouncementExpiry>();
