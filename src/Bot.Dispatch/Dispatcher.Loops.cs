@@ -12,6 +12,8 @@ public sealed partial class Dispatcher
         // from a claim (it lapsed while the process stalled, or a new lock holder takes over everything in flight);
         // the pass already running keeps it.
         var running = new Dictionary<string, Task>();
+        // Template re-sends run in their own lane: one may wait out minutes of Retry-After, and this loop must not.
+        var resends = Task.CompletedTask;
         try
         {
             while (!stoppingToken.IsCancellationRequested && loop.Held())
@@ -27,7 +29,7 @@ public sealed partial class Dispatcher
                     foreach (var id in ids.Where(id => !running.ContainsKey(id))) running[id] = RunFanOutAsync(queue, id, loop.Held, stoppingToken);
                     if (ids.Length == room) continue;
                 }
-                await fanOut.ResendOutsideWindowAsync(queue, Owner, stoppingToken);
+                if (resends.IsCompleted) resends = RunResendsAsync(queue, loop.Held, stoppingToken);
                 await WaitForWorkAsync(loop, stoppingToken);
             }
         }
@@ -35,7 +37,20 @@ public sealed partial class Dispatcher
         {
             // Fan-outs stop at their next batch once the lock is lost or released or the host stops; wait for them so
             // in-flight sends are recorded before the lock is released.
-            await Task.WhenAll(running.Values);
+            await Task.WhenAll(running.Values.Append(resends));
+        }
+    }
+
+    private async Task RunResendsAsync(AnnouncementQueue queue, Func<bool> held, CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        try
+        {
+            await fanOut.ResendOutsideWindowAsync(queue, Owner, held, stoppingToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogResendsFailed(ex, queue.SenderId);
         }
     }
 

@@ -49,10 +49,15 @@ public sealed partial class Dispatcher(
         var wakeUpChannel = keyspace.Channel(RedisKeys.WakeUp);
         await subscriber.SubscribeAsync(wakeUpChannel, (_, message) =>
         {
-            if (message == AnnouncementQueue.ResumeMessage) pause.Clear();
+            var text = (string?)message ?? "";
+            var sender = text;
+            if (AnnouncementQueue.IsResume(text, out var resumed, out var employer))
+            {
+                pause.Lift(resumed, employer);
+                sender = resumed;
+            }
             // A wake-up names the sender of the announcement due now; a sender held elsewhere is not this replica's.
-            if (loops.TryGetValue((string?)message ?? "", out var loop)) loop.Wake();
-            else if (message == AnnouncementQueue.ResumeMessage) WakeAll();
+            if (loops.TryGetValue(sender, out var loop)) loop.Wake();
         });
         LogStarted(Owner, options.UseLock);
         try
@@ -118,6 +123,8 @@ public sealed partial class Dispatcher(
         {
             if (held.Count >= share || stoppingToken.IsCancellationRequested) break;
             if (loops.ContainsKey(senderId)) continue;
+            // The lock's time runs from when it was asked for, not from when the answer came.
+            var requestedAt = time.GetUtcNow();
             var acquired = await dispatcherLock.TryAcquireAsync(senderId, options.LockExpiry);
             ReportQuorum(acquired);
             if (!acquired.IsAcquired)
@@ -126,7 +133,7 @@ public sealed partial class Dispatcher(
                 continue;
             }
             LogLockStatus(Owner, senderId, acquired.Status, acquired.LockId);
-            Start(senderId, acquired, stoppingToken);
+            Start(senderId, acquired, stoppingToken, requestedAt);
             held.Add(senderId);
         }
         return held.Count == 0 && share > 0;
@@ -135,9 +142,9 @@ public sealed partial class Dispatcher(
     /// <summary>How often a standing-by replica asks for locks: a quarter of the poll interval, 50–500 ms.</summary>
     private TimeSpan Retry => TimeSpan.FromMilliseconds(Math.Clamp(options.PollInterval.TotalMilliseconds / 4, 50, 500));
 
-    private void Start(string senderId, IRedLock? held, CancellationToken stoppingToken)
+    private void Start(string senderId, IRedLock? held, CancellationToken stoppingToken, DateTimeOffset requestedAt = default)
     {
-        var loop = new SenderLoop(queues.Of(senderId), held, held is null ? null : new LockValidity(held, options.LockExpiry, time));
+        var loop = new SenderLoop(queues.Of(senderId), held, held is null ? null : new LockValidity(held, options.LockExpiry, requestedAt, time));
         loops[senderId] = loop;
         loop.Completion = RunAsync(loop, stoppingToken);
     }
@@ -259,4 +266,7 @@ public sealed partial class Dispatcher(
 
     [LoggerMessage(LogLevel.Error, "Fan-out of announcement {AnnouncementId} failed; it resumes when its lease runs out")]
     private partial void LogFanOutFailed(Exception exception, string announcementId);
+
+    [LoggerMessage(LogLevel.Error, "Template re-sends of sender {Sender} failed; they are looked at again at the next poll")]
+    private partial void LogResendsFailed(Exception exception, string sender);
 }

@@ -77,6 +77,21 @@ public sealed class DispatcherOptions
     public TimeSpan StopTheLinePause { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
+    /// Answers that prove nothing (5xx, timeouts, lost connections) in a row from one sender before it pauses for an
+    /// outage. Each ends its delivery <c>unknown</c>, so this bounds what an outage costs beside the requests in flight.
+    /// </summary>
+    [Range(1, 100, ErrorMessage = "Dispatcher:{0} must be between {1} and {2}.")]
+    public int UnknownsBeforePause { get; set; } = 3;
+
+    /// <summary>The first pause for an outage; it doubles with every probe request that finds WhatsApp still not answering.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00", ErrorMessage = "Dispatcher:{0} must be between {1} and {2}.")]
+    public TimeSpan OutagePause { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The longest an outage pause grows to between two probes.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "1.00:00:00", ErrorMessage = "Dispatcher:{0} must be between {1} and {2}.")]
+    public TimeSpan OutagePauseMax { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
     /// How long delivery records are kept; WhatsApp sends status updates for up to 7 days. Only its relation to
     /// <see cref="MaxDispatchAge"/> is checked, so tests and demos can shorten both.
     /// </summary>

@@ -36,6 +36,20 @@ public interface IWhatsAppApi
         [Authorize("Bearer")] string accessToken,
         CancellationToken cancellationToken);
 
+    /// <summary>Reads a configured sender's own number with its stored token: the cheapest request that shows WhatsApp answers.</summary>
+    /// <param name="version">Graph API version.</param>
+    /// <param name="phoneNumberId">The business phone number id.</param>
+    /// <param name="fields">The fields to read.</param>
+    /// <param name="senderId">The configured sender: <see cref="BearerTokenHandler"/> adds its token.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    [Get("/{version}/{phoneNumberId}")]
+    Task<IApiResponse<PhoneNumberInfo>> ReadPhoneNumberAsync(
+        string version,
+        string phoneNumberId,
+        [Query] string fields,
+        [Property(BearerTokenHandler.SenderOption)] string senderId,
+        CancellationToken cancellationToken);
+
     /// <summary>One page of a WhatsApp Business Account's templates; <paramref name="after"/> is the previous page's <c>paging.cursors.after</c>.</summary>
     /// <param name="version">Graph API version.</param>
     /// <param name="wabaId">The WhatsApp Business Account.</param>

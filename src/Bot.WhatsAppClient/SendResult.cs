@@ -15,8 +15,17 @@ public enum SendOutcome
     /// <summary>The request may have been accepted; a retry could send a duplicate.</summary>
     Unknown,
 
-    /// <summary>Stop all dispatching and alert (expired token, restricted account, spam limit).</summary>
+    /// <summary>
+    /// About the sender, not the recipient (expired token, restricted account, spam limit, a code not known to be about
+    /// one recipient): nothing was accepted; stop dispatching from the number and alert.
+    /// </summary>
     StopTheLine,
+
+    /// <summary>
+    /// The template was refused as it would be for every recipient (missing, paused, disabled, wrong parameters): nothing
+    /// was accepted; the announcement pauses, the number goes on.
+    /// </summary>
+    TemplateRefused,
 }
 
 /// <summary>The result of one send attempt.</summary>

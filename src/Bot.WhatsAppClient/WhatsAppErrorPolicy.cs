@@ -21,14 +21,15 @@ internal static class WhatsAppErrorPolicy
     // after taking the message, which proves nothing.
     private static readonly FrozenSet<int> TemporaryCodes = FrozenSet.Create(131016, 2, 131000);
 
-    // Hammering on makes these worse (spam limit), or nothing succeeds until a human acts: the token, the account,
-    // the phone number id, payment, permissions. About the sender, not the recipient, so never a per-employee failure.
-    private static readonly FrozenSet<int> StopTheLineCodes = FrozenSet.Create(131048, 190, 368, 33, 131031, 131042, 133010, 10, 200);
+    // The only answers about one recipient (docs/whatsapp.md): undeliverable, the sender itself, outside the window,
+    // marketing cap or opt-out, Meta's experiment group, a message type or file that one user cannot get. Every other
+    // definite error answers the same for every employee, so it never fails one of them; codes Meta adds later included.
+    private static readonly FrozenSet<int> RecipientCodes = FrozenSet.Create(131026, 131021, 131047, 131049, 131050, 130472, 131051, 131052, 131053);
 
-    // Code 100 with this subcode: the phone number id does not exist or the token cannot see it.
+    // Code 100 is a bad parameter of that one message, except with this subcode: the phone number id does not exist or
+    // the token cannot see it.
+    private const int InvalidParameter = 100;
     private const int UnknownObjectSubcode = 33;
-
-    private static readonly FrozenSet<int> PermanentCodes = FrozenSet.Create(131026, 131047, 131049, 131050, 100);
 
     // Socket errors raised while connecting: the request never left this machine.
     private static readonly FrozenSet<SocketError> NotSentSocketErrors = FrozenSet.Create(
@@ -60,7 +61,8 @@ internal static class WhatsAppErrorPolicy
                 429 => new SendResult(SendOutcome.Retryable, ErrorCode: 429, Error: "HTTP 429 Too Many Requests", RetryAfter: retryAfter),
                 // Not Meta's answer (Meta always sends a Graph error): a proxy, or a wrong base URL or version.
                 401 or 403 or 404 => new SendResult(SendOutcome.StopTheLine, ErrorCode: status, Error: $"HTTP {status} without a Graph error: check WhatsApp:BaseUrl, ApiVersion and the token"),
-                >= 400 and < 500 => new SendResult(SendOutcome.Permanent, ErrorCode: status, Error: $"HTTP {status}"),
+                // Nothing says it is about the recipient: the next request would most likely get the same.
+                >= 400 and < 500 => new SendResult(SendOutcome.StopTheLine, ErrorCode: status, Error: $"HTTP {status} without a Graph error"),
                 // A 5xx from a proxy or a crashed backend says nothing about whether the message went out.
                 _ => new SendResult(SendOutcome.Unknown, ErrorCode: status, Error: $"HTTP {status} without a Graph error"),
             };
@@ -95,14 +97,14 @@ internal static class WhatsAppErrorPolicy
 
     internal static SendOutcome OutcomeFor(int code, int httpStatus, int? subcode = null) => code switch
     {
-        _ when StopTheLineCodes.Contains(code) => SendOutcome.StopTheLine,
-        100 when subcode == UnknownObjectSubcode => SendOutcome.StopTheLine,
-        _ when RateLimitCodes.Contains(code) => SendOutcome.Retryable,
-        _ when TemporaryCodes.Contains(code) => httpStatus >= 500 ? SendOutcome.Unknown : SendOutcome.Retryable,
-        _ when PermanentCodes.Contains(code) => SendOutcome.Permanent,
-        >= 132000 and <= 132015 => SendOutcome.Permanent,
-        _ when httpStatus == 429 => SendOutcome.Retryable,
-        _ when httpStatus is >= 400 and < 500 => SendOutcome.Permanent,
+        _ when RateLimitCodes.Contains(code) || httpStatus == 429 => SendOutcome.Retryable,
+        // A 5xx proves nothing, whatever its code: the message may have been taken before the failure.
+        _ when httpStatus >= 500 => SendOutcome.Unknown,
+        _ when TemporaryCodes.Contains(code) => SendOutcome.Retryable,
+        _ when RecipientCodes.Contains(code) => SendOutcome.Permanent,
+        InvalidParameter when subcode != UnknownObjectSubcode => SendOutcome.Permanent,
+        >= 132000 and <= 132999 => SendOutcome.TemplateRefused,
+        _ when httpStatus is >= 400 and < 500 => SendOutcome.StopTheLine,
         _ => SendOutcome.Unknown,
     };
 

@@ -16,9 +16,19 @@ internal sealed partial class WhatsAppSender(
 
     public async Task<SendResult> SendAsync(Sender from, OutgoingMessage message, CancellationToken cancellationToken = default)
     {
-        var request = BuildRequest(message);
         var settings = options.CurrentValue;
         var recipient = PhoneMask.Mask(message.To);
+        SendMessageRequest request;
+        try
+        {
+            request = BuildRequest(message);
+        }
+        catch (ArgumentException ex)
+        {
+            // Refused before any request: definitely not sent, and the caller's claim must not be stranded by a throw.
+            LogNotBuilt(recipient, ex.Message);
+            return new SendResult(SendOutcome.Permanent, Error: $"Not sent: {ex.Message}");
+        }
         LogSending(request.Type, recipient, from.Id);
 
         SendResult result;
@@ -42,6 +52,25 @@ internal sealed partial class WhatsAppSender(
             LogSent(recipient, result.Outcome, result.ErrorCode, result.MessageId);
 
         return result;
+    }
+
+    public async Task<SendOutcome> ProbeAsync(Sender from, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            using var response = await api.ReadPhoneNumberAsync(options.CurrentValue.ApiVersion, from.PhoneNumberId, "id", from.Id, cancellationToken);
+            return response.StatusCode switch
+            {
+                null => SendOutcome.Unknown,
+                _ when response.IsSuccessStatusCode => SendOutcome.Accepted,
+                var status when (int)status >= 500 => SendOutcome.Unknown,
+                _ => SendOutcome.StopTheLine,
+            };
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return SendOutcome.Unknown;
+        }
     }
 
     internal static SendMessageRequest BuildRequest(OutgoingMessage message)
@@ -181,6 +210,9 @@ internal sealed partial class WhatsAppSender(
 
     [GeneratedRegex(@"^[A-Z]{2}(\.[A-Za-z0-9]{1,128}){1,2}$")]
     private static partial Regex BusinessScopedUserId();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "WhatsApp message to {Recipient} not sent: {Reason}")]
+    private partial void LogNotBuilt(string recipient, string reason);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Sending WhatsApp {Type} message to {Recipient} from sender {Sender}")]
     private partial void LogSending(string type, string recipient, string sender);

@@ -68,6 +68,19 @@ public sealed partial class HostProcess : IAsyncDisposable
     /// <summary>kill -9: no shutdown, no cleanup, requests in flight are cut.</summary>
     public void Kill() => process.Kill(entireProcessTree: true);
 
+    /// <summary>SIGSTOP: the process stalls as in a long GC pause or a frozen VM, sockets and timers included.</summary>
+    public void Suspend() => Signal("STOP");
+
+    /// <summary>SIGCONT: the stalled process goes on where it stopped, unaware of the time that passed.</summary>
+    public void Resume() => Signal("CONT");
+
+    private void Signal(string signal)
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", $"-{signal} {process.Id}") { UseShellExecute = false })!;
+        kill.WaitForExit();
+        if (kill.ExitCode != 0) throw new InvalidOperationException($"kill -{signal} {process.Id} failed with exit code {kill.ExitCode}");
+    }
+
     /// <summary>SIGTERM, as docker stop or systemd sends: the host shuts down gracefully.</summary>
     public void Terminate()
     {

@@ -27,10 +27,25 @@ public sealed class AnnouncementQueues(IDatabase db, TimeProvider time)
 public sealed class AnnouncementQueue(IDatabase db, TimeProvider time, string senderId)
 {
     /// <summary>
-    /// Published on the wake-up channel when an operator resumes a paused announcement: dispatchers end their pause.
-    /// Any other message is a sender id (which never contains ':').
+    /// Published on the wake-up channel when an employer resumes a paused announcement: dispatchers end the pause of its
+    /// sender for that employer (<c>:resume:{senderId}:{employerId}</c>). Any other message is a sender id (which never
+    /// contains ':').
     /// </summary>
-    public const string ResumeMessage = ":resume";
+    public static string ResumeMessage(string senderId, string employerId) => $"{ResumePrefix}{senderId}:{employerId}";
+
+    /// <summary>The sender and employer of a <see cref="ResumeMessage"/>; false for any other message.</summary>
+    public static bool IsResume(string message, out string senderId, out string employerId)
+    {
+        (senderId, employerId) = ("", "");
+        if (!message.StartsWith(ResumePrefix, StringComparison.Ordinal)) return false;
+        var rest = message.AsSpan(ResumePrefix.Length);
+        var colon = rest.IndexOf(':');
+        if (colon <= 0) return false;
+        (senderId, employerId) = (rest[..colon].ToString(), rest[(colon + 1)..].ToString());
+        return true;
+    }
+
+    private const string ResumePrefix = ":resume:";
 
     private readonly RedisKey due = RedisKeys.Due(senderId);
     private readonly RedisKey inFlight = RedisKeys.InFlight(senderId);

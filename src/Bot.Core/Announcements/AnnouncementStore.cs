@@ -210,8 +210,9 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueues queues, T
     public async Task<bool> ResumeNowAsync(string employerId, string id)
     {
         if (await GetAsync(employerId, id) is not { Status: AnnouncementStatus.Paused } announcement) return false;
-        // Dispatchers end their pause first: a dispatcher woken by the reschedule while still paused would pause it again.
-        await db.PublishAsync(RedisKeys.WakeUp, AnnouncementQueue.ResumeMessage);
+        // Dispatchers end the pause first (of this sender, for this employer only): a dispatcher woken by the reschedule
+        // while still paused would pause it again.
+        await db.PublishAsync(RedisKeys.WakeUp, AnnouncementQueue.ResumeMessage(QueueOf(announcement).SenderId, employerId));
         // It waits in the due queue until its pause ends: due now instead.
         return await QueueOf(announcement).RescheduleAsync(id, time.GetUtcNow());
     }

@@ -35,4 +35,7 @@ public sealed class TemplateLanguages
     /// <summary>The language code to send to an employee; null when the template has no approved variant (pause, do not fail).</summary>
     public string? For(string? employeeLanguage) =>
         fixedLanguage ?? TemplateResolver.Resolve(variants, employeeLanguage, employerLanguage)?.Language;
+
+    /// <summary>The media header (<see cref="TemplateHeader"/>) of the variant in <paramref name="language"/>; null when not in the catalog.</summary>
+    public string? HeaderOf(string language) => variants.FirstOrDefault(v => v.Language == language)?.Header;
 }

@@ -43,9 +43,10 @@ public sealed partial class AnnouncementPass(
             return;
         }
         var sender = senders.ForEmployer(announcement.EmployerId);
-        if (pause.IsPaused(sender.Id))
+        if (pause.IsPaused(sender.Id, announcement.EmployerId))
         {
-            if (await runner.WaitOutPauseAsync(queue, id, dispatcher, sender)) await PauseAsync(id, sender.Id);
+            if (await runner.WaitOutPauseAsync(queue, id, dispatcher, sender))
+                await announcements.Lifecycle.PauseAsync(id, pause.Reason(sender.Id), pause.PausedUntil(sender.Id));
             return;
         }
 
@@ -58,8 +59,10 @@ public sealed partial class AnnouncementPass(
             (p, token) => ToSendAsync(p, total, token), pipeline.DeliverAsync, stopping);
         switch (end)
         {
-            case PassEnd.Paused:
-                await PauseAsync(id, sender.Id);
+            case PassEnd.Paused when runner.PauseOf(pass) is { } paused:
+                // Resumable after the pause, or when the employer resumes it; sent ones are skipped by their claims then.
+                // Nothing was recorded failed: the error was about the sender or the template.
+                await announcements.Lifecycle.PauseAsync(id, paused.Reason, paused.Until);
                 return;
             case PassEnd.Deferred:
                 // What fits in the messaging limit went out; the rest goes when places free (the claims skip what was sent).
@@ -72,13 +75,6 @@ public sealed partial class AnnouncementPass(
                 return;
         }
     }
-
-    /// <summary>
-    /// The sender is paused (a stop-the-line error): the announcement resumes after the pause, or when an operator resumes
-    /// it; delivered ones are skipped by their claims then. Nothing was recorded failed: the error was about the sender.
-    /// </summary>
-    private Task<bool> PauseAsync(string id, string senderId) =>
-        announcements.Lifecycle.PauseAsync(id, pause.Reason(senderId), pause.PausedUntil(senderId));
 
     /// <summary>
     /// Moves a scheduled announcement to dispatching, or a paused or waiting one back to it; false when it was cancelled or

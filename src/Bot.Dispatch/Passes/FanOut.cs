@@ -41,6 +41,6 @@ public sealed class FanOut(
     }
 
     /// <summary>The sender's due template re-sends of texts WhatsApp failed with 131047.</summary>
-    public Task ResendOutsideWindowAsync(AnnouncementQueue queue, string dispatcher, CancellationToken stopping) =>
-        resendPass.RunAsync(queue, dispatcher, stopping);
+    public Task ResendOutsideWindowAsync(AnnouncementQueue queue, string dispatcher, Func<bool> stillHeld, CancellationToken stopping) =>
+        resendPass.RunAsync(queue, dispatcher, stillHeld, stopping);
 }

@@ -25,6 +25,9 @@ public sealed class Pass(
     /// <summary>Cancelled to stop the pass: a stop-the-line error, a lost lease, shutdown.</summary>
     public CancellationTokenSource LineStopped => lineStopped;
 
+    /// <summary>The template variant per employee and the file the pass sends (<see cref="PassContentReader"/>).</summary>
+    public PassContent Content { get; init; } = PassContent.None;
+
     /// <summary>Its share of the sender's capacity: the employer's, and within it the announcement's.</summary>
     public SendLane Lane { get; } = new(announcement.EmployerId, announcement.Id, announcement.Urgent);
 
@@ -45,5 +48,19 @@ public sealed class Pass(
     public void Hold(DateTimeOffset until)
     {
         lock (gate) HeldUntil = HeldUntil is { } earlier && earlier < until ? earlier : until;
+    }
+
+    /// <summary>Why the announcement itself pauses (WhatsApp refused its template for everyone), and until when.</summary>
+    public (string Reason, DateTimeOffset Until)? Stopped { get; private set; }
+
+    /// <summary>Pauses the announcement after this pass; true for the first call.</summary>
+    public bool Stop(string reason, DateTimeOffset until)
+    {
+        lock (gate)
+        {
+            if (Stopped is not null) return false;
+            Stopped = (reason, until);
+            return true;
+        }
     }
 }

@@ -11,7 +11,7 @@ public enum PassEnd
     /// <summary>Another dispatcher owns the lease, or the queue no longer holds the announcement for this one.</summary>
     Gone,
 
-    /// <summary>The sender is paused: queued again for the pause's end.</summary>
+    /// <summary>The sender or the announcement is paused (<see cref="PassRunner.PauseOf"/>): queued again for the pause's end.</summary>
     Paused,
 
     /// <summary>Stopped before every target was read (shutdown, lock lost): handed back for another pass now.</summary>
@@ -33,7 +33,8 @@ public enum PassEnd
 /// across batches), then the requeue every kind of pass shares.
 /// </summary>
 public sealed partial class PassRunner(
-    SenderDirectory senders, DispatchPause pause, IOptions<DispatcherOptions> options, TimeProvider time, ILogger<PassRunner> logger)
+    SenderDirectory senders, PassContentReader content, DispatchPause pause, IOptions<DispatcherOptions> options, TimeProvider time,
+    ILogger<PassRunner> logger)
 {
     private readonly DispatcherOptions options = options.Value;
     private int passes;
@@ -45,6 +46,12 @@ public sealed partial class PassRunner(
     /// <summary>Requeues the announcement for the end of its sender's pause; true when this call did (it still held the lease).</summary>
     public async Task<bool> WaitOutPauseAsync(AnnouncementQueue queue, string id, string dispatcher, Sender sender) =>
         await queue.RequeueAsync(id, dispatcher, pause.PausedUntil(sender.Id)) == LeaseUpdate.Done;
+
+    /// <summary>Why the pass's announcement is paused and until when: its own stop (a refused template), or its sender's pause.</summary>
+    public (string Reason, DateTimeOffset Until)? PauseOf(Pass pass) =>
+        pass.Stopped ?? (pause.IsPaused(pass.Sender.Id, pass.Announcement.EmployerId)
+            ? (pause.Reason(pass.Sender.Id), pause.PausedUntil(pass.Sender.Id))
+            : null);
 
     /// <param name="items">The pass's targets, batch by batch; it sets <see cref="Pass.Offset"/> and checks <see cref="Pass.MayGoOn"/> between batches.</param>
     /// <param name="deliver">One send; at most MaxConcurrentSends at once.</param>
@@ -58,8 +65,11 @@ public sealed partial class PassRunner(
         var lease = new LeaseKeeper(queue, announcement.Id, dispatcher, lineStopped, options.LeaseDuration, time, logger);
         await using (lease)
         {
-            pass = new Pass(queue, announcement, sender, senders.PortfolioOf(sender), senders.FallbackTemplateOf(announcement.EmployerId),
-                owner, () => stillHeld() && !lease.Lost, lineStopped);
+            var fallback = senders.FallbackTemplateOf(announcement.EmployerId);
+            pass = new Pass(queue, announcement, sender, senders.PortfolioOf(sender), fallback, owner, () => stillHeld() && !lease.Lost, lineStopped)
+            {
+                Content = await content.ReadAsync(announcement, sender, fallback),
+            };
             try
             {
                 await using var toSend = items(pass, lineStopped.Token).GetAsyncEnumerator(lineStopped.Token);
@@ -90,8 +100,8 @@ public sealed partial class PassRunner(
             LogLeaseLost(id, pass.Offset, total);
             return PassEnd.Gone;
         }
-        if (pause.IsPaused(pass.Sender.Id))
-            return await WaitOutPauseAsync(pass.Queue, id, dispatcher, pass.Sender) ? PassEnd.Paused : PassEnd.Gone;
+        if (PauseOf(pass) is { } paused)
+            return await pass.Queue.RequeueAsync(id, dispatcher, paused.Until) == LeaseUpdate.Done ? PassEnd.Paused : PassEnd.Gone;
         if (pass.Offset < total)
         {
             // Let another replica resume now rather than when the lease runs out.

@@ -3,6 +3,8 @@ using Bot.Core.Acknowledgements;
 using Bot.Core.Announcements;
 using Bot.Core.Deliveries;
 using Bot.Core.Employees;
+using Bot.Core.Redis;
+using Bot.Core.Replication;
 using Bot.WhatsAppClient;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -26,6 +28,7 @@ public sealed partial class ReminderPass(
     PassRunner runner,
     SendTiming timing,
     MessagingLimitGate limit,
+    ClaimReplication replication,
     SendAttempts attempts,
     DispatchPause pause,
     DispatcherMetrics metrics,
@@ -46,7 +49,7 @@ public sealed partial class ReminderPass(
             return;
         }
         var sender = senders.ForEmployer(announcement.EmployerId);
-        if (pause.IsPaused(sender.Id))
+        if (pause.IsPaused(sender.Id, announcement.EmployerId))
         {
             // The status stays completed: a pause is about the sender, and the reminder simply waits for its end.
             await runner.WaitOutPauseAsync(queue, id, dispatcher, sender);
@@ -114,19 +117,29 @@ public sealed partial class ReminderPass(
         var inWindow = employee.InWindow(now, senders.CustomerServiceWindow);
         var message = MessageComposer.Reminder(pass, employee, inWindow, reminder);
         // A reminder outside the window is business-initiated like the announcement: it takes a place in the messaging limit.
-        if ((!inWindow || message is TemplateMessage) && !await limit.ReachAsync(pass, employee, now)) return false;
-        switch (await acknowledgements.TakeReminderGateAsync(announcement.Id, reminder, employee.EmployeeId, pass.Owner, options.DeliveryRetention))
-        {
-            case ReminderGate.TakenBefore:
-                metrics.DuplicatePrevented();
+        var businessInitiated = !inWindow || message is TemplateMessage;
+        if (businessInitiated && pass.DeferredUntil > now) return false;
+        var gate = new SendClaim(
+            async () =>
+            {
+                // Once the request may have left, the gate stays (at most once, never twice).
+                switch (await acknowledgements.TakeReminderGateAsync(announcement.Id, reminder, employee.EmployeeId, pass.Owner, options.DeliveryRetention))
+                {
+                    case ReminderGate.TakenBefore:
+                        metrics.DuplicatePrevented();
+                        return false;
+                    case ReminderGate.Acknowledged:
+                        return false;
+                }
+                // As a delivery's claim: a gate only the primary holds could be lost in a failover and the reminder sent twice.
+                var unacknowledged = await replication.UnacknowledgedAsync(RedisKeys.ReminderGate(announcement.Id, reminder, employee.EmployeeId));
+                if (unacknowledged is null && (!businessInitiated || await limit.ReachAsync(pass, employee, time.GetUtcNow()))) return true;
+                await acknowledgements.ReleaseReminderGateAsync(announcement.Id, reminder, employee.EmployeeId, pass.Owner);
+                if (unacknowledged is not null) pause.Trip(pass.Sender.Id, replication.Pause, unacknowledged);
                 return false;
-            case ReminderGate.Acknowledged:
-                return false;
-        }
-
-        // Once the request may have left, the gate stays (at most once, never twice).
-        var result = await attempts.SendAsync(pass, message,
-            () => acknowledgements.ReleaseReminderGateAsync(announcement.Id, reminder, employee.EmployeeId, pass.Owner), null, token);
+            },
+            () => acknowledgements.ReleaseReminderGateAsync(announcement.Id, reminder, employee.EmployeeId, pass.Owner));
+        var result = await attempts.SendAsync(pass, message, gate, token);
         if (result is null) return false;
         if (result.Outcome == SendOutcome.Accepted)
         {

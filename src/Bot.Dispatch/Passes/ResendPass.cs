@@ -1,6 +1,8 @@
 using Bot.Core.Announcements;
 using Bot.Core.Deliveries;
 using Bot.Core.Employees;
+using Bot.Core.Redis;
+using Bot.Core.Replication;
 using Bot.WhatsAppClient;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -17,7 +19,10 @@ public sealed partial class ResendPass(
     EmployeeStore employees,
     DeliveryStore deliveries,
     SenderDirectory senders,
+    SendTiming timing,
+    PassContentReader content,
     MessagingLimitGate limit,
+    ClaimReplication replication,
     DeliveryPipeline pipeline,
     DispatchPause pause,
     IOptions<DispatcherOptions> options,
@@ -26,14 +31,17 @@ public sealed partial class ResendPass(
 {
     private readonly DispatcherOptions options = options.Value;
 
-    public async Task RunAsync(AnnouncementQueue queue, string dispatcher, CancellationToken stopping)
+    /// <summary>How a re-send's claim owner ends: <c>{dispatcher}#resend</c>.</summary>
+    public const string Owner = "#resend";
+
+    public async Task RunAsync(AnnouncementQueue queue, string dispatcher, Func<bool> stillHeld, CancellationToken stopping)
     {
         foreach (var delivery in await queue.DueResendsAsync(options.BatchSize))
         {
-            if (stopping.IsCancellationRequested) return;
+            if (stopping.IsCancellationRequested || !stillHeld()) return;
             try
             {
-                await ResendAsync(queue, delivery, $"{dispatcher}#resend", stopping);
+                await ResendAsync(queue, delivery, dispatcher + Owner, stillHeld, stopping);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -42,11 +50,23 @@ public sealed partial class ResendPass(
         }
     }
 
-    private async Task ResendAsync(AnnouncementQueue queue, DeliveryRef delivery, string owner, CancellationToken stopping)
+    private async Task ResendAsync(AnnouncementQueue queue, DeliveryRef delivery, string owner, Func<bool> stillHeld, CancellationToken stopping)
     {
         var (announcementId, employeeId) = delivery;
         var announcement = await announcements.GetAsync(announcementId);
         var failed = await deliveries.GetAsync(announcementId, employeeId);
+        var now = time.GetUtcNow();
+        if (failed is { State: DeliveryState.Claimed } claimed && claimed.Reference?.EndsWith(Owner, StringComparison.Ordinal) == true)
+        {
+            // A re-send whose dispatcher died between its request and its record: the request may be out.
+            if (now - claimed.UpdatedAt > options.StaleClaimAfter)
+                await deliveries.TransitionAsync(announcementId, employeeId, new DeliveryRecord(DeliveryState.Unknown, now, Error: "abandoned"), claimed);
+            else
+            {
+                await queue.DeferResendAsync(delivery, claimed.UpdatedAt + options.StaleClaimAfter);
+                return;
+            }
+        }
         var fallback = announcement is null ? null : senders.FallbackTemplateOf(announcement.EmployerId);
         var employee = announcement is null ? null : (await employees.GetManyAsync(announcement.EmployerId, [employeeId]))[0];
         if (announcement?.Message is null || fallback is null || employee is not { Status: EmployeeStatus.Active } ||
@@ -56,33 +76,64 @@ public sealed partial class ResendPass(
             return;
         }
         var sender = senders.ForEmployer(announcement.EmployerId);
-        if (pause.IsPaused(sender.Id))
+        if (pause.IsPaused(sender.Id, announcement.EmployerId))
         {
             await queue.DeferResendAsync(delivery, pause.PausedUntil(sender.Id));
             return;
         }
-
-        using var lineStopped = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        var pass = new Pass(queue, announcement, sender, senders.PortfolioOf(sender), fallback, owner, () => true, lineStopped);
-        var now = time.GetUtcNow();
-        if (!await limit.ReachAsync(pass, employee, now))
+        // A template re-send is business-initiated like the announcement: quiet hours and local time hold it too.
+        if (timing.HeldUntil(announcement, employee) is { } heldUntil)
         {
-            await queue.DeferResendAsync(delivery, pass.DeferredUntil!.Value);
+            await queue.DeferResendAsync(delivery, heldUntil);
             return;
         }
-        // The claim names the text it replaces: a late duplicate of that text's failure is then not taken for the re-send's.
-        var claim = DeliveryRecord.Claimed(owner, now, DeliveryForm.Template) with { Error = failed.Reference };
-        var claimed = await deliveries.SwapAsync(announcementId, employeeId, failed, claim);
-        // Forgotten before the send: a crash from here on leaves a claim (settled as unknown), never a second re-send.
-        await queue.ForgetResendAsync(delivery);
-        if (!claimed) return;
-        await pipeline.SendClaimedAsync(pass, employee, MessageComposer.Fallback(employee, announcement, fallback), claim,
+
+        using var lineStopped = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        var pass = new Pass(queue, announcement, sender, senders.PortfolioOf(sender), fallback, owner, stillHeld, lineStopped)
+        {
+            Content = await content.ReadAsync(announcement, sender, fallback),
+        };
+        // Kept queued for after a stale claim while it is sent: a crash from here on is settled by a later look.
+        await queue.DeferResendAsync(delivery, now + options.StaleClaimAfter);
+        await pipeline.SendAndRecordAsync(pass, employee, MessageComposer.Fallback(pass, employee),
+            Claim(pass, employee, failed), lineStopped.Token);
+        if (pass.DeferredUntil is { } limitFrees) await queue.DeferResendAsync(delivery, limitFrees);
+        else if (await deliveries.GetAsync(announcementId, employeeId) is not { State: DeliveryState.Failed, Error: "131047", Form: DeliveryForm.Text })
+            await queue.ForgetResendAsync(delivery);
+        else await queue.DeferResendAsync(delivery, pause.IsPaused(sender.Id, announcement.EmployerId) ? pause.PausedUntil(sender.Id) : time.GetUtcNow());
+    }
+
+    /// <summary>
+    /// The re-send's claim: the record moves from the failed text to a template claim by compare-and-set (naming the text
+    /// it replaces, so a late duplicate of that text's failure is not taken for the re-send's), with the employee's place
+    /// in the messaging limit; given back, it is the failed text again.
+    /// </summary>
+    private SendClaim Claim(Pass pass, Employee employee, DeliveryRecord failed)
+    {
+        var (announcementId, employeeId) = (pass.Announcement.Id, employee.EmployeeId);
+        DeliveryRecord? held = null;
+        return new SendClaim(
             async () =>
             {
-                // Not sent after all: back to the failed text, queued again.
-                if (await deliveries.SwapAsync(announcementId, employeeId, claim, failed)) await queue.AddResendsAsync([delivery]);
+                var now = time.GetUtcNow();
+                var claim = DeliveryRecord.Claimed(pass.Owner, now, DeliveryForm.Template) with { Error = failed.Reference };
+                if (!await deliveries.SwapAsync(announcementId, employeeId, failed, claim)) return false;
+                // As a delivery's claim: one only the primary holds could be lost in a failover and the re-send made twice.
+                var unacknowledged = await replication.UnacknowledgedAsync(RedisKeys.Delivery(announcementId, employeeId));
+                if (unacknowledged is not null || !await limit.ReachAsync(pass, employee, now))
+                {
+                    await deliveries.SwapAsync(announcementId, employeeId, claim, failed);
+                    if (unacknowledged is not null) pause.Trip(pass.Sender.Id, replication.Pause, unacknowledged);
+                    return false;
+                }
+                held = claim;
+                return true;
             },
-            lineStopped.Token);
+            async () =>
+            {
+                if (held is { } claim) await deliveries.SwapAsync(announcementId, employeeId, claim, failed);
+                held = null;
+            });
     }
 
     [LoggerMessage(LogLevel.Warning, "Template re-send of delivery {AnnouncementId}/{EmployeeId} failed; it is looked at again")]

@@ -1,5 +1,8 @@
 using Bot.Core.Announcements;
 using Bot.Core.Deliveries;
+using Bot.Core.Employees;
+using Bot.Core.Redis;
+using Bot.Core.Replication;
 using Microsoft.Extensions.Options;
 
 namespace Bot.Dispatch;
@@ -8,16 +11,54 @@ namespace Bot.Dispatch;
 /// The one place a delivery is claimed (SET NX of its key: whoever creates it alone may send) and given back. A claim
 /// names its pass (<see cref="Pass.Owner"/>), so a hand-back or a take-over is always about one pass's claim.
 /// </summary>
-public sealed class DeliveryClaimer(DeliveryStore deliveries, DispatcherMetrics metrics, IOptions<DispatcherOptions> options, TimeProvider time)
+public sealed class DeliveryClaimer(
+    DeliveryStore deliveries, MessagingLimitGate limit, DispatcherMetrics metrics, IOptions<DispatcherOptions> options, TimeProvider time,
+    ClaimReplication replication, DispatchPause pause)
 {
     private readonly DispatcherOptions options = options.Value;
+
+    /// <summary>
+    /// The claim of one delivery for <see cref="SendAttempts"/>, taken right before its request: the delivery's key and,
+    /// for a business-initiated message (<paramref name="takesPlace"/>), the employee's place in the messaging limit —
+    /// taken only together with the claim, so a refused claim never costs a place.
+    /// </summary>
+    public SendClaim For(Pass pass, Employee employee, string form, bool takesPlace)
+    {
+        DeliveryRecord? held = null;
+        return new SendClaim(
+            async () =>
+            {
+                if (await TryClaimAsync(pass, employee.EmployeeId, form) is not { } claim) return false;
+                if (takesPlace && !await limit.ReachAsync(pass, employee, time.GetUtcNow()))
+                {
+                    await ReleaseAsync(pass, employee.EmployeeId, claim);
+                    return false;
+                }
+                held = claim;
+                return true;
+            },
+            async () =>
+            {
+                if (held is { } claim) await ReleaseAsync(pass, employee.EmployeeId, claim);
+                held = null;
+            });
+    }
 
     /// <summary>Claims the delivery for the pass; null when another claim or outcome is there (settled when it was abandoned).</summary>
     public async Task<DeliveryRecord?> TryClaimAsync(Pass pass, string employeeId, string form)
     {
         var announcementId = pass.Announcement.Id;
         var claim = DeliveryRecord.Claimed(pass.Owner, time.GetUtcNow(), form);
-        if (await deliveries.TryClaimAsync(announcementId, employeeId, claim, options.DeliveryRetention) is not { } theirs) return claim;
+        if (await deliveries.TryClaimAsync(announcementId, employeeId, claim, options.DeliveryRetention) is not { } theirs)
+        {
+            // A claim only the primary holds dies with it, and the replica promoted in its place would let this delivery
+            // be claimed and sent again (src/Bot.Core/Replication). Unacknowledged, it is given back unsent and the
+            // sender pauses: its next send sees the pause and stops the pass.
+            if (await replication.UnacknowledgedAsync(RedisKeys.Delivery(announcementId, employeeId)) is not { } why) return claim;
+            await deliveries.ReleaseAsync(announcementId, employeeId, claim);
+            pause.Trip(pass.Sender.Id, replication.Pause, why);
+            return null;
+        }
         metrics.DuplicatePrevented();
         await SettleIfAbandonedAsync(pass, employeeId, theirs);
         return null;
@@ -36,12 +77,13 @@ public sealed class DeliveryClaimer(DeliveryStore deliveries, DispatcherMetrics 
         var owner = pass.Owner;
         var announcementId = pass.Announcement.Id;
         if (record.State != DeliveryState.Claimed || record.Reference == owner) return;
-        // A claim whose dispatcher holds the announcement's lease is live, however old: its send may be waiting on a
-        // long Retry-After. (This pass's own dispatcher never runs a second pass beside it.)
+        var now = time.GetUtcNow();
+        // A template re-send runs beside the fan-outs, in its own lane: its claim is live until it is stale.
+        if (record.Reference?.EndsWith(ResendPass.Owner, StringComparison.Ordinal) == true && now - record.UpdatedAt <= options.StaleClaimAfter) return;
+        // A claim whose dispatcher holds the announcement's lease is live, however old: its request is out.
         var leaseOwner = await pass.Queue.LeaseOwnerAsync(announcementId);
         if (leaseOwner is not null && record.Reference?.StartsWith(leaseOwner + "#", StringComparison.Ordinal) == true &&
             !owner.StartsWith(leaseOwner + "#", StringComparison.Ordinal)) return;
-        var now = time.GetUtcNow();
         // Under the lock, any other claimant is a dispatcher that lost the lock; without it, only age tells.
         if ((options.UseLock && pass.MayGoOn()) || now - record.UpdatedAt > options.StaleClaimAfter)
             await deliveries.TransitionAsync(announcementId, employeeId, new DeliveryRecord(DeliveryState.Unknown, now, Error: "abandoned"), record);

@@ -1,12 +1,14 @@
 using Bot.Core.Deliveries;
+using Bot.Core.Templates;
 using Bot.Core.Employees;
 using Bot.WhatsAppClient;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Bot.Dispatch;
 
 /// <summary>
-/// Delivers one announcement to one employee: held by its timing, composed, the messaging limit, claimed, sent
+/// Delivers one announcement to one employee: held by its timing, composed, claimed with its place in the messaging limit right before the request, sent
 /// (<see cref="SendAttempts"/>), and its outcome recorded. A business-initiated message that finds the messaging limit
 /// full is left for a later pass, unclaimed.
 /// </summary>
@@ -15,9 +17,9 @@ public sealed partial class DeliveryPipeline(
     EmployeeStore employees,
     SenderDirectory senders,
     SendTiming timing,
-    MessagingLimitGate limit,
     DeliveryClaimer claimer,
     SendAttempts attempts,
+    IOptions<DispatcherOptions> options,
     TimeProvider time,
     ILogger<DeliveryPipeline> logger)
 {
@@ -33,17 +35,25 @@ public sealed partial class DeliveryPipeline(
         var now = time.GetUtcNow();
         var inWindow = employee.InWindow(now, senders.CustomerServiceWindow);
         var (form, message) = MessageComposer.Announcement(pass, employee, inWindow);
-        if ((!inWindow || form == DeliveryForm.Template) && !await limit.ReachAsync(pass, employee, now)) return;
-        if (await claimer.TryClaimAsync(pass, employee.EmployeeId, form) is not { } claim) return;
-        await SendClaimedAsync(pass, employee, message, claim, () => claimer.ReleaseAsync(pass, employee.EmployeeId, claim), token);
+        if (message is null)
+        {
+            var template = pass.Announcement.Template!.Name;
+            if (pass.Stop(TemplateAvailability.Reason(template, "not approved in any language"), now + options.Value.StopTheLinePause))
+                LogNoVariant(pass.Announcement.Id, template);
+            await pass.LineStopped.CancelAsync();
+            return;
+        }
+        var businessInitiated = !inWindow || form == DeliveryForm.Template;
+        // Once the messaging limit was found full, the pass's other business-initiated sends wait for a place without asking.
+        if (businessInitiated && pass.DeferredUntil > now) return;
+        await SendAndRecordAsync(pass, employee, message, claimer.For(pass, employee, form, businessInitiated), token);
     }
 
-    /// <summary>Sends a claimed delivery and records its outcome; <paramref name="giveBack"/> undoes the claim for a send known not to have gone out.</summary>
-    public async Task SendClaimedAsync(Pass pass, Employee employee, OutgoingMessage message, DeliveryRecord claim, Func<Task> giveBack, CancellationToken token)
+    /// <summary>Sends under <paramref name="claim"/> (taken right before the request) and records the delivery's outcome.</summary>
+    public async Task SendAndRecordAsync(Pass pass, Employee employee, OutgoingMessage message, SendClaim claim, CancellationToken token)
     {
         var announcement = pass.Announcement;
-        var result = await attempts.SendAsync(pass, message, giveBack,
-            () => deliveries.IsHeldAsync(announcement.Id, employee.EmployeeId, claim), token);
+        var result = await attempts.SendAsync(pass, message, claim, token);
         if (result is null) return;
         var now = time.GetUtcNow();
         switch (result.Outcome)
@@ -57,7 +67,7 @@ public sealed partial class DeliveryPipeline(
                 await Record(new DeliveryRecord(DeliveryState.Unknown, now, Error: result.ErrorCode?.ToString() ?? "no_answer"));
                 return;
             default:
-                // Permanent, or retryable with no attempt left.
+                // An answer about this recipient.
                 await Record(new DeliveryRecord(DeliveryState.Failed, now, Error: result.ErrorCode?.ToString()));
                 return;
         }
@@ -65,6 +75,9 @@ public sealed partial class DeliveryPipeline(
         // Batched with the other senders' outcomes; awaited before this sender claims another delivery.
         Task Record(DeliveryRecord outcome) => recorder.TransitionAsync(new DeliveryTransition(announcement.Id, employee.EmployeeId, outcome));
     }
+
+    [LoggerMessage(LogLevel.Error, "Announcement {AnnouncementId} paused: template {Template} has no approved variant")]
+    private partial void LogNoVariant(string announcementId, string template);
 
     [LoggerMessage(LogLevel.Warning, "Delivery {AnnouncementId}/{EmployeeId} has an unknown outcome ({Reason}); it will not be re-sent")]
     private partial void LogUnknown(string announcementId, string employeeId, string? reason);

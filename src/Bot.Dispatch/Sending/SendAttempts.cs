@@ -1,3 +1,4 @@
+using Bot.Core.Templates;
 using Bot.WhatsAppClient;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -5,10 +6,23 @@ using Microsoft.Extensions.Options;
 namespace Bot.Dispatch;
 
 /// <summary>
-/// One message's way to WhatsApp, shared by deliveries, reminders and re-sends: a send permit, the request, the
-/// answer classified, retries of what provably was not accepted. What the caller took before (a delivery claim, a
-/// reminder gate) is given back whenever the message provably did not go out.
+/// What a send holds while its request may be out: taken right before the request (a delivery's SET NX, a re-send's swap,
+/// a reminder's gate) and given back whenever the request provably did not leave or was refused.
 /// </summary>
+/// <param name="TakeAsync">Takes it; false when it is another's (sent, settled, or being sent elsewhere).</param>
+/// <param name="GiveBackAsync">Undoes the take, for a message known not to have been accepted.</param>
+public sealed record SendClaim(Func<Task<bool>> TakeAsync, Func<Task> GiveBackAsync);
+
+/// <summary>
+/// One message's way to WhatsApp, shared by deliveries, reminders and re-sends: a send permit, the sender's pause, the
+/// claim, the request, the answer classified, retries of what provably was not accepted.
+/// </summary>
+/// <remarks>
+/// The claim is taken only once the permit is granted and the sender admits the send, and given back before any wait:
+/// a delivery waiting for its slot, a retry delay, a probe or a lock is nobody's, so a pass that stops there — its
+/// process stalled, killed or alive — leaves it pending for the next pass. Only a claim whose request may be out can
+/// end <c>unknown</c>.
+/// </remarks>
 public sealed partial class SendAttempts(
     IWhatsAppSender whatsApp,
     ISendRateLimiter rateLimiter,
@@ -21,49 +35,52 @@ public sealed partial class SendAttempts(
     private readonly DispatcherOptions options = options.Value;
 
     /// <summary>
-    /// Sends until an answer decides the message: accepted, permanent, unknown, or retryable with no attempt left. Null
-    /// when it did not go out (<paramref name="giveBack"/> was called) or is no longer the caller's to send.
+    /// Sends until an answer decides the message: accepted, failed for this recipient, unknown. Null when it did not go
+    /// out (nothing is held then) or is another's to send.
     /// </summary>
-    /// <param name="giveBack">Undoes what the caller took, for a message known not to have gone out.</param>
-    /// <param name="stillOurs">Asked before each retry: a status webhook, or a dispatcher that took the announcement over, may have settled it meanwhile.</param>
-    public async Task<SendResult?> SendAsync(Pass pass, OutgoingMessage message, Func<Task> giveBack, Func<Task<bool>>? stillOurs, CancellationToken token)
+    public async Task<SendResult?> SendAsync(Pass pass, OutgoingMessage message, SendClaim claim, CancellationToken token)
     {
         var sender = pass.Sender;
         for (var attempt = 1; ; attempt++)
         {
-            if (attempt > 1 && stillOurs is not null && !await stillOurs()) return null;
-            SendResult result;
+            bool admitted;
             try
             {
-                // The permit is the last step before the request, so requests reach WhatsApp at the capped
-                // rate even when Redis or this process stalls for a moment.
+                // The permit is the last wait before the request, so requests reach WhatsApp at the capped rate even
+                // when Redis or this process stalls for a moment.
                 await rateLimiter.AcquireAsync(sender, pass.Lane, token);
-                if (pause.IsPaused(sender.Id))
-                {
-                    // Another send hit a stop-the-line error: this one would fail the same way.
-                    await giveBack();
-                    await pass.LineStopped.CancelAsync();
-                    return null;
-                }
-                // Not cancellable: once a request may have left, its answer decides the message's state.
-                result = await whatsApp.SendAsync(sender, message, CancellationToken.None);
+                admitted = await pause.AdmitAsync(sender, pass.Announcement.EmployerId, token);
             }
             catch (OperationCanceledException)
             {
-                await giveBack();
                 return null;
             }
+            if (!admitted)
+            {
+                // Another send stopped the line: this one would meet the same.
+                await pass.LineStopped.CancelAsync();
+                return null;
+            }
+
+            if (token.IsCancellationRequested || !pass.MayGoOn() || !await claim.TakeAsync()) return null;
+            // Not cancellable: once a request may have left, its answer decides the message's state.
+            var result = await whatsApp.SendAsync(sender, message, CancellationToken.None);
+            if (pause.Report(sender.Id, result.Outcome, result.Error))
+            {
+                // This one and those in flight end unknown; nothing more leaves until a probe finds WhatsApp answering.
+                LogOutage(sender.Id, pause.Reason(sender.Id), pause.PausedUntil(sender.Id), pass.Announcement.Id);
+                await pass.LineStopped.CancelAsync();
+            }
+
             metrics.Sent(result.Outcome.ToString());
             switch (result.Outcome)
             {
-                case SendOutcome.StopTheLine:
-                    // Not accepted: give it back so the resumed pass sends it.
-                    await giveBack();
-                    if (pause.Trip(sender.Id, options.StopTheLinePause, $"{result.ErrorCode}: {result.Error}"))
-                        LogStopTheLine(result.ErrorCode, result.Error, sender.Id, options.StopTheLinePause, pass.Announcement.Id);
-                    await pass.LineStopped.CancelAsync();
-                    return null;
+                case SendOutcome.Retryable when attempt >= options.MaxSendAttempts && result.ErrorCode == PairRateLimit:
+                    // The pair rate limit is about one recipient: out of attempts, that employee's delivery fails.
+                    return result with { Outcome = SendOutcome.Permanent };
                 case SendOutcome.Retryable when attempt < options.MaxSendAttempts:
+                    // Not accepted: nothing is held while waiting, so a pass that stops meanwhile leaves it pending.
+                    await claim.GiveBackAsync();
                     metrics.Retried();
                     try
                     {
@@ -71,16 +88,49 @@ public sealed partial class SendAttempts(
                     }
                     catch (OperationCanceledException)
                     {
-                        await giveBack();
                         return null;
                     }
                     break;
+                case SendOutcome.Retryable or SendOutcome.StopTheLine:
+                    // About the number, not the employee (a rate limit that does not end counts as one): given back, and
+                    // the sender pauses; the resumed pass sends it.
+                    await claim.GiveBackAsync();
+                    StopTheLine(pass, $"{result.ErrorCode}: {result.Error}");
+                    await pass.LineStopped.CancelAsync();
+                    return null;
+                case SendOutcome.TemplateRefused:
+                    await claim.GiveBackAsync();
+                    // Named as a template pause, so the template's approval webhook resumes it.
+                    var status = result.ErrorCode switch
+                    {
+                        132015 => TemplateStatus.Paused,
+                        132016 => TemplateStatus.Disabled,
+                        _ => $"refused ({result.ErrorCode}: {result.Error})",
+                    };
+                    if (pass.Stop(TemplateAvailability.Reason((message as TemplateMessage)?.Name ?? "", status), time.GetUtcNow() + options.StopTheLinePause))
+                        LogTemplateRefused(result.ErrorCode, result.Error, pass.Announcement.Id);
+                    await pass.LineStopped.CancelAsync();
+                    return null;
                 default:
                     return result;
             }
         }
     }
 
-    [LoggerMessage(LogLevel.Error, "WhatsApp answered error {Code} ({Error}): dispatching from sender {Sender} is paused for {Pause}; announcement {AnnouncementId} stays resumable")]
-    private partial void LogStopTheLine(int? code, string? error, string sender, TimeSpan pause, string announcementId);
+    private const int PairRateLimit = 131056;
+
+    private void StopTheLine(Pass pass, string why)
+    {
+        if (pause.Trip(pass.Sender.Id, options.StopTheLinePause, why))
+            LogStopTheLine(why, pass.Sender.Id, options.StopTheLinePause, pass.Announcement.Id);
+    }
+
+    [LoggerMessage(LogLevel.Error, "WhatsApp answered {Error}: dispatching from sender {Sender} is paused for {Pause}; announcement {AnnouncementId} stays resumable")]
+    private partial void LogStopTheLine(string error, string sender, TimeSpan pause, string announcementId);
+
+    [LoggerMessage(LogLevel.Error, "Sender {Sender} paused until {Until:O}: {Reason}; announcement {AnnouncementId} goes on after a probe request succeeds")]
+    private partial void LogOutage(string sender, string reason, DateTimeOffset until, string announcementId);
+
+    [LoggerMessage(LogLevel.Error, "WhatsApp refused the template of announcement {AnnouncementId} ({Code}: {Error}); it is paused, nobody failed")]
+    private partial void LogTemplateRefused(int? code, string? error, string announcementId);
 }

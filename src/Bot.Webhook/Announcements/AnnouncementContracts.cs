@@ -10,6 +10,7 @@ using Bot.Core.Acknowledgements;
 using Bot.Core.Announcements;
 using Bot.Core.Deliveries;
 using Bot.Core.Employees;
+using Bot.Core.Media;
 using Bot.Webhook.Templates;
 
 namespace Bot.Webhook.Announcements;
@@ -81,7 +82,8 @@ public sealed record AnnouncementResponse(
     CountsResponse Counts,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] AcknowledgementResponse? Acknowledgement = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? SeriesId = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? SendAtLocal = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? SendAtLocal = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] MediaAttachment? Media = null)
 {
     public static AnnouncementResponse From(Announcement a) => new(a.Id, a.Status, a.Reason, a.ResumesAt, a.SendAt, a.CreatedAt, a.Message, a.Template,
         a.Audience is not null ? "audience" : a.ToAllEmployees ? "all" : "list",

@@ -143,9 +143,9 @@ public static class AnnouncementsApi
         return outcome == CreateOutcome.Created ? accepted(body) : TypedResults.Ok(body);
     }
 
-    private static async Task<Results<Ok<AnnouncementResponse>, NotFound>> GetAsync(string id, Employer employer, AnnouncementStore announcements) =>
+    private static async Task<Results<Ok<AnnouncementResponse>, NotFound>> GetAsync(string id, Employer employer, AnnouncementStore announcements, MediaStore media) =>
         Ids.IsValid(id) && await announcements.GetAsync(employer.Id, id) is { } a
-            ? TypedResults.Ok(AnnouncementResponse.From(a))
+            ? TypedResults.Ok(AnnouncementResponse.From(a) with { Media = await media.AttachmentOfAsync(id) })
             : TypedResults.NotFound();
 
     private static async Task<Results<Ok<Page<AnnouncementResponse>>, ValidationProblem>> ListAsync(

@@ -51,7 +51,7 @@ public sealed class AcknowledgementPortalTests(SharedRedis redis, PortalBrowser 
         await page.GetByRole(AriaRole.Button, new() { Name = "Send now" }).ClickAsync();
         await Expect(page.Locator("#acknowledgement-remindAfter-error")).ToHaveTextAsync("acknowledgement.remindAfter is between PT10S and P7D.", Slow);
         await page.GetByLabel("Remind after", new() { Exact = true }).FillAsync("10");
-        await Screenshot(page, "ack-01-compose");
+        await PortalBrowser.ScreenshotAsync(page, "ack-01-compose");
         var post = page.WaitForRequestAsync(r => r.Method == "POST" && r.Url.EndsWith("/api/announcements"));
         await page.GetByRole(AriaRole.Button, new() { Name = "Send now" }).ClickAsync();
         var body = JsonDocument.Parse((await post).PostData!).RootElement;
@@ -77,7 +77,7 @@ public sealed class AcknowledgementPortalTests(SharedRedis redis, PortalBrowser 
         await Expect(page.Locator("#delivery-chart path[data-series='sent']")).ToHaveCountAsync(1, SlowCount);
         await Expect(page.Locator("#delivery-chart path[data-series='acknowledged']")).ToHaveCountAsync(1, SlowCount);
         await Expect(page.Locator("#chart-description")).ToContainTextAsync("3 sent, 1 acknowledged of 3 targeted", SlowContains);
-        await Screenshot(page, "ack-02-announcement-follow-up");
+        await PortalBrowser.ScreenshotAsync(page, "ack-02-announcement-follow-up");
 
         // The export carries the tap's time.
         var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Button, new() { Name = "Export deliveries (CSV)" }).ClickAsync());
@@ -87,15 +87,4 @@ public sealed class AcknowledgementPortalTests(SharedRedis redis, PortalBrowser 
         Assert.NotEqual("", lines[1].Split(',')[acknowledgedAt]);
         Assert.All(lines.Skip(2), l => Assert.Equal("", l.Split(',')[acknowledgedAt]));
     }
-
-    private static Task Screenshot(IPage page, string name) =>
-        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDirectory.Value, $"{name}.png"), FullPage = true });
-
-    /// <summary>artifacts/screenshots/ at the repository root, beside the other portal tests' screenshots.</summary>
-    private static readonly Lazy<string> ScreenshotDirectory = new(() =>
-    {
-        var path = Repo.PathOf(Path.Combine("artifacts", "screenshots"));
-        Directory.CreateDirectory(path);
-        return path;
-    });
 }

@@ -23,12 +23,7 @@ public sealed class EmployeeFilterPortalTests(SharedRedis redis, PortalBrowser b
             message = "Inventory on Friday", sendAt = DateTimeOffset.UtcNow.AddHours(1).ToString("O"), employeeIds = new[] { "e01", "e02" },
         });
         await using var server = PortalServer.Start(scenario.Settings);
-        var page = await browser.NewPageAsync(server.Url);
-        await page.GotoAsync("/");
-        await Expect(page.GetByLabel("Employer API key")).ToBeFocusedAsync();
-        await page.Keyboard.TypeAsync(Scenario.ApiKey);
-        await page.Keyboard.PressAsync("Enter");
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "New announcement" })).ToBeVisibleAsync();
+        var page = await browser.SignInAsync(server);
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Employees", Exact = true }).ClickAsync();
         var rows = page.Locator("#employee-rows tr");

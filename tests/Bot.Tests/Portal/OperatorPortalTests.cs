@@ -35,7 +35,7 @@ public sealed class OperatorPortalTests(SharedRedis redis, PortalBrowser browser
         await page.GetByRole(AriaRole.Button, new() { Name = "Check with WhatsApp and save" }).ClickAsync();
         await Expect(page.Locator("#sender-answer")).ToContainTextAsync("Stub Business 300000000000001, quality GREEN");
         await Expect(page.Locator("#sender-rows tr")).ToHaveCountAsync(2);
-        await Screenshot(page, "operator-01-number");
+        await PortalBrowser.ScreenshotAsync(page, "operator-01-number");
 
         await page.GetByLabel("Employer id").FillAsync("globex");
         await page.GetByLabel("Name", new() { Exact = true }).FillAsync("Globex");
@@ -55,7 +55,7 @@ public sealed class OperatorPortalTests(SharedRedis redis, PortalBrowser browser
         await page.GetByRole(AriaRole.Button, new() { Name = "Copy" }).ClickAsync();
         await Expect(page.Locator("#copy-state")).ToHaveTextAsync("Copied.");
         Assert.Equal(key, await page.EvaluateAsync<string>("() => navigator.clipboard.readText()"));
-        await Screenshot(page, "operator-02-key-issued");
+        await PortalBrowser.ScreenshotAsync(page, "operator-02-key-issued");
         using var api = new HttpClient { BaseAddress = server.Url };
         api.DefaultRequestHeaders.Add("X-Api-Key", key);
         Assert.Equal(HttpStatusCode.OK, (await api.GetAsync("api/employer")).StatusCode);
@@ -66,7 +66,7 @@ public sealed class OperatorPortalTests(SharedRedis redis, PortalBrowser browser
         await Expect(page.Locator("#audit-rows tr")).ToHaveCountAsync(4);
         await Expect(page.Locator("#audit-rows tr").First).ToContainTextAsync("apikey.revoke");
         Assert.Equal(HttpStatusCode.Unauthorized, (await api.GetAsync("api/employer")).StatusCode);
-        await Screenshot(page, "operator-03-revoked-and-audit");
+        await PortalBrowser.ScreenshotAsync(page, "operator-03-revoked-and-audit");
     }
 
     [Fact]
@@ -90,16 +90,6 @@ public sealed class OperatorPortalTests(SharedRedis redis, PortalBrowser browser
         await Expect(page.Locator("#activity-rows tr")).ToContainTextAsync("key:configuration");
         await Expect(page.Locator("#activity-rows tr")).ToContainTextAsync("employee.put");
         await Expect(page.Locator("#activity-rows tr")).ToContainTextAsync("e1");
-        await Screenshot(page, "operator-04-employer-activity");
+        await PortalBrowser.ScreenshotAsync(page, "operator-04-employer-activity");
     }
-
-    private static Task Screenshot(IPage page, string name) =>
-        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDirectory.Value, $"{name}.png"), FullPage = true });
-
-    private static readonly Lazy<string> ScreenshotDirectory = new(() =>
-    {
-        var path = Repo.PathOf(Path.Combine("artifacts", "screenshots"));
-        Directory.CreateDirectory(path);
-        return path;
-    });
 }

@@ -1,4 +1,6 @@
+using Bot.Tests.Harness;
 using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
 
 namespace Bot.Tests.Portal;
 
@@ -52,6 +54,35 @@ public sealed class PortalBrowser : IAsyncLifetime
         context.SetDefaultTimeout(15_000);
         return await context.NewPageAsync();
     }
+
+    /// <summary>Signs in on the page (opening the portal first on a blank one) with the key, and waits for the compose view.</summary>
+    public static async Task SignInAsync(IPage page, string apiKey = Scenario.ApiKey)
+    {
+        if (page.Url is "about:blank") await page.GotoAsync("/");
+        await Expect(page.GetByLabel("Employer API key")).ToBeFocusedAsync();
+        await page.Keyboard.TypeAsync(apiKey);
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "New announcement" })).ToBeVisibleAsync();
+    }
+
+    /// <summary>A new page of <paramref name="server"/>'s portal, signed in.</summary>
+    public async Task<IPage> SignInAsync(PortalServer server)
+    {
+        var page = await NewPageAsync(server.Url);
+        await SignInAsync(page);
+        return page;
+    }
+
+    /// <summary>Saves a screenshot in artifacts/screenshots/ at the repository root, where CI collects test artifacts.</summary>
+    public static Task ScreenshotAsync(IPage page, string name, bool fullPage = true) =>
+        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDirectory.Value, $"{name}.png"), FullPage = fullPage });
+
+    private static readonly Lazy<string> ScreenshotDirectory = new(() =>
+    {
+        var path = Repo.PathOf(Path.Combine("artifacts", "screenshots"));
+        Directory.CreateDirectory(path);
+        return path;
+    });
 
     public async Task DisposeAsync()
     {

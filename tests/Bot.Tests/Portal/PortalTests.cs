@@ -27,8 +27,8 @@ public sealed class PortalTests(SharedRedis redis, PortalBrowser browser) : ICla
         await page.GetByLabel("Employer API key").FillAsync("not-the-key-0123456789");
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         await Expect(page.Locator("#api-key-error")).ToContainTextAsync("not accepted");
-        await Screenshot(page, "01-sign-in");
-        await SignInAsync(page);
+        await PortalBrowser.ScreenshotAsync(page, "01-sign-in");
+        await PortalBrowser.SignInAsync(page);
         Assert.Equal(Scenario.ApiKey, await page.EvaluateAsync<string>("() => sessionStorage.getItem('announcements.apiKey')"));
 
         // Import 20 employees by CSV; the one bad row is reported with its line and reason.
@@ -43,7 +43,7 @@ public sealed class PortalTests(SharedRedis redis, PortalBrowser browser) : ICla
         await Expect(importResult.Locator("tbody tr")).ToHaveCountAsync(1);
         await Expect(importResult.Locator("tbody tr")).ToContainTextAsync("e99999,not-a-phone,Broken Row");
         await Expect(page.Locator("#employee-rows tr")).ToHaveCountAsync(20);
-        await Screenshot(page, "02-employees-import");
+        await PortalBrowser.ScreenshotAsync(page, "02-employees-import");
 
         // Schedule 3 s ahead in the employer's wall-clock time (Berlin); the page sends it with its offset.
         await page.GetByRole(AriaRole.Link, new() { Name = "Compose", Exact = true }).ClickAsync();
@@ -69,7 +69,7 @@ public sealed class PortalTests(SharedRedis redis, PortalBrowser browser) : ICla
         Assert.Equal(20, sends.Count);
         Assert.Equal(20, sends.Select(s => s.To).Distinct().Count());
         Assert.Equal(dueAt, (await scenario.GetAnnouncementAsync(CurrentAnnouncementId(page))).SendAt);
-        await Screenshot(page, "03-announcement-completed");
+        await PortalBrowser.ScreenshotAsync(page, "03-announcement-completed");
 
         // Deliveries: 20 rows, 10 per page, and a state filter.
         await page.GetByLabel("Rows per page").SelectOptionAsync("10");
@@ -86,9 +86,9 @@ public sealed class PortalTests(SharedRedis redis, PortalBrowser browser) : ICla
 
         // Phone-sized screen: the same screens, one column, tables as cards.
         await page.SetViewportSizeAsync(390, 844);
-        await Screenshot(page, "04-announcement-phone");
+        await PortalBrowser.ScreenshotAsync(page, "04-announcement-phone");
         await page.GetByRole(AriaRole.Link, new() { Name = "Compose", Exact = true }).ClickAsync();
-        await Screenshot(page, "05-compose-phone");
+        await PortalBrowser.ScreenshotAsync(page, "05-compose-phone");
 
         Assert.DoesNotContain(urls, url => url.Contains(Scenario.ApiKey, StringComparison.Ordinal));
     }
@@ -100,7 +100,7 @@ public sealed class PortalTests(SharedRedis redis, PortalBrowser browser) : ICla
         await scenario.AddEmployeesAsync(3);
         await using var server = PortalServer.Start(scenario.Settings);
         var page = await browser.NewPageAsync(server.Url);
-        await SignInAsync(page);
+        await PortalBrowser.SignInAsync(page);
 
         await page.GetByLabel("These employees").CheckAsync();
         await page.GetByLabel("Employee ids").FillAsync("e00001, e00002\ne00003");
@@ -114,7 +114,7 @@ public sealed class PortalTests(SharedRedis redis, PortalBrowser browser) : ICla
         await Expect(page.GetByLabel("Message", new() { Exact = true })).ToBeFocusedAsync();
         await Expect(page.GetByLabel("Employee ids")).ToHaveValueAsync("e00001, e00002\ne00003");
         await Expect(page.GetByLabel("Date and time")).ToHaveValueAsync(sendAt);
-        await Screenshot(page, "06-compose-validation-error");
+        await PortalBrowser.ScreenshotAsync(page, "06-compose-validation-error");
 
         // A reload keeps the session and the draft.
         await page.ReloadAsync();
@@ -158,7 +158,7 @@ public sealed class PortalTests(SharedRedis redis, PortalBrowser browser) : ICla
         {
             if (request.Method == "POST" && request.Url.EndsWith("/api/announcements")) posts.Add(request);
         };
-        await SignInAsync(page);
+        await PortalBrowser.SignInAsync(page);
 
         await page.GetByLabel("Message", new() { Exact = true }).FillAsync("Canteen closed today");
         await page.GetByRole(AriaRole.Button, new() { Name = "Send now" }).DblClickAsync();
@@ -188,7 +188,7 @@ public sealed class PortalTests(SharedRedis redis, PortalBrowser browser) : ICla
         var cancel = await scenario.CreateAnnouncementAsync(new { message = "Fire drill at 10:00", sendAt });
         await using var server = PortalServer.Start(scenario.Settings);
         var page = await browser.NewPageAsync(server.Url);
-        await SignInAsync(page);
+        await PortalBrowser.SignInAsync(page);
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Announcements", Exact = true }).ClickAsync();
         var row = page.Locator($"tr[data-id='{cancel}']");
@@ -197,7 +197,7 @@ public sealed class PortalTests(SharedRedis redis, PortalBrowser browser) : ICla
         await Expect(row).ToContainTextAsync("cancelled");
         await Expect(row.GetByRole(AriaRole.Button)).ToHaveCountAsync(0);
         await Expect(page.Locator("#announcements-message")).ToContainTextAsync("cancelled");
-        await Screenshot(page, "07-announcements");
+        await PortalBrowser.ScreenshotAsync(page, "07-announcements");
 
         Assert.Equal("cancelled", (await scenario.GetAnnouncementAsync(cancel)).Status);
         Assert.Equal("scheduled", (await scenario.GetAnnouncementAsync(keep)).Status);
@@ -216,7 +216,7 @@ public sealed class PortalTests(SharedRedis redis, PortalBrowser browser) : ICla
         await using var scenario = new Scenario(redis, WithFallbackTemplate);
         await using var server = PortalServer.Start(scenario.Settings);
         var page = await browser.NewPageAsync(server.Url);
-        await SignInAsync(page);
+        await PortalBrowser.SignInAsync(page);
         await page.GetByRole(AriaRole.Link, new() { Name = "Employees", Exact = true }).ClickAsync();
 
         await page.GetByLabel("Employee id", new() { Exact = true }).FillAsync("e1001");
@@ -253,7 +253,7 @@ public sealed class PortalTests(SharedRedis redis, PortalBrowser browser) : ICla
         {
             await Expect(message).ToContainTextAsync("Could not issue a join code for e1001");
         }
-        await Screenshot(page, "08-employees");
+        await PortalBrowser.ScreenshotAsync(page, "08-employees");
     }
 
     /// <summary>Signs in with the keyboard alone: the key field has focus on arrival and Enter submits.</summary>
@@ -264,14 +264,14 @@ public sealed class PortalTests(SharedRedis redis, PortalBrowser browser) : ICla
         await scenario.AddEmployeesAsync(3);
         await using var server = PortalServer.Start(scenario.Settings);
         var page = await browser.NewPageAsync(server.Url);
-        await SignInAsync(page);
+        await PortalBrowser.SignInAsync(page);
 
         await page.GetByLabel("Message", new() { Exact = true }).FillAsync("Canteen closed today");
         await page.GetByRole(AriaRole.Button, new() { Name = "Send now" }).ClickAsync();
 
         await Expect(page.Locator("#compose-warning")).ToContainTextAsync("3 of 3 employees have not messaged the bot");
         await Expect(page.Locator("#compose-sender")).ToContainTextAsync("Sends from WhatsApp sender “default”");
-        await Screenshot(page, "09-outside-window-warning");
+        await PortalBrowser.ScreenshotAsync(page, "09-outside-window-warning");
         Assert.Equal(0, (await scenario.Api.GetFromJsonAsync<JsonElement>("/api/announcements")).GetProperty("items").GetArrayLength());
         await page.GetByRole(AriaRole.Button, new() { Name = "Send anyway" }).ClickAsync();
         await Expect(page.Locator("#detail-content")).ToHaveTextAsync("Canteen closed today");
@@ -284,26 +284,6 @@ public sealed class PortalTests(SharedRedis redis, PortalBrowser browser) : ICla
         ["Employers:acme:FallbackTemplate:Language"] = "en_US",
     };
 
-    private static async Task SignInAsync(IPage page)
-    {
-        if (page.Url is "about:blank") await page.GotoAsync("/");
-        await Expect(page.GetByLabel("Employer API key")).ToBeFocusedAsync();
-        await page.Keyboard.TypeAsync(Scenario.ApiKey);
-        await page.Keyboard.PressAsync("Enter");
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "New announcement" })).ToBeVisibleAsync();
-    }
-
     private static string CurrentAnnouncementId(IPage page) =>
         Uri.UnescapeDataString(new Uri(page.Url).Fragment.Split('/').Last());
-
-    private static Task Screenshot(IPage page, string name, bool fullPage = true) =>
-        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDirectory.Value, $"{name}.png"), FullPage = fullPage });
-
-    /// <summary>artifacts/screenshots/ at the repository root, where CI collects test artifacts.</summary>
-    private static readonly Lazy<string> ScreenshotDirectory = new(() =>
-    {
-        var path = Repo.PathOf(Path.Combine("artifacts", "screenshots"));
-        Directory.CreateDirectory(path);
-        return path;
-    });
 }

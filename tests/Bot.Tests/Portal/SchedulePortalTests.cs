@@ -15,7 +15,7 @@ public sealed class SchedulePortalTests(SharedRedis redis, PortalBrowser browser
         await using var scenario = new Scenario(redis, NoWarning);
         await scenario.AddEmployeesAsync(2);
         await using var server = PortalServer.Start(scenario.Settings);
-        var page = await SignInAsync(server);
+        var page = await browser.SignInAsync(server);
 
         // The Monday after next, 09:00 in the browser's zone.
         var today = DateTime.Today;
@@ -32,7 +32,7 @@ public sealed class SchedulePortalTests(SharedRedis redis, PortalBrowser browser
         var next = page.Locator("#repeat-occurrences li");
         await Expect(next).ToHaveCountAsync(5);
         await Expect(next.First).ToContainTextAsync(monday.ToString("yyyy", CultureInfo.InvariantCulture));
-        await Screenshot(page, "10-compose-recurrence");
+        await PortalBrowser.ScreenshotAsync(page, "10-compose-recurrence");
 
         var post = page.WaitForRequestAsync(r => r.Method == "POST" && r.Url.EndsWith("/api/announcements"));
         await page.GetByRole(AriaRole.Button, new() { Name = "Schedule announcement" }).ClickAsync();
@@ -49,14 +49,14 @@ public sealed class SchedulePortalTests(SharedRedis redis, PortalBrowser browser
         await Expect(occurrences.Nth(1)).ToContainTextAsync("upcoming");
         // The first occurrence's own cancel would cancel the series: only "Cancel the series" is offered.
         await Expect(page.Locator("#detail-cancel")).ToBeHiddenAsync();
-        await Screenshot(page, "11-announcement-series");
+        await PortalBrowser.ScreenshotAsync(page, "11-announcement-series");
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Cancel the series" }).ClickAsync();
         await Expect(page.Locator("#detail-message")).ToHaveTextAsync("Series cancelled: no further occurrences will be sent.");
         await Expect(page.Locator("#detail-series-rule")).ToContainTextAsync("cancelled");
         await Expect(page.Locator("#detail-status")).ToHaveTextAsync("cancelled");
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Cancel the series" })).ToBeHiddenAsync();
-        await Screenshot(page, "12-series-cancelled");
+        await PortalBrowser.ScreenshotAsync(page, "12-series-cancelled");
     }
 
     [Fact]
@@ -65,7 +65,7 @@ public sealed class SchedulePortalTests(SharedRedis redis, PortalBrowser browser
         await using var scenario = new Scenario(redis, NoWarning);
         await scenario.AddEmployeesAsync(1);
         await using var server = PortalServer.Start(scenario.Settings);
-        var page = await SignInAsync(server);
+        var page = await browser.SignInAsync(server);
 
         var tomorrow = DateTime.Today.AddDays(2).AddHours(9);
         await page.GetByLabel("Message", new() { Exact = true }).FillAsync("Good morning from HR");
@@ -80,7 +80,7 @@ public sealed class SchedulePortalTests(SharedRedis redis, PortalBrowser browser
         Assert.StartsWith(tomorrow.ToString("yyyy-MM-dd'T'09:00", CultureInfo.InvariantCulture), body["sendAtLocal"]!.GetValue<string>());
         await Expect(page.Locator("#detail-send-at")).ToContainTextAsync("in each employee’s time zone");
         await Expect(page.Locator("#detail-series")).ToBeHiddenAsync();
-        await Screenshot(page, "13-announcement-local-time");
+        await PortalBrowser.ScreenshotAsync(page, "13-announcement-local-time");
     }
 
     /// <summary>With a fallback template, a text to employees who never wrote to the bot needs no warning before sending.</summary>
@@ -89,26 +89,4 @@ public sealed class SchedulePortalTests(SharedRedis redis, PortalBrowser browser
         ["Employers:acme:FallbackTemplate:Name"] = "announcement_notice",
         ["Employers:acme:FallbackTemplate:Language"] = "en_US",
     };
-
-    private async Task<IPage> SignInAsync(PortalServer server)
-    {
-        var page = await browser.NewPageAsync(server.Url);
-        await page.GotoAsync("/");
-        await Expect(page.GetByLabel("Employer API key")).ToBeFocusedAsync();
-        await page.Keyboard.TypeAsync(Scenario.ApiKey);
-        await page.Keyboard.PressAsync("Enter");
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "New announcement" })).ToBeVisibleAsync();
-        return page;
-    }
-
-    private static Task Screenshot(IPage page, string name) =>
-        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDirectory.Value, $"{name}.png"), FullPage = true });
-
-    /// <summary>artifacts/screenshots/ at the repository root, where CI collects test artifacts (as PortalTests').</summary>
-    private static readonly Lazy<string> ScreenshotDirectory = new(() =>
-    {
-        var path = Repo.PathOf(Path.Combine("artifacts", "screenshots"));
-        Directory.CreateDirectory(path);
-        return path;
-    });
 }

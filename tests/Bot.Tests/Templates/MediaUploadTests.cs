@@ -36,10 +36,20 @@ public sealed class MediaUploadTests(SharedRedis redis) : IClassFixture<SharedRe
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Pdf)), uploaded.Sha256);
         Assert.Equal(1, scenario.Stub.MediaUploads);
 
-        // Its id is what an announcement sends with its caption.
-        await scenario.AddEmployeesAsync(1);
-        var announcement = await scenario.Api.PostAsJsonAsync("/api/announcements", new { message = "The new safety rules", media = new { id = uploaded.Id } });
-        Assert.Equal(HttpStatusCode.Accepted, announcement.StatusCode);
+        // Its id is what an announcement sends, with the message as its caption: one upload for a hundred sends.
+        var employees = await scenario.AddEmployeesAsync(100);
+        await scenario.StartDispatchersAsync(1);
+        var id = await scenario.CreateAnnouncementAsync(new { message = "The new safety rules", media = new { id = uploaded.Id } });
+        var done = await scenario.WaitForStatusAsync(id, "completed", TimeSpan.FromSeconds(60));
+
+        Assert.Equal(100, done.Counts.Sent);
+        Assert.Equal(1, scenario.Stub.MediaUploads);
+        Assert.All(employees, e =>
+        {
+            var body = Assert.Single(scenario.Stub.Accepted, s => s.To == e.Phone).Body;
+            Assert.Equal(("document", uploaded.Id, "The new safety rules", "rules.pdf"), ((string?)body["type"], (string?)body["document"]?["id"],
+                (string?)body["document"]?["caption"], (string?)body["document"]?["filename"]));
+        });
     }
 
     [Fact]

@@ -98,6 +98,62 @@ public sealed class TemplateCatalogTests(SharedRedis redis) : IClassFixture<Shar
         Assert.Empty(await TemplatesAsync(scenario));
     }
 
+    [Fact]
+    public async Task EachEmployeeGetsTheVariantInTheirLanguageElseTheEmployersElseTheFirstApproved()
+    {
+        await using var scenario = new Scenario(redis, new Dictionary<string, string?>
+        {
+            ["WhatsApp:WabaId"] = WhatsAppStub.WabaId,
+            [$"Employers:acme:Language"] = "en",
+        });
+        foreach (var (language, body) in new[] { ("de", "Schicht: {{1}}"), ("en_US", "Shift: {{1}}"), ("fr", "Équipe : {{1}}") })
+            scenario.Stub.Catalog.Add(WhatsAppStub.WabaId, "shift_notice", language, body);
+        await SyncAsync(scenario);
+        (string Id, string Phone, string? Language, string Expected)[] employees =
+        [
+            ("e1", "+16505551001", "de-DE", "de"), ("e2", "+16505551002", "de", "de"), ("e3", "+16505551003", "en-US", "en_US"),
+            ("e4", "+16505551004", "fr", "fr"), ("e5", "+16505551005", null, "en_US"),
+        ];
+        foreach (var e in employees)
+            (await scenario.Api.PutAsJsonAsync($"/api/employees/{e.Id}", new { phone = e.Phone, language = e.Language })).EnsureSuccessStatusCode();
+        await scenario.StartDispatchersAsync(1);
+
+        var id = await scenario.CreateAnnouncementAsync(new { template = new { name = "shift_notice", parameters = new[] { "Montag" } } });
+        await scenario.WaitForStatusAsync(id, "completed", TimeSpan.FromSeconds(60));
+
+        Assert.All(employees, e => Assert.Equal(e.Expected,
+            (string?)Assert.Single(scenario.Stub.Accepted, s => s.To == e.Phone).Body["template"]?["language"]?["code"]));
+    }
+
+    [Fact]
+    public async Task ATemplatePausedAfterTwentyOfTwoHundredSendsPausesTheAnnouncementFailsNobodyAndCompletesOnceApproved()
+    {
+        var timeout = TimeSpan.FromSeconds(60);
+        await using var scenario = WithCatalog(redis);
+        var employees = await scenario.AddEmployeesAsync(200);
+        scenario.Stub.Catalog.Add(WhatsAppStub.WabaId, "shift_notice", "de", "Schicht: {{1}}");
+        await SyncAsync(scenario);
+        await scenario.StartDispatchersAsync(1, new Dictionary<string, string?> { ["WhatsApp:MessagesPerSecond"] = "40" });
+
+        var id = await scenario.CreateAnnouncementAsync(new { template = new { name = "shift_notice", language = "de", parameters = new[] { "Montag" } } });
+        await Eventually.WaitAsync(() => Task.FromResult(scenario.Stub.Accepted.Count), n => n >= 20, timeout, "20 templates accepted");
+        // Meta pauses the template for low quality: from now on its sends answer 132015, the same for everyone.
+        scenario.Stub.Catalog.Set(WhatsAppStub.WabaId, "shift_notice", "de", "status", TemplateStatus.Paused);
+        var paused = await scenario.WaitForStatusAsync(id, "paused", timeout);
+
+        Assert.Equal(0, paused.Counts.Failed + paused.Counts.Unknown);
+        var shown = JsonNode.Parse(await scenario.Api.GetStringAsync($"/api/announcements/{id}"))!;
+        Assert.Equal(TemplateAvailability.Reason("shift_notice", TemplateStatus.Paused), shown["reason"]!.GetValue<string>());
+
+        // Approved again: Meta's status webhook resumes it, and the rest get it once.
+        scenario.Stub.Catalog.Set(WhatsAppStub.WabaId, "shift_notice", "de", "status", TemplateStatus.Approved);
+        await scenario.DeliverAsync(TemplateWebhook("message_template_status_update", new { @event = TemplateStatus.Approved, reason = "NONE" }));
+        var done = await scenario.WaitForStatusAsync(id, "completed", timeout);
+
+        Assert.Equal(new Scenario.CountsView(200, 200, 0, 0, 0, 0, 0), done.Counts);
+        Assert.All(employees, e => Assert.Single(scenario.Stub.Accepted, s => s.To == e.Phone));
+    }
+
     private static byte[] TemplateWebhook(string field, object change)
     {
         var value = JsonSerializer.SerializeToNode(change)!.AsObject();

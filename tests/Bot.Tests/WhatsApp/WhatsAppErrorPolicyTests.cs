@@ -25,6 +25,14 @@ public sealed class WhatsAppErrorPolicyTests
         Assert.Equal(SendOutcome.Unknown, WhatsAppErrorPolicy.OutcomeFor(code, status));
 
     [Theory]
+    [InlineData(0, 401)]
+    [InlineData(1, 400)]
+    [InlineData(131005, 403)]
+    [InlineData(131008, 400)]
+    [InlineData(131037, 400)]
+    [InlineData(131057, 400)]
+    [InlineData(135000, 400)]
+    [InlineData(999999, 400)]
     [InlineData(131048, 400)]
     [InlineData(190, 401)]
     [InlineData(368, 403)]
@@ -34,7 +42,7 @@ public sealed class WhatsAppErrorPolicyTests
     [InlineData(133010, 400)]
     [InlineData(10, 403)]
     [InlineData(200, 403)]
-    public void SpamLimitTokenAccountPaymentAndPermissionErrorsStopTheLine(int code, int status) =>
+    public void EveryDefiniteErrorNotAboutTheRecipientStopsTheLine(int code, int status) =>
         Assert.Equal(SendOutcome.StopTheLine, WhatsAppErrorPolicy.OutcomeFor(code, status));
 
     [Fact]
@@ -46,19 +54,34 @@ public sealed class WhatsAppErrorPolicyTests
 
     [Theory]
     [InlineData(131026, 400)]
+    [InlineData(131021, 400)]
     [InlineData(131047, 400)]
     [InlineData(131049, 400)]
     [InlineData(131050, 400)]
-    [InlineData(100, 400)]
-    [InlineData(132000, 400)]
-    [InlineData(132015, 400)]
+    [InlineData(130472, 400)]
     [InlineData(131051, 400)]
-    public void DeliveryAndTemplateProblemsArePermanent(int code, int status) =>
+    [InlineData(131052, 400)]
+    [InlineData(131053, 400)]
+    [InlineData(100, 400)]
+    public void OnlyTheRecipientCodesFailAnEmployee(int code, int status) =>
         Assert.Equal(SendOutcome.Permanent, WhatsAppErrorPolicy.OutcomeFor(code, status));
 
-    [Fact]
-    public void UnlistedCodeOnServerErrorIsUnknown() =>
-        Assert.Equal(SendOutcome.Unknown, WhatsAppErrorPolicy.OutcomeFor(1, 500));
+    [Theory]
+    [InlineData(132000)]
+    [InlineData(132001)]
+    [InlineData(132012)]
+    [InlineData(132015)]
+    [InlineData(132016)]
+    public void TemplateProblemsPauseTheAnnouncementNotAnEmployee(int code) =>
+        Assert.Equal(SendOutcome.TemplateRefused, WhatsAppErrorPolicy.OutcomeFor(code, 400));
+
+    [Theory]
+    [InlineData(1, 500)]
+    [InlineData(131026, 500)]
+    [InlineData(190, 503)]
+    [InlineData(132015, 502)]
+    public void AServerErrorIsUnknownWhateverItsCode(int code, int status) =>
+        Assert.Equal(SendOutcome.Unknown, WhatsAppErrorPolicy.OutcomeFor(code, status));
 
     [Fact]
     public void RetryAfterAcceptsAnHttpDate()

@@ -272,14 +272,20 @@ public sealed class WhatsAppSenderTests : IDisposable
     [InlineData("")]
     public async Task RecipientWithoutE164PlusIsRejectedBeforeSending(string to)
     {
-        await Assert.ThrowsAsync<ArgumentException>(() => Sender().SendAsync(new TextMessage(to, "hi")));
+        var result = await Sender().SendAsync(new TextMessage(to, "hi"));
+
+        Assert.Equal(SendOutcome.Permanent, result.Outcome);
+        Assert.StartsWith("Not sent:", result.Error);
         Assert.Empty(_graph.LogEntries);
     }
 
     [Fact]
-    public async Task TextLongerThanWhatsAppAllowsIsRejected()
+    public async Task TextLongerThanWhatsAppAllowsIsRejectedBeforeSending()
     {
-        await Assert.ThrowsAsync<ArgumentException>(() => Sender().SendAsync(new TextMessage(Recipient, new string('x', 4097))));
+        var result = await Sender().SendAsync(new TextMessage(Recipient, new string('x', 4097)));
+
+        Assert.Equal(SendOutcome.Permanent, result.Outcome);
+        Assert.Empty(_graph.LogEntries);
     }
 
     private DefaultSender Sender(IDictionary<string, string?>? overrides = null, string? baseUrl = null)

@@ -15,7 +15,8 @@ function summary(announcement) {
     const parameters = t.parameters?.length ? ` (${t.parameters.join(', ')})` : '';
     return `Template ${t.name} · ${t.language}${parameters}`;
   }
-  return announcement.message ?? '';
+  const file = announcement.media ? ` · with ${announcement.media.kind} ${announcement.media.fileName ?? announcement.media.id ?? announcement.media.link}` : '';
+  return (announcement.message ?? '') + file;
 }
 
 /** Who an announcement goes to, in words: all, chosen employees, or its audience by attribute. */

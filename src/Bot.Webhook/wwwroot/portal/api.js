@@ -28,9 +28,9 @@ export function onUnauthorized(handler) { unauthorized = handler; }
 /**
  * @param {string} method
  * @param {string} path  relative to the site, e.g. /api/employees
- * @param {{json?: unknown, text?: string, contentType?: string, headers?: Record<string,string>, key?: string|null}} options
+ * @param {{json?: unknown, text?: string, form?: FormData, contentType?: string, headers?: Record<string,string>, key?: string|null}} options
  */
-export async function request(method, path, { json, text, contentType, headers = {}, key = session.key } = {}) {
+export async function request(method, path, { json, text, form, contentType, headers = {}, key = session.key } = {}) {
   const init = {
     method,
     headers: { Accept: 'application/json, application/problem+json', ...headers },
@@ -45,6 +45,8 @@ export async function request(method, path, { json, text, contentType, headers =
   } else if (text !== undefined) {
     init.body = text;
     init.headers['Content-Type'] = contentType ?? 'text/plain';
+  } else if (form !== undefined) {
+    init.body = form; // the browser sets multipart/form-data with its boundary
   }
 
   let response;

@@ -3,6 +3,7 @@ import { $, clearProblem, localInputToIso, showProblem, timeZoneDescription, toL
 import { acknowledgementControls, maxAcknowledgedMessageLength } from './acknowledgement.js';
 import { liveAudienceCount } from './audience.js';
 import { scheduleFields } from './schedule.js';
+import { attachment, templatePicker } from './templates.js';
 
 const maxMessageLength = 4096;
 export const draftStorageKey = 'announcements.draft';
@@ -22,6 +23,8 @@ export function composeView({ navigate, flash }) {
   const acknowledgement = acknowledgementControls();
   const audienceCount = liveAudienceCount(() => body(), $('#audience-count'));
   const schedule = scheduleFields({ sendAt });
+  const picker = templatePicker();
+  const file = attachment();
 
   // One key per composed announcement: a double click, or a retry after a lost answer, re-sends the same key
   // and the API answers with the announcement it already made. A new key only after a success.
@@ -134,6 +137,7 @@ export function composeView({ navigate, flash }) {
     const result = {};
     if (choice('kind') === 'message') {
       result.message = message.value;
+      if (file.value()) result.media = file.value();
     } else {
       result.template = {
         name: $('#template-name').value.trim(),
@@ -190,6 +194,7 @@ export function composeView({ navigate, flash }) {
       // Only now is the draft done with: a failed submit above leaves every field as it was.
       form.reset();
       schedule.reset();
+      file.reset();
       sendAt.value = '';
       idempotencyKey = newIdempotencyKey();
       sessionStorage.removeItem(draftStorageKey);
@@ -238,6 +243,7 @@ export function composeView({ navigate, flash }) {
     show() {
       sync();
       loadEmployer().catch(() => {});
+      picker.load();
       audienceCount.refresh();
     },
     hide() {},
