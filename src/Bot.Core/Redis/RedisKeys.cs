@@ -133,6 +133,9 @@ public static class RedisKeys
     /// <summary>HASH employee id → attempts of a delivery retried on request (2 after the first retry); absent = 1.</summary>
     public static RedisKey Attempts(string announcementId) => $"ann:{{{announcementId}}}:attempts";
 
+    /// <summary>HASH employee id → the language of the template variant their delivery was sent as (templates only).</summary>
+    public static RedisKey Languages(string announcementId) => $"ann:{{{announcementId}}}:languages";
+
     /// <summary>STRING: the media an announcement carries (<see cref="Media.MediaStore"/>).</summary>
     public static RedisKey AnnouncementMedia(string announcementId) => $"ann:{{{announcementId}}}:media";
 
@@ -143,7 +146,7 @@ public static class RedisKeys
     /// </summary>
     public static RedisKey[] AnnouncementLifetime(string announcementId) =>
         [Announcement(announcementId), Targets(announcementId), Acknowledgements(announcementId), Reminders(announcementId),
-            Attempts(announcementId), AnnouncementMedia(announcementId)];
+            Attempts(announcementId), AnnouncementMedia(announcementId), Languages(announcementId)];
 
     /// <summary>STRING set NX (with the delivery retention as TTL) before reminder <paramref name="reminder"/> goes to the employee.</summary>
     public static RedisKey ReminderGate(string announcementId, int reminder, string employeeId) => $"ann:{{{announcementId}}}:r{reminder}:{employeeId}";

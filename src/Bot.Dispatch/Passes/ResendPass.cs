@@ -95,8 +95,8 @@ public sealed partial class ResendPass(
         };
         // Kept queued for after a stale claim while it is sent: a crash from here on is settled by a later look.
         await queue.DeferResendAsync(delivery, now + options.StaleClaimAfter);
-        await pipeline.SendAndRecordAsync(pass, employee, MessageComposer.Fallback(pass, employee),
-            Claim(pass, employee, failed), lineStopped.Token);
+        var template = MessageComposer.Fallback(pass, employee);
+        await pipeline.SendAndRecordAsync(pass, employee, template, Claim(pass, employee, failed, template.LanguageCode), lineStopped.Token);
         if (pass.DeferredUntil is { } limitFrees) await queue.DeferResendAsync(delivery, limitFrees);
         else if (await deliveries.GetAsync(announcementId, employeeId) is not { State: DeliveryState.Failed, Error: "131047", Form: DeliveryForm.Text })
             await queue.ForgetResendAsync(delivery);
@@ -108,7 +108,7 @@ public sealed partial class ResendPass(
     /// it replaces, so a late duplicate of that text's failure is not taken for the re-send's), with the employee's place
     /// in the messaging limit; given back, it is the failed text again.
     /// </summary>
-    private SendClaim Claim(Pass pass, Employee employee, DeliveryRecord failed)
+    private SendClaim Claim(Pass pass, Employee employee, DeliveryRecord failed, string language)
     {
         var (announcementId, employeeId) = (pass.Announcement.Id, employee.EmployeeId);
         DeliveryRecord? held = null;
@@ -126,6 +126,7 @@ public sealed partial class ResendPass(
                     if (unacknowledged is not null) pause.Trip(pass.Sender.Id, replication.Pause, unacknowledged);
                     return false;
                 }
+                await deliveries.SetLanguageAsync(announcementId, employeeId, language);
                 held = claim;
                 return true;
             },

@@ -22,13 +22,13 @@ public sealed class DeliveryClaimer(
     /// for a business-initiated message (<paramref name="takesPlace"/>), the employee's place in the messaging limit —
     /// taken only together with the claim, so a refused claim never costs a place.
     /// </summary>
-    public SendClaim For(Pass pass, Employee employee, string form, bool takesPlace)
+    public SendClaim For(Pass pass, Employee employee, string form, bool takesPlace, string? language = null)
     {
         DeliveryRecord? held = null;
         return new SendClaim(
             async () =>
             {
-                if (await TryClaimAsync(pass, employee.EmployeeId, form) is not { } claim) return false;
+                if (await TryClaimAsync(pass, employee.EmployeeId, form, language) is not { } claim) return false;
                 if (takesPlace && !await limit.ReachAsync(pass, employee, time.GetUtcNow()))
                 {
                     await ReleaseAsync(pass, employee.EmployeeId, claim);
@@ -45,11 +45,11 @@ public sealed class DeliveryClaimer(
     }
 
     /// <summary>Claims the delivery for the pass; null when another claim or outcome is there (settled when it was abandoned).</summary>
-    public async Task<DeliveryRecord?> TryClaimAsync(Pass pass, string employeeId, string form)
+    public async Task<DeliveryRecord?> TryClaimAsync(Pass pass, string employeeId, string form, string? language = null)
     {
         var announcementId = pass.Announcement.Id;
         var claim = DeliveryRecord.Claimed(pass.Owner, time.GetUtcNow(), form);
-        if (await deliveries.TryClaimAsync(announcementId, employeeId, claim, options.DeliveryRetention) is not { } theirs)
+        if (await deliveries.TryClaimAsync(announcementId, employeeId, claim, options.DeliveryRetention, language) is not { } theirs)
         {
             // A claim only the primary holds dies with it, and the replica promoted in its place would let this delivery
             // be claimed and sent again (src/Bot.Core/Replication). Unacknowledged, it is given back unsent and the

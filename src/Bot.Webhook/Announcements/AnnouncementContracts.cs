@@ -103,7 +103,8 @@ public sealed record AnnouncementResponse(
 /// </summary>
 /// <param name="Attempts">Sends this delivery had or is queued for: 1 for the first, one more per retry on request; 0 while pending.</param>
 public sealed record DeliveryResponse(string EmployeeId, string State, string? Form, string? MessageId, string? Error, DateTimeOffset? UpdatedAt,
-    DateTimeOffset? AcknowledgedAt = null, int Reminders = 0, int Attempts = 0);
+    DateTimeOffset? AcknowledgedAt = null, int Reminders = 0, int Attempts = 0,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Language = null);
 
 /// <summary>
 /// <c>POST /api/announcements/{id}/retry</c>: <c>states</c> is <c>failed</c>, <c>unknown</c> or both (an unknown delivery may

@@ -278,11 +278,12 @@ public static class AnnouncementsApi
             var records = await deliveries.GetManyAsync(id, ids);
             var (acknowledged, reminders) = await AcknowledgementsOfAsync(acknowledgements, id, ids);
             var attempts = await deliveries.AttemptsAsync(id, ids, records);
+            var languages = await deliveries.LanguagesAsync(id, ids);
             for (var i = 0; i < ids.Length && items.Count < take; i++)
             {
                 offset++;
                 var item = records[i] is { } r
-                    ? new DeliveryResponse(ids[i], r.State.Name(), r.Form, r.MessageId, r.Error, r.UpdatedAt, acknowledged[i], reminders[i], attempts[i])
+                    ? new DeliveryResponse(ids[i], r.State.Name(), r.Form, r.MessageId, r.Error, r.UpdatedAt, acknowledged[i], reminders[i], attempts[i], languages[i])
                     : new DeliveryResponse(ids[i], "pending", null, null, null, null, Attempts: attempts[i]);
                 if (state is null || item.State == state) items.Add(item);
             }

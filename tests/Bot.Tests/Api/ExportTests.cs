@@ -10,7 +10,7 @@ namespace Bot.Tests.Api;
 
 public sealed class ExportTests(SharedRedis redis) : IClassFixture<SharedRedis>
 {
-    private const string Header = "employeeId,name,department,location,state,form,error,messageId,sentAt,deliveredAt,readAt,acknowledgedAt,attempts";
+    private const string Header = "employeeId,name,department,location,state,form,error,messageId,sentAt,deliveredAt,readAt,acknowledgedAt,attempts,language";
 
     [Fact]
     public async Task TheExportHasARowPerTargetInItsStateWithFormulasDefused()

@@ -36,7 +36,7 @@ public sealed class KeySlotTests(SharedRedisCluster cluster) : IClassFixture<Sha
             .. EmployeeIds.Select(e => RedisKeys.Delivery(AnnouncementId, e)), RedisKeys.FoldedDeliveries(AnnouncementId, 7)],
         [nameof(LuaScripts.IdempotentRequest)] = [Bot.Core.Redis.IdempotencyStore.Key(EmployerId, "a{b}")],
         [nameof(LuaScripts.ClaimDelivery)] = [.. EmployeeIds.Select(e => RedisKeys.Delivery(AnnouncementId, e)), RedisKeys.Announcement(AnnouncementId),
-            RedisKeys.FoldedDeliveries(AnnouncementId, 7)],
+            RedisKeys.Languages(AnnouncementId), RedisKeys.FoldedDeliveries(AnnouncementId, 7)],
         [nameof(LuaScripts.TransitionDelivery)] = [RedisKeys.Announcement(AnnouncementId), .. EmployeeIds.Select(e => RedisKeys.Delivery(AnnouncementId, e)),
             RedisKeys.FoldedDeliveries(AnnouncementId, 7)],
         [nameof(LuaScripts.GetDeliveries)] = [RedisKeys.Announcement(AnnouncementId), .. EmployeeIds.Select(e => RedisKeys.Delivery(AnnouncementId, e))],
