@@ -68,7 +68,7 @@ public sealed record BenchOptions(bool Quick, string Output, IReadOnlySet<int> S
                     var picked = new HashSet<int>();
                     foreach (var part in args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                     {
-                        if (!int.TryParse(part, out var n) || n is < 1 or > 12) return null;
+                        if (!int.TryParse(part, out var n) || n is < 1 or > 13) return null;
                         picked.Add(n);
                     }
                     scenarios = picked;
@@ -78,7 +78,7 @@ public sealed record BenchOptions(bool Quick, string Output, IReadOnlySet<int> S
             }
         }
         // --peer alone runs only the side-by-side comparison.
-        scenarios ??= peer is null ? new HashSet<int> { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 } : new HashSet<int>();
+        scenarios ??= peer is null ? new HashSet<int> { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13 } : new HashSet<int>();
         if (quick && output == "artifacts/bench/results.json") output = "artifacts/bench/results-quick.json";
         // The AOF variant is a second 100k fan-out: worth it for the README, not for CI's smoke run.
         return new BenchOptions(quick, output, scenarios, withAof && !quick, peer, rounds);

@@ -166,9 +166,10 @@ public sealed class BenchWorld : IAsyncDisposable
     }
 
     /// <summary>Dispatcher replicas against <paramref name="server"/>; <paramref name="rate"/> null replaces the rate limiter by one that never waits.</summary>
-    public async Task<ChildProcess[]> StartDispatchersAsync(RedisProcess server, int count, int? rate)
+    public async Task<ChildProcess[]> StartDispatchersAsync(RedisProcess server, int count, int? rate, IReadOnlyDictionary<string, string>? extra = null)
     {
         var settings = WhatsAppSettings(server, WhatsApp);
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>()) settings[key] = value;
         settings["WhatsApp:MessagesPerSecond"] = (rate ?? 1_000).ToString(CultureInfo.InvariantCulture);
         settings["Dispatcher:Enabled"] = "true";
         settings[DispatcherRole.UnlimitedKey] = rate is null ? "true" : "false";

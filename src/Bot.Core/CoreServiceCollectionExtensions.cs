@@ -17,12 +17,15 @@ public static class CoreServiceCollectionExtensions
     public static IServiceCollection AddAnnouncementStores(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
+        services.AddAnnouncementOptions();
         services.TryAddSingleton<EmployeeStore>();
         services.TryAddSingleton<WhatsAppUserIds>();
         services.TryAddSingleton<PhoneChanges>();
         services.TryAddSingleton<AnnouncementQueues>();
         services.TryAddSingleton<AnnouncementStore>();
         services.TryAddSingleton<SeriesStore>();
+        services.TryAddSingleton<AnnouncementRetry>();
+        services.TryAddSingleton<Redis.IdempotencyStore>();
         services.TryAddSingleton<DeliveryStore>();
         services.TryAddSingleton<JoinCodeStore>();
         services.TryAddSingleton<MessagingLimit>();

@@ -1,5 +1,6 @@
 using Bot.Core;
 using Bot.Core.Announcements;
+using Bot.Core.Replication;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -31,6 +32,7 @@ public static class DispatcherHostingExtensions
         builder.Services.AddSingleton<DispatcherReplicas>();
         builder.Services.AddSingleton<MessagingLimitGate>();
         builder.Services.AddSingleton<SendAttempts>();
+        builder.Services.AddClaimReplication();
         builder.Services.AddSingleton<DeliveryClaimer>();
         builder.Services.AddSingleton<DeliveryPipeline>();
         builder.Services.AddSingleton<PassContentReader>();

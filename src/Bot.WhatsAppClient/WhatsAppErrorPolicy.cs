@@ -82,7 +82,9 @@ internal static class WhatsAppErrorPolicy
         // Refit wraps what HttpClient throws in an ApiRequestException.
         var cause = exception is ApiRequestException { InnerException: { } inner } ? inner : exception;
 
-        if (cause is HttpRequestException && FindSocketError(cause) is { } socketError && NotSentSocketErrors.Contains(socketError))
+        // No connection (refused, unreachable, not resolved, or not made within ConnectTimeout): nothing was written.
+        if (cause is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError } ||
+            cause is HttpRequestException && FindSocketError(cause) is { } socketError && NotSentSocketErrors.Contains(socketError))
             return new SendResult(SendOutcome.Retryable, Error: Truncate($"Not sent: {cause.Message}"));
 
         // Everything else may have failed after the request was written, so Meta may have accepted it.

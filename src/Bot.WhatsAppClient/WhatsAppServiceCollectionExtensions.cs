@@ -27,6 +27,7 @@ public static class WhatsAppServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MessagingOptions>, MessagingOptionsValidation>());
         services.TryAddSingleton<SenderDirectory>();
         services.TryAddTransient<BearerTokenHandler>();
+        services.TryAddTransient<AnswerTimeoutHandler>();
 
         var settings = new RefitSettings(new SystemTextJsonContentSerializer(WhatsAppJson.Options))
         {
@@ -41,12 +42,20 @@ public static class WhatsAppServiceCollectionExtensions
             {
                 var options = provider.GetRequiredService<IOptions<WhatsAppOptions>>().Value;
                 client.BaseAddress = new Uri(options.BaseUrl);
-                client.Timeout = options.Timeout;
+                // WhatsApp:Timeout runs from the request's write (AnswerTimeoutHandler); this only bounds a request that
+                // hangs before it (a body that never finishes, a pool that never frees).
+                client.Timeout = options.Timeout * 30;
             })
             // The singleton sender keeps its HttpClient for the life of the process, so recycle
             // pooled connections instead of handlers to still follow DNS changes.
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
-            .AddHttpMessageHandler<BearerTokenHandler>();
+            .ConfigurePrimaryHttpMessageHandler(provider => new SocketsHttpHandler
+            {
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                ConnectTimeout = provider.GetRequiredService<IOptions<WhatsAppOptions>>().Value.Timeout,
+            })
+            .AddHttpMessageHandler<BearerTokenHandler>()
+            // Innermost, so its timer starts when the request is on the wire.
+            .AddHttpMessageHandler<AnswerTimeoutHandler>();
 
         services.TryAddSingleton<IWhatsAppSender, WhatsAppSender>();
         return services;

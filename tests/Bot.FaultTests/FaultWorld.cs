@@ -7,8 +7,9 @@ using StackExchange.Redis;
 namespace Bot.FaultTests;
 
 /// <summary>
-/// A fault test's world: its own redis-server or three-master Redis Cluster (AOF with appendfsync always, as shipped),
-/// WireMock as WhatsApp, and dispatcher processes it starts, kills and terminates.
+/// A fault test's world: its own redis-server, three-master Redis Cluster (with or without a replica per master), or
+/// primary and replica behind three Sentinels (AOF with appendfsync always, as shipped), WireMock as WhatsApp, and
+/// dispatcher processes it starts, kills and terminates.
 /// </summary>
 public sealed class FaultWorld : IAsyncDisposable
 {
@@ -18,14 +19,16 @@ public sealed class FaultWorld : IAsyncDisposable
 
     private readonly RedisServer? redis;
     private readonly RedisCluster? cluster;
+    private readonly RedisSentinels? sentinels;
 
-    private FaultWorld(RedisServer? redis, RedisCluster? cluster, WhatsAppStub? stub = null) =>
-        (this.redis, this.cluster, Stub) = (redis, cluster, stub ?? new());
+    private FaultWorld(RedisServer? redis, RedisCluster? cluster, WhatsAppStub? stub = null, RedisSentinels? sentinels = null) =>
+        (this.redis, this.cluster, this.sentinels, Stub) = (redis, cluster, sentinels, stub ?? new());
 
     public RedisServer Redis => redis ?? throw new InvalidOperationException("This world runs on a Redis Cluster.");
     public RedisCluster Cluster => cluster ?? throw new InvalidOperationException("This world runs on one Redis.");
+    public RedisSentinels Sentinels => sentinels ?? throw new InvalidOperationException("This world runs without Sentinels.");
     public WhatsAppStub Stub { get; }
-    public IDatabase Db => (redis?.Connection ?? Cluster.Connection).GetDatabase();
+    public IDatabase Db => (redis?.Connection ?? sentinels?.Connection ?? Cluster.Connection).GetDatabase();
     public IReadOnlyList<HostProcess> Processes => processes;
 
     /// <param name="stub">WhatsApp, when the test needs one of its own (e.g. in world mode); the shipped stub otherwise.</param>
@@ -34,12 +37,18 @@ public sealed class FaultWorld : IAsyncDisposable
 
     public static async Task<FaultWorld> StartOnClusterAsync() => new(null, await RedisCluster.StartAsync());
 
+    /// <summary>Three masters with a replica each (six processes, cluster-node-timeout 2 s).</summary>
+    public static async Task<FaultWorld> StartOnClusterWithReplicasAsync() => new(null, await RedisCluster.StartWithReplicasAsync());
+
+    /// <summary>A primary and its replica behind three Sentinels; the dispatchers connect through the Sentinels.</summary>
+    public static async Task<FaultWorld> StartOnSentinelsAsync() => new(null, null, sentinels: await RedisSentinels.StartAsync());
+
     /// <summary>Settings every dispatcher process gets; tests add or override.</summary>
     public Dictionary<string, string> Settings(IDictionary<string, string>? overrides = null)
     {
         var settings = new Dictionary<string, string>
         {
-            ["ConnectionStrings:Redis"] = $"{redis?.ConnectionString ?? Cluster.ConnectionString},connectTimeout=1000",
+            ["ConnectionStrings:Redis"] = $"{redis?.ConnectionString ?? sentinels?.ConnectionString ?? Cluster.ConnectionString},connectTimeout=1000",
             ["WhatsApp:BaseUrl"] = Stub.Url,
             ["WhatsApp:PhoneNumberId"] = WhatsAppStub.PhoneNumberId,
             ["WhatsApp:AccessToken"] = WhatsAppStub.AccessToken,
@@ -127,5 +136,6 @@ public sealed class FaultWorld : IAsyncDisposable
         Stub.Dispose();
         if (redis is not null) await redis.DisposeAsync();
         if (cluster is not null) await cluster.DisposeAsync();
+        if (sentinels is not null) await sentinels.DisposeAsync();
     }
 }

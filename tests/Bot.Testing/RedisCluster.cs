@@ -4,44 +4,61 @@ using StackExchange.Redis;
 namespace Bot.Testing;
 
 /// <summary>
-/// A real three-master Redis Cluster for tests: three local <c>redis-server --cluster-enabled yes</c> processes (AOF with
-/// appendfsync always, as shipped), each in a data directory of its own, joined by <c>redis-cli --cluster create</c>.
-/// A node can be killed abruptly and started again from its AOF and nodes.conf, as after a crash. The nodes die with
-/// the test process (<see cref="TiedProcess"/>).
+/// A real three-master Redis Cluster for tests: local <c>redis-server --cluster-enabled yes</c> processes (AOF with
+/// appendfsync always, as shipped), each in a data directory of its own, joined by <c>redis-cli --cluster create</c>;
+/// with <see cref="StartWithReplicasAsync"/> each master has a replica (six processes), as production runs it. A node
+/// can be killed abruptly and started again from its AOF and nodes.conf, as after a crash, or frozen (SIGSTOP). The
+/// nodes die with the test process (<see cref="TiedProcess"/>).
 /// </summary>
 public sealed class RedisCluster : IAsyncDisposable
 {
     public const int Masters = 3;
 
-    private static readonly TimeSpan NodeStartTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan ClusterReadyTimeout = TimeSpan.FromSeconds(30);
 
-    private readonly Node[] nodes;
-    private readonly string redisCli;
+    private readonly RedisNode[] nodes;
+    private readonly int replicasPerMaster;
     private ConnectionMultiplexer? connection;
 
-    private RedisCluster(string redisServer, string redisCli)
+    private RedisCluster(string redisServer, int replicasPerMaster)
     {
-        this.redisCli = redisCli;
-        nodes = [.. Enumerable.Range(0, Masters).Select(_ => new Node(redisServer))];
+        this.replicasPerMaster = replicasPerMaster;
+        // Without replicas: long enough that a restart within seconds never marks the node failed (no replica could take
+        // over anyway); short enough that a failure mark is undone soon after it is back (2 × the timeout). With them:
+        // a failed master's replica takes over within seconds.
+        var nodeTimeout = replicasPerMaster == 0 ? "5000" : "2000";
+        nodes = [.. Enumerable.Range(0, Masters * (1 + replicasPerMaster)).Select(_ => new RedisNode(redisServer, (port, dir) =>
+        [
+            "--port", port.ToString(), "--bind", "127.0.0.1", "--dir", dir, "--daemonize", "no",
+            "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", nodeTimeout,
+            "--appendonly", "yes", "--appendfsync", "always", "--save", "",
+        ]))];
     }
 
     /// <summary>"127.0.0.1:P1,127.0.0.1:P2,127.0.0.1:P3,allowAdmin=true": every master as a seed, as a deployment lists them.</summary>
     public string ConnectionString { get; private set; } = "";
 
-    public IReadOnlyList<int> Ports => [.. nodes.Select(n => n.Port)];
+    /// <summary>The masters' ports, as created.</summary>
+    public IReadOnlyList<int> Ports => [.. nodes.Take(Masters).Select(n => n.Port)];
+
+    /// <summary>Every node: the masters as created first, then the replicas.</summary>
+    public IReadOnlyList<RedisNode> Nodes => nodes;
 
     /// <summary>A multiplexer shared by the tests; it follows the cluster through a node's kill and restart.</summary>
     public IConnectionMultiplexer Connection =>
         connection ?? throw new InvalidOperationException("RedisCluster has not been started.");
 
     /// <summary>Starts a cluster of its own (a fault test kills its nodes); the caller disposes it.</summary>
-    public static async Task<RedisCluster> StartAsync()
+    public static Task<RedisCluster> StartAsync() => StartAsync(0);
+
+    /// <summary>Three masters with one replica each (cluster-node-timeout 2 s); the caller disposes it.</summary>
+    public static Task<RedisCluster> StartWithReplicasAsync() => StartAsync(1);
+
+    private static async Task<RedisCluster> StartAsync(int replicasPerMaster)
     {
-        const string install = "install it with: apt-get install -y redis-server";
         var cluster = new RedisCluster(
-            RedisServer.FindExecutable() ?? throw new InvalidOperationException($"redis-server was not found — {install}"),
-            RedisServer.FindExecutable("redis-cli") ?? throw new InvalidOperationException($"redis-cli was not found — {install}"));
+            RedisServer.FindExecutable() ?? throw new InvalidOperationException("redis-server was not found — install it with: apt-get install -y redis-server"),
+            replicasPerMaster);
         try
         {
             await cluster.InitializeAsync();
@@ -54,14 +71,27 @@ public sealed class RedisCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>The index (in <see cref="Ports"/>) of the master serving <paramref name="key"/>'s hash slot.</summary>
+    /// <summary>The index (in <see cref="Nodes"/>) of the master serving <paramref name="key"/>'s hash slot.</summary>
     public int NodeOf(RedisKey key)
     {
         var endpoint = Connection.GetServer(key).EndPoint;
         return Array.FindIndex(nodes, n => endpoint.ToString()?.EndsWith($":{n.Port}", StringComparison.Ordinal) == true);
     }
 
-    /// <summary>Kills one master abruptly (SIGKILL: no shutdown save, as in a crash); its slots are unserved until restart.</summary>
+    /// <summary>The index (in <see cref="Nodes"/>) of the replica of the master at <paramref name="master"/>.</summary>
+    public async Task<int> ReplicaOfAsync(int master)
+    {
+        var id = (await nodes[master].CliAsync("cluster", "myid")).Output.Trim();
+        for (var i = 0; i < nodes.Length; i++)
+        {
+            if (i == master || !nodes[i].IsRunning) continue;
+            var info = (await nodes[i].CliAsync("info", "replication")).Output;
+            if (info.Contains("role:slave", StringComparison.Ordinal) && info.Contains($"master_port:{nodes[master].Port}\n", StringComparison.Ordinal)) return i;
+        }
+        throw new InvalidOperationException($"no replica of master {nodes[master].Address} ({id})");
+    }
+
+    /// <summary>Kills one node abruptly (SIGKILL: no shutdown save, as in a crash).</summary>
     public Task KillAsync(int node) => nodes[node].StopAsync();
 
     /// <summary>Starts a killed master again on its port and data directory (AOF + nodes.conf) and waits for cluster_state:ok.</summary>
@@ -80,35 +110,37 @@ public sealed class RedisCluster : IAsyncDisposable
 
     private async Task InitializeAsync()
     {
-        foreach (var node in nodes) await node.StartOnFreePortAsync();
-        var create = await RunCliAsync(["--cluster", "create", .. nodes.Select(n => $"127.0.0.1:{n.Port}"), "--cluster-replicas", "0", "--cluster-yes"]);
+        foreach (var node in nodes) await node.StartOnFreePortAsync(clusterBus: true);
+        // redis-cli makes the first Masters nodes masters and pairs the rest with them as replicas.
+        var create = await RedisCli.RunAsync(["--cluster", "create", .. nodes.Select(n => n.Address), "--cluster-replicas", replicasPerMaster.ToString(), "--cluster-yes"]);
         if (create.ExitCode != 0)
             throw new InvalidOperationException($"redis-cli --cluster create failed ({create.ExitCode}):\n{create.Output}");
         await WaitUntilReadyAsync();
+        if (replicasPerMaster > 0) await WaitForReplicasInSyncAsync();
 
-        ConnectionString = string.Join(',', nodes.Select(n => $"127.0.0.1:{n.Port}")) + ",allowAdmin=true";
+        ConnectionString = string.Join(',', nodes.Take(Masters).Select(n => n.Address)) + ",allowAdmin=true";
         var options = ConfigurationOptions.Parse(ConnectionString);
         options.AbortOnConnectFail = false;
         // Fault tests restart a node; reconnect within a fraction of a second, not the default seconds.
         options.HeartbeatInterval = TimeSpan.FromMilliseconds(200);
         options.ReconnectRetryPolicy = new LinearRetry(100);
         connection = await ConnectionMultiplexer.ConnectAsync(options);
-        if (connection.GetServers().Count(s => s.ServerType == ServerType.Cluster && s.IsConnected) != Masters)
-            throw new InvalidOperationException($"StackExchange.Redis does not see {Masters} connected cluster nodes:\n{connection.GetStatus()}");
+        if (connection.GetServers().Count(s => s.ServerType == ServerType.Cluster && s.IsConnected && !s.IsReplica) != Masters)
+            throw new InvalidOperationException($"StackExchange.Redis does not see {Masters} connected cluster masters:\n{connection.GetStatus()}");
     }
 
-    /// <summary>Waits until every node says cluster_state:ok (all 16384 slots served and agreed on).</summary>
-    private async Task WaitUntilReadyAsync()
+    /// <summary>Waits until every running node says cluster_state:ok (all 16384 slots served and agreed on).</summary>
+    public async Task WaitUntilReadyAsync()
     {
         var deadline = Stopwatch.StartNew();
         var last = "";
         while (true)
         {
             var ready = true;
-            foreach (var node in nodes)
+            foreach (var node in nodes.Where(n => n.IsRunning))
             {
-                var info = await RunCliAsync(["-p", node.Port.ToString(), "cluster", "info"]);
-                last = $"node 127.0.0.1:{node.Port}: {info.Output.Split('\n').FirstOrDefault(l => l.StartsWith("cluster_state", StringComparison.Ordinal)) ?? info.Output}";
+                var info = await node.CliAsync("cluster", "info");
+                last = $"node {node.Address}: {info.Output.Split('\n').FirstOrDefault(l => l.StartsWith("cluster_state", StringComparison.Ordinal)) ?? info.Output}";
                 if (!info.Output.Contains("cluster_state:ok", StringComparison.Ordinal))
                 {
                     ready = false;
@@ -122,122 +154,18 @@ public sealed class RedisCluster : IAsyncDisposable
         }
     }
 
-    private async Task<(int ExitCode, string Output)> RunCliAsync(IEnumerable<string> args)
+    /// <summary>Every master reports a replica online: WAIT can be answered from the start.</summary>
+    private async Task WaitForReplicasInSyncAsync()
     {
-        var psi = new ProcessStartInfo(redisCli) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in args) psi.ArgumentList.Add(arg);
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(ClusterReadyTimeout);
-        try
+        var deadline = Stopwatch.StartNew();
+        foreach (var master in nodes.Take(Masters))
         {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill();
-            throw new InvalidOperationException($"redis-cli {string.Join(' ', psi.ArgumentList)} did not finish within {ClusterReadyTimeout.TotalSeconds} s");
-        }
-        return (process.ExitCode, (await stdout + await stderr).Replace("\r", "", StringComparison.Ordinal));
-    }
-
-    /// <summary>One master: a redis-server process with a data directory that outlives it (AOF, nodes.conf).</summary>
-    private sealed class Node(string executable) : IAsyncDisposable
-    {
-        private readonly string dataDir = Directory.CreateTempSubdirectory("bot-tests-redis-cluster-").FullName;
-        private readonly Queue<string> log = new();
-        private Process? process;
-
-        public int Port { get; private set; }
-
-        public async Task StartOnFreePortAsync()
-        {
-            // The ports are free when probed but may be taken before redis binds them; retry on new ones.
-            for (var attempt = 1; ; attempt++)
+            while (!(await master.CliAsync("info", "replication")).Output.Contains("state=online", StringComparison.Ordinal))
             {
-                try
-                {
-                    await StartAsync(Bot.Testing.Ports.FreeWithClusterBus());
-                    return;
-                }
-                catch (InvalidOperationException) when (attempt < 3 && Log().Contains("Address already in use", StringComparison.OrdinalIgnoreCase))
-                {
-                }
+                if (deadline.Elapsed > ClusterReadyTimeout)
+                    throw new InvalidOperationException($"master {master.Address} has no replica online after {ClusterReadyTimeout.TotalSeconds} s");
+                await Task.Delay(100);
             }
-        }
-
-        public async Task StartAsync(int port)
-        {
-            Port = port;
-            string[] args =
-            [
-                "--port", port.ToString(), "--bind", "127.0.0.1", "--dir", dataDir, "--daemonize", "no",
-                "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-                // Long enough that a restart within seconds never marks the node failed (no replica could take over
-                // anyway); short enough that a failure mark is undone soon after it is back (2 × the timeout).
-                "--cluster-node-timeout", "5000",
-                "--appendonly", "yes", "--appendfsync", "always", "--save", "",
-            ];
-            lock (log) log.Clear();
-            var started = TiedProcess.Start(executable, args, dataDir);
-            started.OutputDataReceived += (_, e) => Append(e.Data);
-            started.ErrorDataReceived += (_, e) => Append(e.Data);
-            started.Start();
-            started.BeginOutputReadLine();
-            started.BeginErrorReadLine();
-            process = started;
-
-            var deadline = Stopwatch.StartNew();
-            while (!await RedisServer.PingAsync(port))
-            {
-                if (started.HasExited || deadline.Elapsed > NodeStartTimeout)
-                {
-                    await StopAsync();
-                    throw new InvalidOperationException($"redis-server (cluster node) on port {port} did not answer PING within {NodeStartTimeout.TotalSeconds} s:\n{Log()}");
-                }
-                await Task.Delay(50);
-            }
-        }
-
-        public async Task StopAsync()
-        {
-            var running = process;
-            process = null;
-            if (running is null) return;
-            using (running)
-            {
-                if (!running.HasExited) running.Kill(entireProcessTree: true);
-                await running.WaitForExitAsync();
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await StopAsync();
-            try
-            {
-                Directory.Delete(dataDir, recursive: true);
-            }
-            catch (IOException)
-            {
-                // A leftover temp dir is harmless.
-            }
-        }
-
-        private void Append(string? line)
-        {
-            if (line is null) return;
-            lock (log)
-            {
-                log.Enqueue(line);
-                if (log.Count > 100) log.Dequeue();
-            }
-        }
-
-        private string Log()
-        {
-            lock (log) return string.Join('\n', log);
         }
     }
 }

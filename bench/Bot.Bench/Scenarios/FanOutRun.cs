@@ -24,7 +24,9 @@ public static class FanOutRun
 
 
     /// <summary>Seeds <paramref name="employees"/>, starts the dispatchers, warms them up, then times one announcement to everyone.</summary>
-    public static async Task<Run> RunAsync(BenchWorld world, ScenarioResult result, RedisProcess server, int employees, int dispatchers, bool noRateCap)
+    /// <param name="settings">Extra dispatcher settings (scenario 13's Redis:ClaimReplicas).</param>
+    public static async Task<Run> RunAsync(BenchWorld world, ScenarioResult result, RedisProcess server, int employees, int dispatchers, bool noRateCap,
+        IReadOnlyDictionary<string, string>? settings = null)
     {
         await server.ResetAsync();
         await BenchWorld.SeedEmployeesAsync(server, employees);
@@ -34,7 +36,7 @@ public static class FanOutRun
         result.Settings["rate cap"] = noRateCap ? "none (limiter replaced)" : $"WhatsApp:MessagesPerSecond={world.Options.RateCap}";
         result.Settings["redis"] = server.Description;
 
-        var processes = await world.StartDispatchersAsync(server, dispatchers, noRateCap ? null : world.Options.RateCap);
+        var processes = await world.StartDispatchersAsync(server, dispatchers, noRateCap ? null : world.Options.RateCap, settings);
         try
         {
             await world.WarmUpAsync(server, processes.Length);

@@ -64,8 +64,12 @@ public sealed record Announcement(
     AcknowledgementPolicy? Acknowledgement = null,
     AcknowledgementProgress? AcknowledgementProgress = null,
     string? SeriesId = null,
-    DateTime? SendAtLocal = null)
+    DateTime? SendAtLocal = null,
+    DateTimeOffset? RetriedAt = null)
 {
+    /// <summary>When its current pass began: the start, or the last retry on request (its age bounds the pass).</summary>
+    public DateTimeOffset? PassStartedAt => RetriedAt is { } retried && (StartedAt is not { } started || retried > started) ? retried : StartedAt;
+
     /// <summary>The targets are looked up when sending starts (all employees, or an audience), not given up front.</summary>
     public bool TargetsResolvedAtSend => ToAllEmployees || Audience is not null;
 }

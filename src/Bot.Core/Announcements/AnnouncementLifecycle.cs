@@ -10,14 +10,24 @@ namespace Bot.Core.Announcements;
 /// status or the fields that go with it. The portal's status list repeats <see cref="AnnouncementStatus.All"/>;
 /// AnnouncementLifecycleTests fails when it drifts.
 /// </summary>
-public sealed class AnnouncementLifecycle(IDatabase db, TimeProvider time)
+/// <param name="retention">How long an announcement's keys live once it ended (<c>Announcements:Retention</c>).</param>
+public sealed class AnnouncementLifecycle(IDatabase db, TimeProvider time, TimeSpan? retention = null)
 {
+    /// <summary>How long an announcement's keys live once it ended (<c>Announcements:Retention</c>).</summary>
+    public TimeSpan Retention { get; } = retention ?? AnnouncementOptions.DefaultRetention;
+
+    /// <summary>The statuses nothing dispatches again by itself: the move into one starts the countdown of the keys.</summary>
+    public static readonly string[] Ended = [AnnouncementStatus.Completed, AnnouncementStatus.Cancelled, AnnouncementStatus.Expired];
+
     /// <summary>Hash fields that belong to a status: why it stopped, and when it goes on by itself.</summary>
     public const string Reason = "reason";
 
     public const string ResumesAt = "resumesAt";
 
     public const string Status = "status";
+
+    /// <summary>When a retry on request last brought it back to dispatching: its pass's age counts from here.</summary>
+    public const string RetriedAt = "retriedAt";
 
     private sealed record Move(string From, string To, string Timestamp, string[] Clears);
 
@@ -34,8 +44,9 @@ public sealed class AnnouncementLifecycle(IDatabase db, TimeProvider time)
         new(AnnouncementStatus.Dispatching, AnnouncementStatus.Expired, "expiredAt", [Reason, ResumesAt]),
         new(AnnouncementStatus.Paused, AnnouncementStatus.Expired, "expiredAt", [Reason, ResumesAt]),
         new(AnnouncementStatus.WaitingForLimit, AnnouncementStatus.Expired, "expiredAt", [Reason, ResumesAt]),
-        // A retry on request sends the chosen deliveries of a completed announcement once more.
-        new(AnnouncementStatus.Completed, AnnouncementStatus.Dispatching, "retriedAt", []),
+        // A retry on request sends the chosen deliveries of a completed or expired announcement once more.
+        new(AnnouncementStatus.Completed, AnnouncementStatus.Dispatching, RetriedAt, []),
+        new(AnnouncementStatus.Expired, AnnouncementStatus.Dispatching, RetriedAt, []),
     ];
 
     /// <summary>Whether <paramref name="from"/> may move to <paramref name="to"/>.</summary>
@@ -66,8 +77,11 @@ public sealed class AnnouncementLifecycle(IDatabase db, TimeProvider time)
         await MoveAsync(id, AnnouncementStatus.Dispatching, AnnouncementStatus.Completed, fields) == AnnouncementStatus.Dispatching;
 
     /// <summary>Completed → dispatching again, for a retry on request; true when this call moved it.</summary>
-    public async Task<bool> RetryAsync(string id) =>
-        await MoveAsync(id, AnnouncementStatus.Completed, AnnouncementStatus.Dispatching) == AnnouncementStatus.Completed;
+    public Task<bool> RetryAsync(string id) => RetryAsync(id, AnnouncementStatus.Completed);
+
+    /// <summary>Completed or expired → dispatching again, for a retry on request; true when this call moved it.</summary>
+    public async Task<bool> RetryAsync(string id, string from) =>
+        await MoveAsync(id, from, AnnouncementStatus.Dispatching) == from;
 
     /// <summary>Dispatching, paused or waiting → expired; returns the status before (the move happened when it is <paramref name="from"/>).</summary>
     public Task<string?> ExpireAsync(string id, string from) => MoveAsync(id, from, AnnouncementStatus.Expired);
@@ -76,12 +90,14 @@ public sealed class AnnouncementLifecycle(IDatabase db, TimeProvider time)
     {
         var move = Moves.FirstOrDefault(m => m.From == from && m.To == to)
             ?? throw new InvalidOperationException($"An announcement never moves from {from} to {to}.");
+        // Ending starts the countdown of every key of the announcement; coming back from an end stops it.
+        long lifetime = Ended.Contains(move.To) ? Math.Max(1, (long)Retention.TotalMilliseconds) : Ended.Contains(move.From) ? -1 : 0;
         RedisValue[] args =
         [
-            move.From, move.To, move.Timestamp, time.GetUtcNow().ToUnixMs(), move.Clears.Length,
+            move.From, move.To, move.Timestamp, time.GetUtcNow().ToUnixMs(), lifetime, move.Clears.Length,
             .. move.Clears.Select(c => (RedisValue)c),
             .. fields.SelectMany(f => new[] { (RedisValue)f.Name, f.Value }),
         ];
-        return (string?)await db.ScriptEvaluateAsync(LuaScripts.MoveAnnouncement, [RedisKeys.Announcement(id)], args);
+        return (string?)await db.ScriptEvaluateAsync(LuaScripts.MoveAnnouncement, RedisKeys.AnnouncementLifetime(id), args);
     }
 }

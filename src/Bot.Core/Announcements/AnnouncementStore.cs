@@ -7,6 +7,7 @@ using Bot.Core.Deliveries;
 using Bot.Core.Employees;
 using Bot.Core.Events;
 using Bot.Core.Redis;
+using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace Bot.Core.Announcements;
@@ -15,10 +16,10 @@ public enum CreateOutcome { Created, Replayed, KeyReusedWithOtherRequest }
 
 public enum CancelOutcome { Cancelled, NotFound, TooLate }
 
-public sealed class AnnouncementStore(IDatabase db, AnnouncementQueues queues, TimeProvider time)
+public sealed class AnnouncementStore(IDatabase db, AnnouncementQueues queues, TimeProvider time, IOptions<AnnouncementOptions>? options = null)
 {
     /// <summary>Every status change of an announcement goes through here.</summary>
-    public AnnouncementLifecycle Lifecycle { get; } = new(db, time);
+    public AnnouncementLifecycle Lifecycle { get; } = new(db, time, options?.Value.Retention);
 
     private readonly EndpointStore endpoints = new(db, time);
 
@@ -36,6 +37,28 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueues queues, T
     /// announcement waits in this sender's queue (the dispatcher sends from the employer's sender at send time).</param>
     public Task<(CreateOutcome Outcome, string Id)> CreateAsync(NewAnnouncement request, string? idempotencyKey, string senderId = AnnouncementQueues.DefaultSender) =>
         CreateAsync(idempotencyKey is null ? NewId() : DeriveId(request.EmployerId, idempotencyKey), request, senderId);
+
+    /// <summary>
+    /// The announcement an Idempotency-Key of a create stands for while the key is remembered (<paramref name="retention"/>,
+    /// Api:IdempotencyRetention): the one it was first used for, else a new id. SET NX, so two requests with the same key at
+    /// once get one id (and create-announcement.lua makes that one announcement). Once the key is forgotten it makes a new
+    /// announcement, as any new key would.
+    /// </summary>
+    public async Task<string> IdForKeyAsync(string employerId, string idempotencyKey, TimeSpan retention)
+    {
+        var record = IdempotencyStore.Key(employerId, "announcement\n" + idempotencyKey);
+        // Announcements created before keys were remembered on their own have the id derived from the key: a repeat of such
+        // a request while it is young enough is still the same announcement.
+        var derived = DeriveId(employerId, idempotencyKey);
+        var createdAt = await db.HashGetAsync(RedisKeys.Announcement(derived), "createdAt");
+        var candidate = !createdAt.IsNull && time.GetUtcNow() - Clock.FromUnixMs((long)createdAt) < retention ? derived : NewId();
+        while (true)
+        {
+            if (await db.StringSetAsync(record, candidate, retention, When.NotExists)) return candidate;
+            // Taken by the first request with this key (read it, unless it expired this very moment: then take it).
+            if ((string?)await db.StringGetAsync(record) is { } id) return id;
+        }
+    }
 
     /// <summary>A fresh announcement id.</summary>
     public static string NewId() => Guid.CreateVersion7().ToString("N");
@@ -164,8 +187,20 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueues queues, T
                 var announcement = ToAnnouncement(IdOf(members[i]!), found[i]);
                 if (announcement?.EmployerId == employerId && (status is null || announcement.Status == status)) items.Add(announcement);
             }
+            await ForgetExpiredAsync(employerId, members, found);
         }
         return (items, after);
+    }
+
+    /// <summary>
+    /// The index outlives the announcements it lists (they expire Announcements:Retention after they end, and a sorted set
+    /// has no per-member TTL): members whose hash is gone leave it when a page meets them. The index is written only after
+    /// the hash is stored, so a member without one is always an announcement that expired.
+    /// </summary>
+    private async Task ForgetExpiredAsync(string employerId, RedisValue[] members, HashEntry[][] found)
+    {
+        RedisValue[] gone = [.. members.Where((_, i) => found[i].Length == 0)];
+        if (gone.Length > 0) await db.SortedSetRemoveAsync(RedisKeys.Announcements(employerId), gone);
     }
 
     /// <summary>Cancels a scheduled announcement; once dispatching has begun it is too late.</summary>
@@ -255,7 +290,8 @@ public sealed class AnnouncementStore(IDatabase db, AnnouncementQueues queues, T
             Get("ackRequired") == 1 ? new AcknowledgementProgress((long)Get("acknowledged"), (long)Get("reminded"), (int)Get("reminder"),
                 Get("reminderAt").IsNullOrEmpty ? null : Clock.FromUnixMs((long)Get("reminderAt"))) : null,
             Get("series").IsNullOrEmpty ? null : (string?)Get("series"),
-            WallClock.Parse(Get("sendAtLocal")));
+            WallClock.Parse(Get("sendAtLocal")),
+            Get(AnnouncementLifecycle.RetriedAt).IsNullOrEmpty ? null : Clock.FromUnixMs((long)Get(AnnouncementLifecycle.RetriedAt)));
     }
 
     /// <summary>Stored only when asked for, so an announcement without acknowledgement keeps the fields it always had.</summary>

@@ -150,6 +150,9 @@ public sealed class SeriesStore(IDatabase db, AnnouncementStore announcements, T
         await db.HashSetAsync(RedisKeys.Series(series.Id),
             [new HashEntry("status", SeriesStatus.Cancelled), new HashEntry("cancelledAt", time.GetUtcNow().ToUnixMs())]);
         await ForgetAsync(series.Id);
+        // Creates nothing more: kept as long as an ended announcement (its occurrences end now or within their dispatch), then gone.
+        await db.KeyExpireAsync(RedisKeys.Series(series.Id), announcements.Lifecycle.Retention);
+        await db.KeyExpireAsync(RedisKeys.SeriesOccurrences(series.Id), announcements.Lifecycle.Retention);
         var cancelled = 0;
         foreach (var (id, _) in await OccurrencesAsync(series.Id))
             if (await announcements.CancelAsync(series.EmployerId, id) == CancelOutcome.Cancelled) cancelled++;

@@ -4,7 +4,8 @@ using StackExchange.Redis;
 namespace Bot.Core.Deliveries;
 
 /// <summary>What a dispatcher asks for when it claims one delivery.</summary>
-public readonly record struct DeliveryClaim(string EmployeeId, DeliveryRecord Record);
+/// <param name="Language">The template variant's language the delivery is sent as; null for none.</param>
+public readonly record struct DeliveryClaim(string EmployeeId, DeliveryRecord Record, string? Language = null);
 
 /// <summary>One requested move of a delivery; <paramref name="Expected"/> null = from whatever it is now.</summary>
 public readonly record struct DeliveryTransition(string AnnouncementId, string EmployeeId, DeliveryRecord Next, DeliveryRecord? Expected = null);
@@ -12,8 +13,8 @@ public readonly record struct DeliveryTransition(string AnnouncementId, string E
 public sealed class DeliveryStore(IDatabase db)
 {
     /// <summary>SET NX of one delivery key: null when this caller created it (and alone may send), else the record there.</summary>
-    public async Task<DeliveryRecord?> TryClaimAsync(string announcementId, string employeeId, DeliveryRecord claim, TimeSpan retention) =>
-        ToRecord(await Claim(db, announcementId, new DeliveryClaim(employeeId, claim), retention));
+    public async Task<DeliveryRecord?> TryClaimAsync(string announcementId, string employeeId, DeliveryRecord claim, TimeSpan retention, string? language = null) =>
+        ToRecord(await Claim(db, announcementId, new DeliveryClaim(employeeId, claim, language), retention));
 
     /// <summary>Many SET NX claims in one pipelined round trip (used for deliveries decided without a send).</summary>
     public async Task<DeliveryRecord?[]> ClaimAsync(string announcementId, IReadOnlyList<DeliveryClaim> claims, TimeSpan retention)
@@ -26,8 +27,8 @@ public sealed class DeliveryStore(IDatabase db)
 
     private static Task<RedisResult> Claim(IDatabaseAsync db, string announcementId, DeliveryClaim claim, TimeSpan retention) =>
         db.ScriptEvaluateAsync(LuaScripts.ClaimDelivery,
-            [RedisKeys.Delivery(announcementId, claim.EmployeeId), RedisKeys.Announcement(announcementId)],
-            [claim.Record.ToString(), (long)retention.TotalSeconds, claim.Record.State.Counter() ?? ""]);
+            [RedisKeys.Delivery(announcementId, claim.EmployeeId), RedisKeys.Announcement(announcementId), RedisKeys.Languages(announcementId)],
+            [claim.Record.ToString(), (long)retention.TotalSeconds, claim.Record.State.Counter() ?? "", claim.Language ?? ""]);
 
     private static DeliveryRecord? ToRecord(RedisResult result) => result.IsNull ? null : DeliveryRecord.Parse((string)result!);
 
@@ -92,6 +93,47 @@ public sealed class DeliveryStore(IDatabase db)
         (long)await db.ScriptEvaluateAsync(LuaScripts.SwapDelivery,
             [RedisKeys.Delivery(announcementId, employeeId), RedisKeys.Announcement(announcementId)],
             [expected.ToString(), next.ToString()]) == 1;
+
+    /// <summary>
+    /// Puts deliveries back to pending for a retry on request (retry-deliveries.lua): each only if its record is still
+    /// exactly the one given, and only while the announcement is not scheduled, dispatching or cancelled. Returns how many
+    /// went back, or null when the announcement's status refused them all.
+    /// </summary>
+    /// <param name="retriedAt">The announcement's last retry as the caller saw it (unix ms, null for none): a retry since refuses.</param>
+    public async Task<int?> RetryAsync(string announcementId, long? retriedAt, IReadOnlyList<(string EmployeeId, DeliveryRecord Expected)> chosen)
+    {
+        var keys = new RedisKey[chosen.Count + 2];
+        var values = new RedisValue[chosen.Count * 2 + 1];
+        values[0] = retriedAt?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "";
+        keys[0] = RedisKeys.Announcement(announcementId);
+        keys[1] = RedisKeys.Attempts(announcementId);
+        for (var i = 0; i < chosen.Count; i++)
+        {
+            keys[i + 2] = RedisKeys.Delivery(announcementId, chosen[i].EmployeeId);
+            values[2 * i + 1] = chosen[i].Expected.ToString();
+            values[2 * i + 2] = chosen[i].Expected.State.Counter() ?? throw new ArgumentException("A claim is no outcome to retry.", nameof(chosen));
+        }
+        var retried = (long)await db.ScriptEvaluateAsync(LuaScripts.RetryDeliveries, keys, values);
+        return retried < 0 ? null : (int)retried;
+    }
+
+    /// <summary>Attempts of each delivery: 1 for a record never retried, the count kept by retries, 0 for none yet.</summary>
+    public async Task<int[]> AttemptsAsync(string announcementId, IReadOnlyList<string> employeeIds, IReadOnlyList<DeliveryRecord?> records)
+    {
+        if (employeeIds.Count == 0) return [];
+        var counts = await db.HashGetAsync(RedisKeys.Attempts(announcementId), [.. employeeIds.Select(e => (RedisValue)e)]);
+        return [.. counts.Select((c, i) => c.IsNull ? (records[i] is null ? 0 : 1) : (int)c)];
+    }
+
+    /// <summary>The template variant's language each delivery was sent as; null where it went as text or not yet.</summary>
+    public async Task<string?[]> LanguagesAsync(string announcementId, IReadOnlyList<string> employeeIds) =>
+        employeeIds.Count == 0
+            ? []
+            : [.. (await db.HashGetAsync(RedisKeys.Languages(announcementId), [.. employeeIds.Select(e => (RedisValue)e)])).Select(v => (string?)v)];
+
+    /// <summary>Records the language of a template re-send (claimed by swap, not by <see cref="TryClaimAsync"/>).</summary>
+    public Task SetLanguageAsync(string announcementId, string employeeId, string language) =>
+        db.HashSetAsync(RedisKeys.Languages(announcementId), employeeId, language);
 
     public async Task<DeliveryRecord?> GetAsync(string announcementId, string employeeId) =>
         (await GetManyAsync(announcementId, [employeeId]))[0];

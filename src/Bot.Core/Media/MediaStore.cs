@@ -36,7 +36,7 @@ public sealed class MediaStore(IDatabase db, TimeProvider time)
 
     public static RedisKey ById(string senderId, string mediaId) => $"media:{{{senderId}}}:id:{mediaId}";
 
-    public static RedisKey OfAnnouncement(string announcementId) => $"ann:{{{announcementId}}}:media";
+    public static RedisKey OfAnnouncement(string announcementId) => Redis.RedisKeys.AnnouncementMedia(announcementId);
 
     public async Task<MediaInfo?> FindByShaAsync(string senderId, string sha256) => Parse<MediaInfo>(await db.StringGetAsync(BySha(senderId, sha256)));
 

@@ -30,6 +30,7 @@ public static class LuaScripts
     public static string ReserveSendSlots => Load("reserve-send-slots.lua");
     public static string ReachRecipient => Load("reach-recipient.lua");
     public static string SwapDelivery => WithRecords("swap-delivery.lua");
+    public static string RetryDeliveries => WithRecords("retry-deliveries.lua");
     public static string RecordAcknowledgement => WithEvents("record-acknowledgement.lua");
     public static string TakeReminderGate => Load("take-reminder-gate.lua");
     public static string ReleaseReminderGate => Load("release-reminder-gate.lua");
@@ -39,6 +40,7 @@ public static class LuaScripts
     public static string CreateSeries => Load("create-series.lua");
     public static string RecordOccurrence => Load("record-occurrence.lua");
     public static string TenantWrite => Load("tenant-write.lua");
+    public static string IdempotentRequest => Load("idempotent-request.lua");
     public static string TakeWebhookEvent => Load("take-webhook-event.lua");
     public static string ClaimWebhookEvents => Load("claim-webhook-events.lua");
     public static string SettleWebhookEvent => Load("settle-webhook-event.lua");

@@ -40,6 +40,8 @@ public static class RedisHostingExtensions
             throw new InvalidOperationException($"ConnectionStrings:Redis is not a valid StackExchange.Redis configuration: {ex.Message}");
         }
         // Start even while Redis is down: readiness reports it, and the multiplexer reconnects by itself.
+        // With serviceName=… the endpoints are Sentinels: Connect asks them for the primary and follows its failovers
+        // (+switch-master), so every user of this connection — stores, RedLock, the durability check — goes along.
         options.AbortOnConnectFail = false;
         // Exceptions are logged, and some key names hold a phone number (wa:{+1650…}:owners): a timeout's message
         // would otherwise name the command's key.

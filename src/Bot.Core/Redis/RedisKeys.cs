@@ -48,6 +48,9 @@ public static class RedisKeys
     /// </summary>
     public static RedisKey Reached(string portfolioId) => $"portfolio:{{{portfolioId}}}:reached";
 
+    /// <summary>HASH: a request sent with an Idempotency-Key (by the key's SHA-256) and its answer; TTL Api:IdempotencyRetention.</summary>
+    public static RedisKey Idempotency(string employerId, string keyHash) => $"idem:{{{employerId}}}:{keyHash}";
+
     public static RedisKey Employee(string employerId, string employeeId) => $"emp:{{{employerId}}}:{employeeId}";
 
     /// <summary>ZSET (all scores 0, ordered by id) of an employer's employee ids, for paging and audiences.</summary>
@@ -126,6 +129,24 @@ public static class RedisKeys
 
     /// <summary>HASH employee id → how many reminders WhatsApp accepted for them.</summary>
     public static RedisKey Reminders(string announcementId) => $"ann:{{{announcementId}}}:reminders";
+
+    /// <summary>HASH employee id → attempts of a delivery retried on request (2 after the first retry); absent = 1.</summary>
+    public static RedisKey Attempts(string announcementId) => $"ann:{{{announcementId}}}:attempts";
+
+    /// <summary>HASH employee id → the language of the template variant their delivery was sent as (templates only).</summary>
+    public static RedisKey Languages(string announcementId) => $"ann:{{{announcementId}}}:languages";
+
+    /// <summary>STRING: the media an announcement carries (<see cref="Media.MediaStore"/>).</summary>
+    public static RedisKey AnnouncementMedia(string announcementId) => $"ann:{{{announcementId}}}:media";
+
+    /// <summary>
+    /// The announcement hash, then every key that lives exactly as long as it (one slot): the move that ends it gives
+    /// them all Announcements:Retention (move-announcement.lua). Delivery records and reminder gates have their own
+    /// TTL (Dispatcher:DeliveryRetention from their claim).
+    /// </summary>
+    public static RedisKey[] AnnouncementLifetime(string announcementId) =>
+        [Announcement(announcementId), Targets(announcementId), Acknowledgements(announcementId), Reminders(announcementId),
+            Attempts(announcementId), AnnouncementMedia(announcementId), Languages(announcementId)];
 
     /// <summary>STRING set NX (with the delivery retention as TTL) before reminder <paramref name="reminder"/> goes to the employee.</summary>
     public static RedisKey ReminderGate(string announcementId, int reminder, string employeeId) => $"ann:{{{announcementId}}}:r{reminder}:{employeeId}";

@@ -21,10 +21,13 @@ public sealed partial class AnnouncementExpiry(
 {
     private readonly DispatcherOptions options = options.Value;
 
-    /// <summary>Whether the announcement is still being sent and ran past its age.</summary>
+    /// <summary>
+    /// Whether the announcement is still being sent and its pass ran past its age. A retry on request starts a new pass
+    /// (the API lets it only while the first pass's records outlive it by MaxDispatchAge).
+    /// </summary>
     public bool IsDue(Announcement announcement) =>
         announcement.Status is AnnouncementStatus.Dispatching or AnnouncementStatus.Paused or AnnouncementStatus.WaitingForLimit &&
-        time.GetUtcNow() - announcement.StartedAt > options.MaxDispatchAge;
+        time.GetUtcNow() - announcement.PassStartedAt > options.MaxDispatchAge;
 
     public async Task ExpireAsync(AnnouncementQueue queue, Announcement announcement, string dispatcher)
     {

@@ -3,6 +3,8 @@ using Bot.Core.Acknowledgements;
 using Bot.Core.Announcements;
 using Bot.Core.Deliveries;
 using Bot.Core.Employees;
+using Bot.Core.Redis;
+using Bot.Core.Replication;
 using Bot.WhatsAppClient;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -26,6 +28,7 @@ public sealed partial class ReminderPass(
     PassRunner runner,
     SendTiming timing,
     MessagingLimitGate limit,
+    ClaimReplication replication,
     SendAttempts attempts,
     DispatchPause pause,
     DispatcherMetrics metrics,
@@ -128,8 +131,11 @@ public sealed partial class ReminderPass(
                     case ReminderGate.Acknowledged:
                         return false;
                 }
-                if (!businessInitiated || await limit.ReachAsync(pass, employee, time.GetUtcNow())) return true;
+                // As a delivery's claim: a gate only the primary holds could be lost in a failover and the reminder sent twice.
+                var unacknowledged = await replication.UnacknowledgedAsync(RedisKeys.ReminderGate(announcement.Id, reminder, employee.EmployeeId));
+                if (unacknowledged is null && (!businessInitiated || await limit.ReachAsync(pass, employee, time.GetUtcNow()))) return true;
                 await acknowledgements.ReleaseReminderGateAsync(announcement.Id, reminder, employee.EmployeeId, pass.Owner);
+                if (unacknowledged is not null) pause.Trip(pass.Sender.Id, replication.Pause, unacknowledged);
                 return false;
             },
             () => acknowledgements.ReleaseReminderGateAsync(announcement.Id, reminder, employee.EmployeeId, pass.Owner));

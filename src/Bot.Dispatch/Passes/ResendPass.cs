@@ -1,6 +1,8 @@
 using Bot.Core.Announcements;
 using Bot.Core.Deliveries;
 using Bot.Core.Employees;
+using Bot.Core.Redis;
+using Bot.Core.Replication;
 using Bot.WhatsAppClient;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -20,6 +22,7 @@ public sealed partial class ResendPass(
     SendTiming timing,
     PassContentReader content,
     MessagingLimitGate limit,
+    ClaimReplication replication,
     DeliveryPipeline pipeline,
     DispatchPause pause,
     IOptions<DispatcherOptions> options,
@@ -92,8 +95,8 @@ public sealed partial class ResendPass(
         };
         // Kept queued for after a stale claim while it is sent: a crash from here on is settled by a later look.
         await queue.DeferResendAsync(delivery, now + options.StaleClaimAfter);
-        await pipeline.SendAndRecordAsync(pass, employee, MessageComposer.Fallback(pass, employee),
-            Claim(pass, employee, failed), lineStopped.Token);
+        var template = MessageComposer.Fallback(pass, employee);
+        await pipeline.SendAndRecordAsync(pass, employee, template, Claim(pass, employee, failed, template.LanguageCode), lineStopped.Token);
         if (pass.DeferredUntil is { } limitFrees) await queue.DeferResendAsync(delivery, limitFrees);
         else if (await deliveries.GetAsync(announcementId, employeeId) is not { State: DeliveryState.Failed, Error: "131047", Form: DeliveryForm.Text })
             await queue.ForgetResendAsync(delivery);
@@ -105,7 +108,7 @@ public sealed partial class ResendPass(
     /// it replaces, so a late duplicate of that text's failure is not taken for the re-send's), with the employee's place
     /// in the messaging limit; given back, it is the failed text again.
     /// </summary>
-    private SendClaim Claim(Pass pass, Employee employee, DeliveryRecord failed)
+    private SendClaim Claim(Pass pass, Employee employee, DeliveryRecord failed, string language)
     {
         var (announcementId, employeeId) = (pass.Announcement.Id, employee.EmployeeId);
         DeliveryRecord? held = null;
@@ -115,11 +118,15 @@ public sealed partial class ResendPass(
                 var now = time.GetUtcNow();
                 var claim = DeliveryRecord.Claimed(pass.Owner, now, DeliveryForm.Template) with { Error = failed.Reference };
                 if (!await deliveries.SwapAsync(announcementId, employeeId, failed, claim)) return false;
-                if (!await limit.ReachAsync(pass, employee, now))
+                // As a delivery's claim: one only the primary holds could be lost in a failover and the re-send made twice.
+                var unacknowledged = await replication.UnacknowledgedAsync(RedisKeys.Delivery(announcementId, employeeId));
+                if (unacknowledged is not null || !await limit.ReachAsync(pass, employee, now))
                 {
                     await deliveries.SwapAsync(announcementId, employeeId, claim, failed);
+                    if (unacknowledged is not null) pause.Trip(pass.Sender.Id, replication.Pause, unacknowledged);
                     return false;
                 }
+                await deliveries.SetLanguageAsync(announcementId, employeeId, language);
                 held = claim;
                 return true;
             },

@@ -1,6 +1,8 @@
 using Bot.Core.Announcements;
 using Bot.Core.Deliveries;
 using Bot.Core.Employees;
+using Bot.Core.Redis;
+using Bot.Core.Replication;
 using Microsoft.Extensions.Options;
 
 namespace Bot.Dispatch;
@@ -10,7 +12,8 @@ namespace Bot.Dispatch;
 /// names its pass (<see cref="Pass.Owner"/>), so a hand-back or a take-over is always about one pass's claim.
 /// </summary>
 public sealed class DeliveryClaimer(
-    DeliveryStore deliveries, MessagingLimitGate limit, DispatcherMetrics metrics, IOptions<DispatcherOptions> options, TimeProvider time)
+    DeliveryStore deliveries, MessagingLimitGate limit, DispatcherMetrics metrics, IOptions<DispatcherOptions> options, TimeProvider time,
+    ClaimReplication replication, DispatchPause pause)
 {
     private readonly DispatcherOptions options = options.Value;
 
@@ -19,13 +22,13 @@ public sealed class DeliveryClaimer(
     /// for a business-initiated message (<paramref name="takesPlace"/>), the employee's place in the messaging limit —
     /// taken only together with the claim, so a refused claim never costs a place.
     /// </summary>
-    public SendClaim For(Pass pass, Employee employee, string form, bool takesPlace)
+    public SendClaim For(Pass pass, Employee employee, string form, bool takesPlace, string? language = null)
     {
         DeliveryRecord? held = null;
         return new SendClaim(
             async () =>
             {
-                if (await TryClaimAsync(pass, employee.EmployeeId, form) is not { } claim) return false;
+                if (await TryClaimAsync(pass, employee.EmployeeId, form, language) is not { } claim) return false;
                 if (takesPlace && !await limit.ReachAsync(pass, employee, time.GetUtcNow()))
                 {
                     await ReleaseAsync(pass, employee.EmployeeId, claim);
@@ -42,11 +45,20 @@ public sealed class DeliveryClaimer(
     }
 
     /// <summary>Claims the delivery for the pass; null when another claim or outcome is there (settled when it was abandoned).</summary>
-    public async Task<DeliveryRecord?> TryClaimAsync(Pass pass, string employeeId, string form)
+    public async Task<DeliveryRecord?> TryClaimAsync(Pass pass, string employeeId, string form, string? language = null)
     {
         var announcementId = pass.Announcement.Id;
         var claim = DeliveryRecord.Claimed(pass.Owner, time.GetUtcNow(), form);
-        if (await deliveries.TryClaimAsync(announcementId, employeeId, claim, options.DeliveryRetention) is not { } theirs) return claim;
+        if (await deliveries.TryClaimAsync(announcementId, employeeId, claim, options.DeliveryRetention, language) is not { } theirs)
+        {
+            // A claim only the primary holds dies with it, and the replica promoted in its place would let this delivery
+            // be claimed and sent again (src/Bot.Core/Replication). Unacknowledged, it is given back unsent and the
+            // sender pauses: its next send sees the pause and stops the pass.
+            if (await replication.UnacknowledgedAsync(RedisKeys.Delivery(announcementId, employeeId)) is not { } why) return claim;
+            await deliveries.ReleaseAsync(announcementId, employeeId, claim);
+            pause.Trip(pass.Sender.Id, replication.Pause, why);
+            return null;
+        }
         metrics.DuplicatePrevented();
         await SettleIfAbandonedAsync(pass, employeeId, theirs);
         return null;

@@ -60,6 +60,9 @@ public static class AdminExtensions
         if (!routes.ServiceProvider.GetRequiredService<IOptions<AdminOptions>>().Value.Enabled) return routes;
         var group = routes.MapGroup("/admin").AddEndpointFilter<AdminKeyFilter>().WithTags("Operator");
         group.MapSenders();
+        group.MapPost("/senders/{id}/templates/sync", Templates.TemplatesApi.SyncSenderAsync)
+            .WithSummary("Read a sender's template catalog from WhatsApp now")
+            .WithDescription("200 `{sender, count}`; 404 for an unknown sender; 409 when it has no WABA id; 502 when WhatsApp did not answer (the last catalog stays).");
         group.MapEmployersAdmin();
         group.MapAdminAudit();
         return routes;

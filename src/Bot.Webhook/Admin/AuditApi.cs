@@ -66,6 +66,9 @@ public sealed class EmployerAuditFilter(TenantStore store) : IEndpointFilter
         ["POST /api/employees/{employeeId}/join-code"] = "employee.join-code",
     };
 
+    /// <summary>Set in <see cref="HttpContext.Items"/> by a handler that answered a repeated request from its stored answer: it changed nothing.</summary>
+    public const string ReplayItem = "audit:replay";
+
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var result = await next(context);
@@ -77,7 +80,7 @@ public sealed class EmployerAuditFilter(TenantStore store) : IEndpointFilter
         var inner = result;
         while (inner is INestedHttpResult nested) inner = nested.Result;
         var status = inner is IStatusCodeHttpResult { StatusCode: { } code } ? code : http.Response.StatusCode;
-        if (status is < 200 or >= 300 || http.User.FindFirst(Employer.ClaimType)?.Value is not { } employerId) return result;
+        if (status is < 200 or >= 300 || http.Items.ContainsKey(ReplayItem) || http.User.FindFirst(Employer.ClaimType)?.Value is not { } employerId) return result;
 
         var route = "/" + (pattern.RawText ?? "").Trim('/');
         var action = Actions.GetValueOrDefault($"{method} {route}") ?? $"{method.ToLowerInvariant()} {route}";

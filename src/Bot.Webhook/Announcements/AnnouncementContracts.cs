@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -7,6 +8,7 @@ using System.Text.RegularExpressions;
 using Bot.Core;
 using Bot.Core.Acknowledgements;
 using Bot.Core.Announcements;
+using Bot.Core.Deliveries;
 using Bot.Core.Employees;
 using Bot.Core.Media;
 using Bot.Webhook.Templates;
@@ -99,8 +101,42 @@ public sealed record AnnouncementResponse(
 /// One delivery; <c>form</c> is <c>text</c> or <c>template</c> (how it went), null while pending; <c>acknowledgedAt</c> when
 /// the employee tapped "Got it"; <c>reminders</c> sent to them.
 /// </summary>
+/// <param name="Attempts">Sends this delivery had or is queued for: 1 for the first, one more per retry on request; 0 while pending.</param>
 public sealed record DeliveryResponse(string EmployeeId, string State, string? Form, string? MessageId, string? Error, DateTimeOffset? UpdatedAt,
-    DateTimeOffset? AcknowledgedAt = null, int Reminders = 0);
+    DateTimeOffset? AcknowledgedAt = null, int Reminders = 0, int Attempts = 0,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Language = null);
+
+/// <summary>
+/// <c>POST /api/announcements/{id}/retry</c>: <c>states</c> is <c>failed</c>, <c>unknown</c> or both (an unknown delivery may
+/// have reached the employee, so it is retried only when named); <c>errors</c> keeps only deliveries that failed with these codes.
+/// </summary>
+public sealed record RetryRequest(List<string?>? States, List<string?>? Errors);
+
+public sealed record RetryResponse(int Retrying);
+
+public static partial class RetryValidation
+{
+    public const int MaxErrors = 100;
+
+    /// <summary>The states a retry may name: what ended without a message WhatsApp confirmed.</summary>
+    public static readonly string[] States = [DeliveryState.Failed.Name(), DeliveryState.Unknown.Name()];
+
+    /// <summary>The choice, or the errors naming the field that is wrong.</summary>
+    public static RetryChoice? Validate(RetryRequest? request, Dictionary<string, string[]> errors)
+    {
+        if (request?.States is not { Count: > 0 } states || states.Any(s => s is null || !States.Contains(s)))
+            errors["states"] = [$"states is a non-empty list of {string.Join(", ", States)}."];
+        if (request?.Errors is { } codes && (codes.Count is 0 or > MaxErrors || codes.Any(c => c is null || !ErrorCode().IsMatch(c))))
+            errors["errors"] = [$"errors is a list of 1-{MaxErrors} error codes as deliveries show them (e.g. \"131026\")."];
+        if (errors.Count > 0) return null;
+        return new RetryChoice(
+            request!.States!.Select(s => DeliveryStates.TryParseName(s, out var state) ? state : throw new UnreachableException()).ToHashSet(),
+            request.Errors?.Select(c => c!).ToHashSet(StringComparer.Ordinal));
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}$")]
+    private static partial Regex ErrorCode();
+}
 
 public static partial class AnnouncementValidation
 {

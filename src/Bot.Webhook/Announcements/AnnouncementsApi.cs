@@ -1,14 +1,18 @@
+using System.Text.Json;
 using Bot.Core;
 using Bot.Core.Acknowledgements;
 using Bot.Core.Announcements;
 using Bot.Core.Deliveries;
 using Bot.Core.Employees;
 using Bot.Core.Media;
+using Bot.Core.Redis;
+using Bot.Dispatch;
 using Bot.Webhook.Templates;
 using Bot.Webhook.Api;
 using Bot.Webhook.Employers;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 
 namespace Bot.Webhook.Announcements;
 
@@ -22,6 +26,10 @@ public static class AnnouncementsApi
     public static IHostApplicationBuilder AddAnnouncementsApi(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<AnnouncementPreview>();
+        builder.Services.AddApiOptions();
+        // A retry's pass must end before the first pass's delivery records expire: the API needs the dispatcher's
+        // retention and age (validated where the dispatcher runs).
+        builder.Services.AddOptions<DispatcherOptions>().BindConfiguration(DispatcherOptions.SectionName);
         return builder;
     }
 
@@ -43,6 +51,9 @@ public static class AnnouncementsApi
         group.MapPost("/{id}/resume", ResumeAsync)
             .WithSummary("Resume a paused announcement now")
             .WithDescription("After an error about the sender (token, account, spam limit) dispatching pauses and the announcement shows `paused` with a `reason` and `resumesAt`; once the cause is fixed, this resumes it at once. 202; 409 when it is not paused.");
+        group.MapPost("/{id}/retry", RetryAsync)
+            .WithSummary("Retry failed or unknown deliveries once more")
+            .WithDescription("`{\"states\": [\"failed\"] | [\"unknown\"] | both, \"errors\"?: [\"131026\", …]}`: each chosen delivery gets exactly one more attempt (its `attempts` goes up by one), also when the request is repeated or sent twice at once; honours `Idempotency-Key`. `unknown` is retried only when named: those employees may already have the message. 202 `{retrying}`; 409 while the announcement is scheduled or dispatching; 400 naming the field.");
         group.MapGet("/{id}/deliveries", DeliveriesAsync)
             .WithSummary("List an announcement's deliveries")
             .WithDescription($"One row per targeted employee, optionally filtered by `state` ({string.Join(", ", DeliveryStateFilter)}).");
@@ -62,7 +73,8 @@ public static class AnnouncementsApi
 
     private static async Task<Results<Accepted<AnnouncementAccepted>, Ok<AnnouncementAccepted>, ValidationProblem, ProblemHttpResult>> CreateAsync(
         CreateAnnouncementRequest request, Employer employer, AnnouncementStore announcements, EmployeeStore employees, AnnouncementPreview preview,
-        SeriesStore series, TemplateChecks checks, MediaStore media, TimeProvider time, [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey)
+        SeriesStore series, TemplateChecks checks, MediaStore media, TimeProvider time, IOptions<ApiOptions> api,
+        [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey)
     {
         var errors = AnnouncementValidation.Validate(request, time.GetUtcNow(), out var sendAt, out var template, out var employeeIds, out var audience);
         var acknowledgement = AcknowledgementValidation.Validate(request.Acknowledgement, request.Message, errors);
@@ -75,9 +87,10 @@ public static class AnnouncementsApi
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
         var draft = new NewAnnouncement(employer.Id, request.Message, template, sendAt, employeeIds, audience, request.Urgent, acknowledgement, sendAtLocal);
-        return await StoreAsync(draft, idempotencyKey, announcements, preview, accepted: a => TypedResults.Accepted($"/api/announcements/{a.Id}", a),
-            recurrence is not null ? () => SeriesApi.CreateAsync(draft, recurrence, idempotencyKey, series, announcements, preview.SenderOf(employer.Id), time.GetUtcNow())
-            : file is not null ? () => TemplateChecks.CreateWithMediaAsync(draft, file, idempotencyKey, announcements, media, preview.SenderOf(employer.Id))
+        var id = idempotencyKey is null ? AnnouncementStore.NewId() : await announcements.IdForKeyAsync(employer.Id, idempotencyKey, api.Value.IdempotencyRetention);
+        return await StoreAsync(draft, id, announcements, preview, accepted: a => TypedResults.Accepted($"/api/announcements/{a.Id}", a),
+            recurrence is not null ? () => SeriesApi.CreateAsync(draft, recurrence, id, keyed: idempotencyKey is not null, series, announcements, preview.SenderOf(employer.Id), time.GetUtcNow())
+            : file is not null ? () => TemplateChecks.CreateWithMediaAsync(draft, file, id, announcements, media, preview.SenderOf(employer.Id))
             : null);
     }
 
@@ -94,7 +107,7 @@ public static class AnnouncementsApi
     }
 
     private static async Task<Results<Accepted<AnnouncementAccepted>, Ok<AnnouncementAccepted>, ValidationProblem, ProblemHttpResult>> SendAnnouncementAsync(
-        SendAnnouncementRequest request, Employer employer, AnnouncementStore announcements, AnnouncementPreview preview)
+        SendAnnouncementRequest request, Employer employer, AnnouncementStore announcements, AnnouncementPreview preview, IOptions<ApiOptions> api)
     {
         var errors = new Dictionary<string, string[]>();
         if (string.IsNullOrWhiteSpace(request.Id) || AnnouncementValidation.ValidateIdempotencyKey(request.Id) is not null)
@@ -105,16 +118,17 @@ public static class AnnouncementsApi
         // Its own key space: a PoC id never collides with an Idempotency-Key of the new API.
         var draft = new NewAnnouncement(employer.Id, request.Message, null, null, null);
         var accepted = (Func<AnnouncementAccepted, Accepted<AnnouncementAccepted>>)(a => TypedResults.Accepted($"/api/announcements/{a.Id}", a));
-        var result = await StoreAsync(draft, $"send_announcement:{request.Id}", announcements, preview, accepted);
+        var id = await announcements.IdForKeyAsync(employer.Id, $"send_announcement:{request.Id}", api.Value.IdempotencyRetention);
+        var result = await StoreAsync(draft, id, announcements, preview, accepted);
         // The PoC always answered 202, also when it had seen the id before.
         return result.Result is Ok<AnnouncementAccepted> { Value: { } replay } ? accepted(replay) : result;
     }
 
     private static async Task<Results<Accepted<AnnouncementAccepted>, Ok<AnnouncementAccepted>, ValidationProblem, ProblemHttpResult>> StoreAsync(
-        NewAnnouncement draft, string? idempotencyKey, AnnouncementStore announcements, AnnouncementPreview preview,
+        NewAnnouncement draft, string newId, AnnouncementStore announcements, AnnouncementPreview preview,
         Func<AnnouncementAccepted, Accepted<AnnouncementAccepted>> accepted, Func<Task<(CreateOutcome Outcome, string Id)>>? create = null)
     {
-        var (outcome, id) = create is not null ? await create() : await announcements.CreateAsync(draft, idempotencyKey, preview.SenderOf(draft.EmployerId));
+        var (outcome, id) = create is not null ? await create() : await announcements.CreateAsync(newId, draft, preview.SenderOf(draft.EmployerId));
         if (outcome == CreateOutcome.KeyReusedWithOtherRequest)
             return TypedResults.Problem(
                 title: "Idempotency key reused",
@@ -155,6 +169,76 @@ public static class AnnouncementsApi
                 statusCode: StatusCodes.Status409Conflict);
     }
 
+    private static async Task<Results<Accepted<RetryResponse>, NotFound, ValidationProblem, ProblemHttpResult>> RetryAsync(
+        string id, RetryRequest? request, Employer employer, AnnouncementRetry retry, IdempotencyStore idempotency,
+        IOptions<DispatcherOptions> dispatcher, IOptions<ApiOptions> api, HttpContext http, [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey)
+    {
+        if (!Ids.IsValid(id)) return TypedResults.NotFound();
+        var errors = new Dictionary<string, string[]>();
+        var choice = RetryValidation.Validate(request, errors);
+        if (AnnouncementValidation.ValidateIdempotencyKey(idempotencyKey) is { } keyError) errors[IdempotencyKeyHeader] = [keyError];
+        if (choice is null || errors.Count > 0) return TypedResults.ValidationProblem(errors);
+
+        // The same key again answers what the first request answered, and acts on nothing.
+        var fingerprint = $"retry\n{id}\n{JsonSerializer.Serialize(request)}";
+        if (idempotencyKey is not null)
+        {
+            var replay = await idempotency.TakeAsync(employer.Id, idempotencyKey, fingerprint);
+            // A repeat changes nothing, so the audit has the first request only.
+            if (replay is IdempotentReplay.Answered) http.Items[Admin.EmployerAuditFilter.ReplayItem] = true;
+            switch (replay)
+            {
+                case IdempotentReplay.Answered { Status: StatusCodes.Status202Accepted } answered:
+                    return TypedResults.Accepted($"/api/announcements/{id}", JsonSerializer.Deserialize<RetryResponse>(answered.Body, JsonSerializerOptions.Web));
+                case IdempotentReplay.Answered { Status: StatusCodes.Status404NotFound }:
+                    return TypedResults.NotFound();
+                case IdempotentReplay.Answered answered:
+                    return RetryRefused(answered.Body);
+                case IdempotentReplay.UnderWay:
+                    return TypedResults.Problem(title: "Request under way",
+                        detail: "A request with this idempotency key is still being processed; send it again in a moment.",
+                        statusCode: StatusCodes.Status409Conflict);
+                case IdempotentReplay.OtherRequest:
+                    return TypedResults.Problem(title: "Idempotency key reused",
+                        detail: "This idempotency key was already used for a different request. Use a new key for a new request.",
+                        statusCode: StatusCodes.Status422UnprocessableEntity);
+            }
+        }
+
+        var (outcome, retrying) = await retry.RetryAsync(employer.Id, id, choice, dispatcher.Value.DeliveryRetention, dispatcher.Value.MaxDispatchAge);
+        var refusal = outcome switch
+        {
+            RetryOutcome.Dispatching => "The announcement is scheduled or being sent; retry once it has finished.",
+            RetryOutcome.Finishing => "The announcement is finishing (its dispatcher is folding its records or sending a reminder); retry in a moment.",
+            RetryOutcome.TooOld => "Its delivery records would expire before a retry could finish (Dispatcher:DeliveryRetention); it can no longer be retried.",
+            _ => null,
+        };
+        if (idempotencyKey is not null)
+        {
+            // Done (or not this employer's): remembered. Refused while busy: nothing happened, so the same key may try again.
+            if (outcome is RetryOutcome.Retrying or RetryOutcome.NotFound or RetryOutcome.TooOld)
+            {
+                var (status, body) = outcome switch
+                {
+                    RetryOutcome.Retrying => (StatusCodes.Status202Accepted, JsonSerializer.Serialize(new RetryResponse(retrying), JsonSerializerOptions.Web)),
+                    RetryOutcome.NotFound => (StatusCodes.Status404NotFound, ""),
+                    _ => (StatusCodes.Status409Conflict, refusal!),
+                };
+                await idempotency.AnswerAsync(employer.Id, idempotencyKey, fingerprint, status, body, api.Value.IdempotencyRetention);
+            }
+            else await idempotency.ReleaseAsync(employer.Id, idempotencyKey, fingerprint);
+        }
+        return outcome switch
+        {
+            RetryOutcome.Retrying => TypedResults.Accepted($"/api/announcements/{id}", new RetryResponse(retrying)),
+            RetryOutcome.NotFound => TypedResults.NotFound(),
+            _ => RetryRefused(refusal!),
+        };
+    }
+
+    private static ProblemHttpResult RetryRefused(string detail) =>
+        TypedResults.Problem(title: "Cannot retry now", detail: detail, statusCode: StatusCodes.Status409Conflict);
+
     private static async Task<Results<NoContent, NotFound, ProblemHttpResult>> CancelAsync(string id, Employer employer, AnnouncementStore announcements, SeriesStore series)
     {
         if (!Ids.IsValid(id)) return TypedResults.NotFound();
@@ -193,12 +277,14 @@ public static class AnnouncementsApi
             if (ids.Length == 0) return TypedResults.Ok(new Page<DeliveryResponse>(items, null));
             var records = await deliveries.GetManyAsync(id, ids);
             var (acknowledged, reminders) = await AcknowledgementsOfAsync(acknowledgements, id, ids);
+            var attempts = await deliveries.AttemptsAsync(id, ids, records);
+            var languages = await deliveries.LanguagesAsync(id, ids);
             for (var i = 0; i < ids.Length && items.Count < take; i++)
             {
                 offset++;
                 var item = records[i] is { } r
-                    ? new DeliveryResponse(ids[i], r.State.Name(), r.Form, r.MessageId, r.Error, r.UpdatedAt, acknowledged[i], reminders[i])
-                    : new DeliveryResponse(ids[i], "pending", null, null, null, null);
+                    ? new DeliveryResponse(ids[i], r.State.Name(), r.Form, r.MessageId, r.Error, r.UpdatedAt, acknowledged[i], reminders[i], attempts[i], languages[i])
+                    : new DeliveryResponse(ids[i], "pending", null, null, null, null, Attempts: attempts[i]);
                 if (state is null || item.State == state) items.Add(item);
             }
         }

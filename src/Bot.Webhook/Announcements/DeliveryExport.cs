@@ -19,7 +19,7 @@ public static class DeliveryExport
     public const string ContentType = "text/csv; charset=utf-8";
 
     public static readonly string[] Header =
-        ["employeeId", "name", "department", "location", "state", "form", "error", "messageId", "sentAt", "deliveredAt", "readAt", "acknowledgedAt"];
+        ["employeeId", "name", "department", "location", "state", "form", "error", "messageId", "sentAt", "deliveredAt", "readAt", "acknowledgedAt", "attempts", "language"];
 
     /// <summary>Targets read (and lines flushed to the client) per step: one LRANGE, one MGET, one pipelined HMGET batch and one HMGET of the taps.</summary>
     private const int PageSize = 500;
@@ -51,8 +51,10 @@ public static class DeliveryExport
             var people = employees.GetManyAsync(employerId, ids);
             var acknowledged = acknowledgements.AcknowledgedAtAsync(id, ids);
             await Task.WhenAll(records, people, acknowledged);
+            var attempts = await deliveries.AttemptsAsync(id, ids, records.Result);
+            var languages = await deliveries.LanguagesAsync(id, ids);
             for (var i = 0; i < ids.Length; i++)
-                await WriteLineAsync(writer, ToLine(ids[i], people.Result[i], records.Result[i], acknowledged.Result[i]));
+                await WriteLineAsync(writer, ToLine(ids[i], people.Result[i], records.Result[i], acknowledged.Result[i], attempts[i]) with { Language = languages[i] });
             await writer.FlushAsync(cancellationToken);
         }
     }
@@ -60,13 +62,17 @@ public static class DeliveryExport
     /// <summary>One exported line, before escaping.</summary>
     private sealed record Line(
         string EmployeeId, string? Name, string? Department, string? Location, string State, string? Form, string? Error, string? MessageId,
-        DateTimeOffset? SentAt, DateTimeOffset? DeliveredAt, DateTimeOffset? ReadAt, DateTimeOffset? AcknowledgedAt);
+        DateTimeOffset? SentAt, DateTimeOffset? DeliveredAt, DateTimeOffset? ReadAt, DateTimeOffset? AcknowledgedAt, int Attempts)
+    {
+        /// <summary>The template variant's language it was sent as; empty for text.</summary>
+        public string? Language { get; init; }
+    }
 
     /// <summary>
     /// What the delivery record knows: its state with the time it reached it (a record keeps one timestamp, so
     /// a delivered one shows deliveredAt but not when it was sent).
     /// </summary>
-    private static Line ToLine(string employeeId, Employee? employee, DeliveryRecord? record, DateTimeOffset? acknowledgedAt) => new(
+    private static Line ToLine(string employeeId, Employee? employee, DeliveryRecord? record, DateTimeOffset? acknowledgedAt, int attempts) => new(
         employeeId, employee?.Name, employee?.Attributes.Department, employee?.Attributes.Location,
         record?.State.Name() ?? "pending",
         record?.Form,
@@ -74,7 +80,8 @@ public static class DeliveryExport
         SentAt: record is { State: DeliveryState.Sent } ? record.UpdatedAt : null,
         DeliveredAt: record is { State: DeliveryState.Delivered } ? record.UpdatedAt : null,
         ReadAt: record is { State: DeliveryState.Read } ? record.UpdatedAt : null,
-        AcknowledgedAt: acknowledgedAt);
+        AcknowledgedAt: acknowledgedAt,
+        Attempts: attempts);
 
     private static ValueTask WriteLineAsync(SepWriter writer, Line line)
     {
@@ -92,6 +99,8 @@ public static class DeliveryExport
         row["deliveredAt"].Set(Time(line.DeliveredAt));
         row["readAt"].Set(Time(line.ReadAt));
         row["acknowledgedAt"].Set(Time(line.AcknowledgedAt));
+        row["attempts"].Set(line.Attempts.ToString(CultureInfo.InvariantCulture));
+        row["language"].Set(Cell(line.Language));
         return row.DisposeAsync();
     }
 

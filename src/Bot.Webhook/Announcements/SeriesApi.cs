@@ -91,12 +91,12 @@ public static partial class SeriesApi
 
     /// <summary>Creates a series and its first occurrence; the series' id (and the first occurrence's) follows the
     /// Idempotency-Key like any announcement's.</summary>
-    public static async Task<(CreateOutcome Outcome, string Id)> CreateAsync(NewAnnouncement draft, Recurrence recurrence, string? idempotencyKey,
+    /// <param name="id">The series' id: new, or the one its Idempotency-Key stands for (<paramref name="keyed"/>).</param>
+    public static async Task<(CreateOutcome Outcome, string Id)> CreateAsync(NewAnnouncement draft, Recurrence recurrence, string id, bool keyed,
         SeriesStore series, AnnouncementStore announcements, string senderId, DateTimeOffset now)
     {
-        var id = idempotencyKey is null ? AnnouncementStore.NewId() : AnnouncementStore.DeriveId(draft.EmployerId, idempotencyKey);
         // The key was used for a one-off announcement before.
-        if (idempotencyKey is not null && await announcements.GetAsync(id) is { SeriesId: null }) return (CreateOutcome.KeyReusedWithOtherRequest, id);
+        if (keyed && await announcements.GetAsync(id) is { SeriesId: null }) return (CreateOutcome.KeyReusedWithOtherRequest, id);
         var template = draft with { SendAt = null, SendAtLocal = null };
         var outcome = await series.CreateAsync(new Series(id, draft.EmployerId, senderId, template, recurrence, draft.SendAtLocal is not null,
             SeriesStatus.Active, now));

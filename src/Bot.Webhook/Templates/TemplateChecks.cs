@@ -39,9 +39,8 @@ public sealed class TemplateChecks(SenderDirectory senders, TemplateCatalog cata
 
     /// <summary>Stores the file under the announcement's id first, so a dispatcher that starts at once finds it.</summary>
     public static async Task<(CreateOutcome Outcome, string Id)> CreateWithMediaAsync(
-        NewAnnouncement draft, MediaAttachment file, string? idempotencyKey, AnnouncementStore announcements, MediaStore media, string senderId)
+        NewAnnouncement draft, MediaAttachment file, string id, AnnouncementStore announcements, MediaStore media, string senderId)
     {
-        var id = idempotencyKey is null ? AnnouncementStore.NewId() : AnnouncementStore.DeriveId(draft.EmployerId, idempotencyKey);
         await media.AttachAsync(id, file);
         return await announcements.CreateAsync(id, draft, senderId);
     }

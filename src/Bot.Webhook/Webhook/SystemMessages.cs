@@ -1,4 +1,5 @@
 using Bot.Core.Employees;
+using Bot.Core.Tenants;
 using Bot.WhatsAppClient;
 
 namespace Bot.Webhook.Webhook;
@@ -9,8 +10,12 @@ namespace Bot.Webhook.Webhook;
 /// so they move to it (<see cref="PhoneChanges"/>), unless another employee of that employer holds it.
 /// <c>user_changed_user_id</c>: their BSUID in this sender's portfolio is replaced. Idempotent, like every inbound effect.
 /// </summary>
-public sealed partial class SystemMessages(PhoneChanges phoneChanges, EmployeeStore employees, WhatsAppUserIds userIds, ILogger<SystemMessages> logger)
+public sealed partial class SystemMessages(
+    PhoneChanges phoneChanges, EmployeeStore employees, WhatsAppUserIds userIds, TenantStore tenants, ILogger<SystemMessages> logger)
 {
+    /// <summary>The audit actor of what WhatsApp itself reported.</summary>
+    public const string WhatsAppActor = "whatsapp";
+
     public async Task HandleAsync(Sender sender, WebhookMessage message, IReadOnlyList<(string EmployerId, Employee Employee)> owners, DateTimeOffset at)
     {
         switch (message.System)
@@ -30,11 +35,17 @@ public sealed partial class SystemMessages(PhoneChanges phoneChanges, EmployeeSt
     {
         switch (await phoneChanges.ApplyAsync(employerId, employeeId, phone, at))
         {
-            case RelinkResult.Linked or RelinkResult.Unchanged:
+            case RelinkResult.Linked:
                 await employees.SetWaIdAsync(employerId, employeeId, phone, newWaId);
+                await tenants.AuditAsync(new AuditEvent(WhatsAppActor, "employee.phone_changed", employeeId, employerId));
                 LogMoved(employerId, employeeId, PhoneMask.Mask(phone));
                 break;
+            case RelinkResult.Unchanged:
+                // Applied before (an inbound event is handled at least once): its audit entry is there.
+                await employees.SetWaIdAsync(employerId, employeeId, phone, newWaId);
+                break;
             case RelinkResult.PhoneConflict:
+                await tenants.AuditAsync(new AuditEvent(WhatsAppActor, "employee.phone_change_refused", employeeId, employerId));
                 LogRefused(employerId, employeeId, PhoneMask.Mask(phone));
                 break;
         }

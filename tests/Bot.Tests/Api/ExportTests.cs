@@ -10,7 +10,7 @@ namespace Bot.Tests.Api;
 
 public sealed class ExportTests(SharedRedis redis) : IClassFixture<SharedRedis>
 {
-    private const string Header = "employeeId,name,department,location,state,form,error,messageId,sentAt,deliveredAt,readAt,acknowledgedAt";
+    private const string Header = "employeeId,name,department,location,state,form,error,messageId,sentAt,deliveredAt,readAt,acknowledgedAt,attempts,language";
 
     [Fact]
     public async Task TheExportHasARowPerTargetInItsStateWithFormulasDefused()
@@ -56,7 +56,8 @@ public sealed class ExportTests(SharedRedis redis) : IClassFixture<SharedRedis>
         Assert.Equal(("Comma, Quote \"Q\"", "read", "2026-11-28T17:00:03.250Z"), (rows[2]["name"], rows[2]["state"], rows[2]["readAt"]));
         Assert.Equal(("failed", "131026", ""), (rows[3]["state"], rows[3]["error"], rows[3]["messageId"]));
         Assert.Equal(("unknown", "timeout"), (rows[4]["state"], rows[4]["error"]));
-        Assert.Equal(("pending", "", "", ""), (rows[5]["state"], rows[5]["error"], rows[5]["form"], rows[5]["acknowledgedAt"]));
+        Assert.Equal(("pending", "", "", "", "0"), (rows[5]["state"], rows[5]["error"], rows[5]["form"], rows[5]["acknowledgedAt"], rows[5]["attempts"]));
+        Assert.Equal("1", rows[3]["attempts"]);
     }
 
     [Fact]

@@ -22,7 +22,7 @@ public sealed class ApiDocsTests(SharedRedis redis) : IClassFixture<SharedRedis>
             [
                 "/api/announcements", "/api/announcements/occurrences/preview", "/api/announcements/preview", "/api/announcements/{id}",
                 "/api/announcements/{id}/deliveries", "/api/announcements/{id}/deliveries.csv", "/api/announcements/{id}/occurrences",
-                "/api/announcements/{id}/resume", "/api/announcements/{id}/unacknowledged", "/api/audit",
+                "/api/announcements/{id}/resume", "/api/announcements/{id}/retry", "/api/announcements/{id}/unacknowledged", "/api/audit",
                 "/api/employees", "/api/employees/import", "/api/employees/{employeeId}", "/api/employees/{employeeId}/join-code",
                 "/api/employer", "/api/media", "/api/templates", "/api/webhooks", "/api/webhooks/attempts", "/api/webhooks/replay",
                 "/api/webhooks/rotate-secret", "/send_announcement",

@@ -56,7 +56,7 @@ public sealed class EmployeeFilterPortalTests(SharedRedis redis, PortalBrowser b
         var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Button, new() { Name = "Export deliveries (CSV)" }).ClickAsync());
         Assert.Equal($"deliveries-{id}.csv", download.SuggestedFilename);
         var lines = (await File.ReadAllLinesAsync((await download.PathAsync())!)).ToList();
-        Assert.Equal("employeeId,name,department,location,state,form,error,messageId,sentAt,deliveredAt,readAt,acknowledgedAt", lines[0]);
-        Assert.Equal(["e01,Ann,Sales,Berlin,pending,,,,,,,", "e02,Bob,Sales,Hamburg,pending,,,,,,,"], lines.Skip(1));
+        Assert.Equal("employeeId,name,department,location,state,form,error,messageId,sentAt,deliveredAt,readAt,acknowledgedAt,attempts,language", lines[0]);
+        Assert.Equal(["e01,Ann,Sales,Berlin,pending,,,,,,,,0,", "e02,Bob,Sales,Hamburg,pending,,,,,,,,0,"], lines.Skip(1));
     }
 }

@@ -123,6 +123,12 @@ public sealed class TemplateCatalogTests(SharedRedis redis) : IClassFixture<Shar
 
         Assert.All(employees, e => Assert.Equal(e.Expected,
             (string?)Assert.Single(scenario.Stub.Accepted, s => s.To == e.Phone).Body["template"]?["language"]?["code"]));
+        // Recorded per delivery, in the JSON and the CSV.
+        var deliveries = await scenario.GetDeliveriesAsync(id);
+        Assert.All(employees, e => Assert.Equal(e.Expected, Assert.Single(deliveries, d => d.EmployeeId == e.Id).Language));
+        var csv = (await scenario.Api.GetStringAsync($"/api/announcements/{id}/deliveries.csv")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var column = Array.IndexOf(csv[0].Split(','), "language");
+        Assert.Equal(employees.Select(e => e.Expected).Order(), csv.Skip(1).Select(l => l.Split(',')[column].Trim()).Order());
     }
 
     [Fact]

@@ -137,7 +137,7 @@ public static class Meta
 
     public sealed record DeliveryPage(List<DeliveryView> Items, string? NextCursor);
 
-    public sealed record DeliveryView(string EmployeeId, string State, string? MessageId, string? Error, string? Form = null);
+    public sealed record DeliveryView(string EmployeeId, string State, string? MessageId, string? Error, string? Form = null, string? Language = null);
 
     public sealed record JoinCodeView(string Code, DateTimeOffset ExpiresAt);
 }

@@ -128,6 +128,11 @@ public sealed class UsernameTests(SharedRedis redis) : IClassFixture<SharedRedis
         Assert.Equal(employees[1].Phone, refused["phone"]!.GetValue<string>());
         Assert.Equal(employees[2].Phone, refused["phoneChangeRefused"]!["phone"]!.GetValue<string>());
         Assert.Null(refused["phoneChangedAt"]);
+        // Both are in the employer's audit, by WhatsApp.
+        var audit = (await scenario.Api.GetFromJsonAsync<JsonNode>("/api/audit"))!["items"]!.AsArray()
+            .Select(e => (e!["actor"]!.GetValue<string>(), e["action"]!.GetValue<string>(), e["target"]!.GetValue<string>())).ToList();
+        Assert.Contains(("whatsapp", "employee.phone_changed", movedId), audit);
+        Assert.Contains(("whatsapp", "employee.phone_change_refused", employees[1].Id), audit);
 
         var second = await scenario.CreateAnnouncementAsync(new { message = "Second announcement" });
         var done = await scenario.WaitForStatusAsync(second, "completed", Timeout);

@@ -112,6 +112,8 @@ export function announcementDetailView() {
   const message = $('#detail-message');
   const cancelButton = $('#detail-cancel');
   const resumeButton = $('#detail-resume');
+  const retryFailedButton = $('#detail-retry-failed');
+  const retryUnknownButton = $('#detail-retry-unknown');
   const stateFilter = $('#delivery-state');
   const limitSelect = $('#delivery-limit');
   const pager = new Pager($('#delivery-pager'), () => loadDeliveries().catch(showRefreshError));
@@ -141,6 +143,10 @@ export function announcementDetailView() {
     $('#detail-reason').textContent = data.reason ?? '';
     $('#detail-resumes-at').textContent = data.resumesAt ? formatDateTime(data.resumesAt) : '';
     resumeButton.hidden = data.status !== 'paused';
+    // A retry is refused while the announcement is scheduled or still being sent (409), and means nothing when cancelled.
+    const retryable = !['scheduled', 'dispatching', 'cancelled'].includes(data.status);
+    retryFailedButton.hidden = !retryable || !data.counts.failed;
+    retryUnknownButton.hidden = !retryable || !data.counts.unknown;
     await series.show(data);
 
     const counts = data.counts;
@@ -167,6 +173,7 @@ export function announcementDetailView() {
       h('td', { 'data-label': 'Form' }, d.form ?? '—'),
       h('td', { 'data-label': 'Message id', class: 'mono' }, d.messageId ?? '—'),
       h('td', { 'data-label': 'Error' }, d.error ?? '—'),
+      h('td', { 'data-label': 'Attempts' }, d.attempts ? formatNumber(d.attempts) : '—'),
       h('td', { 'data-label': 'Updated' }, formatDateTime(d.updatedAt)))));
     $('#deliveries-empty').hidden = data.items.length > 0;
     pager.update(data.nextCursor);
@@ -222,6 +229,29 @@ export function announcementDetailView() {
   }
   onClick(cancelButton, () => cancel(id), 'Announcement cancelled; nobody will receive it.', 'Could not cancel');
   onClick(resumeButton, () => request('POST', `/api/announcements/${encodeURIComponent(id)}/resume`), 'Announcement resumed.', 'Could not resume');
+  /** One more attempt for the deliveries in these states; the server makes a double click one retry. */
+  async function retry(states) {
+    const { data } = await request('POST', `/api/announcements/${encodeURIComponent(id)}/retry`, { json: { states } });
+    say(message, data.retrying === 1 ? 'Retrying 1 delivery.' : `Retrying ${formatNumber(data.retrying)} deliveries.`);
+  }
+  retryFailedButton.addEventListener('click', () => retryClicked(retryFailedButton, ['failed']));
+  retryUnknownButton.addEventListener('click', () => {
+    // WhatsApp may have taken an unknown send before its answer was lost: a retry can give those employees the message twice.
+    if (!window.confirm('Retry the unknown deliveries?\n\nTheir first message may have reached these employees already '
+      + '(WhatsApp\'s answer was lost), so some of them may receive it twice.')) return;
+    retryClicked(retryUnknownButton, ['unknown']);
+  });
+  async function retryClicked(button, states) {
+    button.disabled = true;
+    try {
+      await retry(states);
+    } catch (error) {
+      if (error.status !== 401) say(message, `Could not retry: ${error.message}`, { error: true });
+    } finally {
+      button.disabled = false;
+    }
+    await refresh();
+  }
   onClick($('#detail-export'), () => download(`/api/announcements/${encodeURIComponent(id)}/deliveries.csv`, `deliveries-${id}.csv`),
     'Deliveries exported.', 'Could not export');
 

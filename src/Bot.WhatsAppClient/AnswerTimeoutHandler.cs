@@ -1,0 +1,64 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+
+namespace Bot.WhatsAppClient;
+
+/// <summary>
+/// <c>WhatsApp:Timeout</c> counted from when the request has been written, not from when it was started. A process frozen
+/// (SIGSTOP, a long GC pause, a frozen VM) between a delivery's claim and the write of its request wakes up with the
+/// request still unsent: counted from the start, the timer that ran while it was frozen would cancel the request at once,
+/// and a message that never left would be recorded <c>unknown</c>. Counted from the write, it goes out. Connecting has
+/// its own limit (<see cref="SocketsHttpHandler.ConnectTimeout"/>): a connection never made means nothing left.
+/// </summary>
+internal sealed class AnswerTimeoutHandler(IOptionsMonitor<WhatsAppOptions> options) : DelegatingHandler
+{
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var timeout = options.CurrentValue.Timeout;
+        using var answer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (request.Content is { } content) request.Content = new ThenTime(content, () => answer.CancelAfter(timeout));
+        else answer.CancelAfter(timeout);
+        try
+        {
+            return await base.SendAsync(request, answer.Token);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"WhatsApp did not answer within {timeout} of the request.", ex);
+        }
+    }
+
+    /// <summary>The request body as it was, starting the answer's timer once it has been written.</summary>
+    private sealed class ThenTime : HttpContent
+    {
+        private readonly HttpContent inner;
+        private readonly Action written;
+
+        public ThenTime(HttpContent inner, Action written)
+        {
+            (this.inner, this.written) = (inner, written);
+            foreach (var header in inner.Headers) Headers.TryAddWithoutValidation(header.Key, header.Value);
+        }
+
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
+            SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+        {
+            await inner.CopyToAsync(stream, context, cancellationToken);
+            written();
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = inner.Headers.ContentLength ?? -1;
+            return length >= 0;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) inner.Dispose();
+            base.Dispose(disposing);
+        }
+    }
+}
