@@ -6,6 +6,7 @@ import { composeView, draftStorageKey } from './compose.js';
 import { $, $$, clearProblem, say, showProblem } from './dom.js';
 import { employeesView } from './employees.js';
 import { activityView } from './activity.js';
+import { webhooksView } from './webhooks.js';
 
 const flashRegion = $('#flash');
 let pendingFlash = '';
@@ -20,6 +21,7 @@ const views = {
   announcement: announcementDetailView(),
   employees: employeesView(),
   activity: activityView(),
+  webhooks: webhooksView(),
 };
 const signinSection = $('#view-signin');
 let current = null;
@@ -30,6 +32,7 @@ function parse(hash) {
   if (parts[0] === 'announcements') return { view: views.announcements, params: [], nav: 'announcements' };
   if (parts[0] === 'employees') return { view: views.employees, params: [], nav: 'employees' };
   if (parts[0] === 'activity') return { view: views.activity, params: [], nav: 'activity' };
+  if (parts[0] === 'webhooks') return { view: views.webhooks, params: [], nav: 'webhooks' };
   return { view: views.compose, params: [], nav: 'compose' };
 }
 
