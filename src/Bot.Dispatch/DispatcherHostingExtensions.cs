@@ -33,6 +33,7 @@ public static class DispatcherHostingExtensions
         builder.Services.AddSingleton<MessagingLimitGate>();
         builder.Services.AddSingleton<SendAttempts>();
         builder.Services.AddClaimReplication();
+        builder.Services.AddSingleton<ClaimConfirmation>();
         builder.Services.AddSingleton<DeliveryClaimer>();
         builder.Services.AddSingleton<DeliveryPipeline>();
         builder.Services.AddSingleton<PassContentReader>();

@@ -4,7 +4,6 @@ using Bot.Core.Announcements;
 using Bot.Core.Deliveries;
 using Bot.Core.Employees;
 using Bot.Core.Redis;
-using Bot.Core.Replication;
 using Bot.WhatsAppClient;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -27,8 +26,7 @@ public sealed partial class ReminderPass(
     SenderDirectory senders,
     PassRunner runner,
     SendTiming timing,
-    MessagingLimitGate limit,
-    ClaimReplication replication,
+    ClaimConfirmation confirmation,
     SendAttempts attempts,
     DispatchPause pause,
     DispatcherMetrics metrics,
@@ -131,11 +129,9 @@ public sealed partial class ReminderPass(
                     case ReminderGate.Acknowledged:
                         return false;
                 }
-                // As a delivery's claim: a gate only the primary holds could be lost in a failover and the reminder sent twice.
-                var unacknowledged = await replication.UnacknowledgedAsync(RedisKeys.ReminderGate(announcement.Id, reminder, employee.EmployeeId));
-                if (unacknowledged is null && (!businessInitiated || await limit.ReachAsync(pass, employee, time.GetUtcNow()))) return true;
+                if (await confirmation.ConfirmAsync(pass, RedisKeys.ReminderGate(announcement.Id, reminder, employee.EmployeeId), employee, businessInitiated))
+                    return true;
                 await acknowledgements.ReleaseReminderGateAsync(announcement.Id, reminder, employee.EmployeeId, pass.Owner);
-                if (unacknowledged is not null) pause.Trip(pass.Sender.Id, replication.Pause, unacknowledged);
                 return false;
             },
             () => acknowledgements.ReleaseReminderGateAsync(announcement.Id, reminder, employee.EmployeeId, pass.Owner));

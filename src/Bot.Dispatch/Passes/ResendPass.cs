@@ -2,7 +2,6 @@ using Bot.Core.Announcements;
 using Bot.Core.Deliveries;
 using Bot.Core.Employees;
 using Bot.Core.Redis;
-using Bot.Core.Replication;
 using Bot.WhatsAppClient;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -21,8 +20,7 @@ public sealed partial class ResendPass(
     SenderDirectory senders,
     SendTiming timing,
     PassContentReader content,
-    MessagingLimitGate limit,
-    ClaimReplication replication,
+    ClaimConfirmation confirmation,
     DeliveryPipeline pipeline,
     DispatchPause pause,
     IOptions<DispatcherOptions> options,
@@ -118,12 +116,9 @@ public sealed partial class ResendPass(
                 var now = time.GetUtcNow();
                 var claim = DeliveryRecord.Claimed(pass.Owner, now, DeliveryForm.Template) with { Error = failed.Reference };
                 if (!await deliveries.SwapAsync(announcementId, employeeId, failed, claim)) return false;
-                // As a delivery's claim: one only the primary holds could be lost in a failover and the re-send made twice.
-                var unacknowledged = await replication.UnacknowledgedAsync(RedisKeys.Delivery(announcementId, employeeId));
-                if (unacknowledged is not null || !await limit.ReachAsync(pass, employee, now))
+                if (!await confirmation.ConfirmAsync(pass, RedisKeys.Delivery(announcementId, employeeId), employee, takesPlace: true))
                 {
                     await deliveries.SwapAsync(announcementId, employeeId, claim, failed);
-                    if (unacknowledged is not null) pause.Trip(pass.Sender.Id, replication.Pause, unacknowledged);
                     return false;
                 }
                 await deliveries.SetLanguageAsync(announcementId, employeeId, language);

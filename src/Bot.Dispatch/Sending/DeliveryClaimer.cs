@@ -2,7 +2,6 @@ using Bot.Core.Announcements;
 using Bot.Core.Deliveries;
 using Bot.Core.Employees;
 using Bot.Core.Redis;
-using Bot.Core.Replication;
 using Microsoft.Extensions.Options;
 
 namespace Bot.Dispatch;
@@ -12,15 +11,14 @@ namespace Bot.Dispatch;
 /// names its pass (<see cref="Pass.Owner"/>), so a hand-back or a take-over is always about one pass's claim.
 /// </summary>
 public sealed class DeliveryClaimer(
-    DeliveryStore deliveries, MessagingLimitGate limit, DispatcherMetrics metrics, IOptions<DispatcherOptions> options, TimeProvider time,
-    ClaimReplication replication, DispatchPause pause)
+    DeliveryStore deliveries, ClaimConfirmation confirmation, DispatcherMetrics metrics, IOptions<DispatcherOptions> options, TimeProvider time)
 {
     private readonly DispatcherOptions options = options.Value;
 
     /// <summary>
-    /// The claim of one delivery for <see cref="SendAttempts"/>, taken right before its request: the delivery's key and,
-    /// for a business-initiated message (<paramref name="takesPlace"/>), the employee's place in the messaging limit —
-    /// taken only together with the claim, so a refused claim never costs a place.
+    /// The claim of one delivery for <see cref="SendAttempts"/>, taken right before its request: the delivery's key,
+    /// confirmed (<see cref="ClaimConfirmation"/>: the replicas, and for a business-initiated message — <paramref name="takesPlace"/> —
+    /// the employee's place in the messaging limit).
     /// </summary>
     public SendClaim For(Pass pass, Employee employee, string form, bool takesPlace, string? language = null)
     {
@@ -29,7 +27,7 @@ public sealed class DeliveryClaimer(
             async () =>
             {
                 if (await TryClaimAsync(pass, employee.EmployeeId, form, language) is not { } claim) return false;
-                if (takesPlace && !await limit.ReachAsync(pass, employee, time.GetUtcNow()))
+                if (!await confirmation.ConfirmAsync(pass, RedisKeys.Delivery(pass.Announcement.Id, employee.EmployeeId), employee, takesPlace))
                 {
                     await ReleaseAsync(pass, employee.EmployeeId, claim);
                     return false;
@@ -49,16 +47,7 @@ public sealed class DeliveryClaimer(
     {
         var announcementId = pass.Announcement.Id;
         var claim = DeliveryRecord.Claimed(pass.Owner, time.GetUtcNow(), form);
-        if (await deliveries.TryClaimAsync(announcementId, employeeId, claim, options.DeliveryRetention, language) is not { } theirs)
-        {
-            // A claim only the primary holds dies with it, and the replica promoted in its place would let this delivery
-            // be claimed and sent again (src/Bot.Core/Replication). Unacknowledged, it is given back unsent and the
-            // sender pauses: its next send sees the pause and stops the pass.
-            if (await replication.UnacknowledgedAsync(RedisKeys.Delivery(announcementId, employeeId)) is not { } why) return claim;
-            await deliveries.ReleaseAsync(announcementId, employeeId, claim);
-            pause.Trip(pass.Sender.Id, replication.Pause, why);
-            return null;
-        }
+        if (await deliveries.TryClaimAsync(announcementId, employeeId, claim, options.DeliveryRetention, language) is not { } theirs) return claim;
         metrics.DuplicatePrevented();
         await SettleIfAbandonedAsync(pass, employeeId, theirs);
         return null;
