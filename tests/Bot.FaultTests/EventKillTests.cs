@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Bot.Core.Events;
-using Bot.Tests.Events;
 using Bot.Tools.WhatsAppStub;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;

@@ -1,4 +1,3 @@
-using Bot.Tests.Events;
 using Bot.Tests.Harness;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;

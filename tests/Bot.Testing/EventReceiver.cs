@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace Bot.Tests.Events;
+namespace Bot.Testing;
 
 /// <summary>One POST an endpoint received, and what it answered.</summary>
 public sealed record ReceivedEvent(string Id, string Timestamp, string Signature, string Body, int Answered);
