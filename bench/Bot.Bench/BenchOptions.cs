@@ -28,6 +28,9 @@ public sealed record BenchOptions(bool Quick, string Output, IReadOnlySet<int> S
     /// <summary>Project, peer, project, peer…: each durability setting this many times each, alternating.</summary>
     public int PeerRounds => Rounds ?? (Quick ? 1 : 2);
     public int CostDeliveries => Quick ? 2_000 : 100_000;
+    public int EventsEmployees => Quick ? 1_000 : 20_000;
+    /// <summary>Scenario 14: rounds of three fan-outs (without an endpoint, with one, with one and its worker stopped), alternating.</summary>
+    public int EventsRounds => Rounds ?? 2;
 
     // 11: the senders spread over dispatcher replicas, on one Redis and on a three-master cluster.
     public int SpreadSenders => 8;
@@ -68,7 +71,7 @@ public sealed record BenchOptions(bool Quick, string Output, IReadOnlySet<int> S
                     var picked = new HashSet<int>();
                     foreach (var part in args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                     {
-                        if (!int.TryParse(part, out var n) || n is < 1 or > 13) return null;
+                        if (!int.TryParse(part, out var n) || n is < 1 or > 14) return null;
                         picked.Add(n);
                     }
                     scenarios = picked;
@@ -78,7 +81,7 @@ public sealed record BenchOptions(bool Quick, string Output, IReadOnlySet<int> S
             }
         }
         // --peer alone runs only the side-by-side comparison.
-        scenarios ??= peer is null ? new HashSet<int> { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13 } : new HashSet<int>();
+        scenarios ??= peer is null ? new HashSet<int> { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14 } : new HashSet<int>();
         if (quick && output == "artifacts/bench/results.json") output = "artifacts/bench/results-quick.json";
         // The AOF variant is a second 100k fan-out: worth it for the README, not for CI's smoke run.
         return new BenchOptions(quick, output, scenarios, withAof && !quick, peer, rounds);

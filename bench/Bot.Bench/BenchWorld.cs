@@ -43,7 +43,7 @@ public sealed class BenchWorld : IAsyncDisposable
     public RedisProcess Redis { get; }
     public WhatsAppStandIn WhatsApp { get; }
 
-    /// <summary>The built Bot.Webhook, when scenario 3, 6 or 9 runs; otherwise (or when it failed to start) its Problem says why not.</summary>
+    /// <summary>The built Bot.Webhook, when scenario 3, 6, 9 or 14 runs; otherwise (or when it failed to start) its Problem says why not.</summary>
     public WebhookProcess Webhook { get; }
 
     public static async Task<BenchWorld> StartAsync(BenchOptions options)
@@ -53,7 +53,7 @@ public sealed class BenchWorld : IAsyncDisposable
         var whatsApp = await WhatsAppStandIn.StartAsync();
         var version = await redis.VersionAsync();
         Console.WriteLine($"redis-server {version} ({redis.Description}); WhatsApp stand-in {whatsApp.Url}");
-        var webhook = options.Runs(3) || options.Runs(6) || options.Runs(9)
+        var webhook = options.Runs(3) || options.Runs(6) || options.Runs(9) || options.Runs(14)
             ? await WebhookProcess.StartAsync(WhatsAppSettings(redis, whatsApp))
             : WebhookProcess.NotStarted("no scenario needs it");
         return new BenchWorld(options, redis, whatsApp, version, webhook);
@@ -275,6 +275,7 @@ public sealed class WebhookProcess : IAsyncDisposable
     public string? Url { get; }
     public bool HasWebhookRoute { get; }
     public string? Problem { get; }
+    public int? ProcessId => process?.Id;
 
     /// <summary>The process's resident set size now (VmRSS), in bytes; 0 when it is not running.</summary>
     public long Rss() => process?.Rss() ?? 0;
@@ -295,6 +296,8 @@ public sealed class WebhookProcess : IAsyncDisposable
                 // The bot's replies (scenario 6) at WhatsApp's top tier, so their figure is the outbox's, not the cap's.
                 ["WhatsApp:MessagesPerSecond"] = "1000",
                 [$"Employers:{BenchWorld.EmployerId}:ApiKey"] = BenchWorld.ApiKey,
+                // Scenario 14's endpoint is a receiver on loopback, plain http.
+                ["Webhooks:AllowHttp"] = "true",
             });
             using var client = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(5) };
             client.DefaultRequestHeaders.Add("X-Api-Key", BenchWorld.ApiKey);

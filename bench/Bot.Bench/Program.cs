@@ -9,7 +9,7 @@ if (args is ["--role", "dispatcher", .. var settings]) return await DispatcherRo
 var options = BenchOptions.Parse(args);
 if (options is null)
 {
-    Console.Error.WriteLine("usage: Bot.Bench [--quick] [--only 1,2,3,4,5,6,7,8,9,10,11,12,13] [--no-aof] [--peer bullmq [--rounds 2]] [--out artifacts/bench/results.json]");
+    Console.Error.WriteLine("usage: Bot.Bench [--quick] [--only 1,2,3,4,5,6,7,8,9,10,11,12,13,14] [--no-aof] [--peer bullmq] [--rounds 2 (peer, 14)] [--out artifacts/bench/results.json]");
     return 2;
 }
 
@@ -34,6 +34,8 @@ if (options.Runs(11))
 if (options.Runs(12)) await world.ScenarioAsync("12", "Per-delivery cost: Redis bytes while dispatching and at rest, write commands per delivery", r => DeliveryCost.RunAsync(world, r));
 if (options.Runs(13))
     await world.ScenarioAsync("13", "Fan-out on a primary with one replica: Redis:ClaimReplicas=0 and auto (WAIT before each send)", r => ClaimReplicas.RunAsync(world, r));
+if (options.Runs(14))
+    await world.ScenarioAsync("14", "Events out: fan-out without an endpoint, with one answering 200, and with its worker stopped until completion; events/s delivered", r => EventsCost.RunAsync(world, r));
 if (options.Peer is "bullmq")
     await world.ScenarioAsync("peer", "Side by side with BullMQ: the same fan-out, alternately, AOF always and no AOF", r => PeerComparison.RunAsync(world, r));
 return await world.ReportAsync();

@@ -25,8 +25,9 @@ public static class FanOutRun
 
     /// <summary>Seeds <paramref name="employees"/>, starts the dispatchers, warms them up, then times one announcement to everyone.</summary>
     /// <param name="settings">Extra dispatcher settings (scenario 13's Redis:ClaimReplicas).</param>
+    /// <param name="beforeCreate">Run untimed after seeding and warm-up, just before the timed announcement (scenario 14 registers an endpoint).</param>
     public static async Task<Run> RunAsync(BenchWorld world, ScenarioResult result, RedisProcess server, int employees, int dispatchers, bool noRateCap,
-        IReadOnlyDictionary<string, string>? settings = null)
+        IReadOnlyDictionary<string, string>? settings = null, Func<Task>? beforeCreate = null)
     {
         await server.ResetAsync();
         await BenchWorld.SeedEmployeesAsync(server, employees);
@@ -41,6 +42,7 @@ public static class FanOutRun
         {
             await world.WarmUpAsync(server, processes.Length);
             world.WhatsApp.Reset(employees);
+            if (beforeCreate is not null) await beforeCreate();
             var before = await Task.WhenAll(processes.Select(p => p.StatsAsync()));
             var memoryBefore = await server.UsedMemoryAsync();
             var keysBefore = await server.Server.DatabaseSizeAsync();
