@@ -31,6 +31,9 @@ public sealed record EventAttempt(
 
 public enum AttemptOutcome { Delivered, Retrying, Failed }
 
+/// <summary>An attempt to record: the event after it, the attempt, its outcome, and when the event is due again (or failed).</summary>
+public sealed record EventSettlement(OutgoingEvent After, EventAttempt Attempt, AttemptOutcome Outcome, DateTimeOffset Next);
+
 /// <summary>
 /// An employer's events between the outboxes and the endpoint, all in the employer's hash slot: a hash of the events, a
 /// ZSET of when each is due (claims are due times in the future), a ZSET of the failed ones and a log of attempts.
@@ -70,26 +73,30 @@ public sealed class EventQueue(IDatabase db)
         return result;
     }
 
-    /// <summary>Queues the outbox entries of types the endpoint <paramref name="wants"/>, then acknowledges and deletes all
-    /// of them from the outbox (the queueing is idempotent, so a crash in between only queues them again, as the same events).</summary>
+    /// <summary>Queues the outbox entries of types the endpoint <paramref name="wants"/> (one script call for all of them),
+    /// then acknowledges and deletes all of them from the outbox (one pipelined round trip). The queueing is idempotent,
+    /// so a crash in between only queues them again, as the same events.</summary>
     public async Task TakeAsync(string employerId, string announcementId, IReadOnlyList<StreamEntry> entries, DateTimeOffset now, Func<string, bool> wants)
     {
         if (entries.Count == 0) return;
-        var batch = db.CreateBatch();
-        var takes = new List<Task>();
+        var args = new List<RedisValue>(1 + 2 * entries.Count) { now.ToUnixMs() };
         foreach (var entry in entries)
         {
             var e = ToEvent(entry);
             if (!wants(e.Type)) continue;
-            takes.Add(batch.ScriptEvaluateAsync(LuaScripts.TakeWebhookEvent, [EventKeys.Events(employerId), EventKeys.Due(employerId)],
-                [e.Id, JsonSerializer.Serialize(e, Json), now.ToUnixMs()]));
+            args.Add(e.Id);
+            args.Add(JsonSerializer.SerializeToUtf8Bytes(e, Json));
         }
-        batch.Execute();
-        await Task.WhenAll(takes);
-        var ids = entries.Select(e => e.Id).ToArray();
+        if (args.Count > 1)
+            await db.ScriptEvaluateAsync(LuaScripts.TakeWebhookEvents, [EventKeys.Events(employerId), EventKeys.Due(employerId)], [.. args]);
+        var ids = new RedisValue[entries.Count];
+        for (var i = 0; i < ids.Length; i++) ids[i] = entries[i].Id;
         var key = EventKeys.Outbox(announcementId);
-        await db.StreamAcknowledgeAsync(key, EventKeys.Group, ids);
-        await db.StreamDeleteAsync(key, ids);
+        var batch = db.CreateBatch();
+        var ack = batch.StreamAcknowledgeAsync(key, EventKeys.Group, ids);
+        var delete = batch.StreamDeleteAsync(key, ids);
+        batch.Execute();
+        await Task.WhenAll(ack, delete);
     }
 
     private static OutgoingEvent ToEvent(StreamEntry entry)
@@ -116,13 +123,27 @@ public sealed class EventQueue(IDatabase db)
         return first.Length == 0 ? null : Clock.FromUnixMs((long)first[0].Score);
     }
 
-    /// <summary>Records an attempt and its outcome; false when this host's claim had run out meanwhile.</summary>
-    public async Task<bool> SettleAsync(string employerId, OutgoingEvent after, EventAttempt attempt, AttemptOutcome outcome,
-        DateTimeOffset next, DateTimeOffset claimUntil) =>
-        (long)await db.ScriptEvaluateAsync(LuaScripts.SettleWebhookEvent,
-            [EventKeys.Due(employerId), EventKeys.Events(employerId), EventKeys.Failed(employerId), EventKeys.Attempts(employerId)],
-            [after.Id, outcome.ToString().ToLowerInvariant(), JsonSerializer.Serialize(after, Json), next.ToUnixMs(),
-                JsonSerializer.Serialize(attempt, Json), AttemptsKept, claimUntil.ToUnixMs()]) == 1;
+    /// <summary>Records attempts and their outcomes, in the order given (the order they ended), in one script call; how
+    /// many were settled — fewer when this host's claim on some had run out meanwhile.</summary>
+    public async Task<long> SettleAsync(string employerId, IReadOnlyCollection<EventSettlement> settlements, DateTimeOffset claimUntil)
+    {
+        if (settlements.Count == 0) return 0;
+        var args = new RedisValue[2 + 5 * settlements.Count];
+        args[0] = claimUntil.ToUnixMs();
+        args[1] = AttemptsKept;
+        var i = 2;
+        foreach (var s in settlements)
+        {
+            args[i++] = s.After.Id;
+            args[i++] = s.Outcome switch { AttemptOutcome.Delivered => "delivered", AttemptOutcome.Retrying => "retrying", _ => "failed" };
+            // A delivered event is forgotten: its state after the attempt is never read again.
+            args[i++] = s.Outcome == AttemptOutcome.Delivered ? RedisValue.EmptyString : JsonSerializer.SerializeToUtf8Bytes(s.After, Json);
+            args[i++] = s.Next.ToUnixMs();
+            args[i++] = JsonSerializer.SerializeToUtf8Bytes(s.Attempt, Json);
+        }
+        return (long)await db.ScriptEvaluateAsync(LuaScripts.SettleWebhookEvents,
+            [EventKeys.Due(employerId), EventKeys.Events(employerId), EventKeys.Failed(employerId), EventKeys.Attempts(employerId)], args);
+    }
 
     /// <summary>The latest attempts, newest first.</summary>
     public async Task<IReadOnlyList<EventAttempt>> AttemptsAsync(string employerId, int limit) =>

@@ -41,9 +41,9 @@ public static class LuaScripts
     public static string RecordOccurrence => Load("record-occurrence.lua");
     public static string TenantWrite => Load("tenant-write.lua");
     public static string IdempotentRequest => Load("idempotent-request.lua");
-    public static string TakeWebhookEvent => Load("take-webhook-event.lua");
+    public static string TakeWebhookEvents => Load("take-webhook-events.lua");
     public static string ClaimWebhookEvents => Load("claim-webhook-events.lua");
-    public static string SettleWebhookEvent => Load("settle-webhook-event.lua");
+    public static string SettleWebhookEvents => Load("settle-webhook-events.lua");
     public static string ReplayWebhookEvents => Load("replay-webhook-events.lua");
 
     // Scripts with named parameters (@key), for call sites that pass an anonymous object.

@@ -1,10 +1,13 @@
+using System.Buffers;
+using System.Collections.Concurrent;
 using System.Globalization;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Bot.Core.Events;
 using Microsoft.Extensions.Options;
-using StandardWebhooks;
 
 namespace Bot.Webhook.Events;
 
@@ -18,31 +21,67 @@ public sealed record EventData(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? MessageId,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error);
 
-/// <summary>POSTs one event, signed per Standard Webhooks with the endpoint's secret.</summary>
+/// <summary>
+/// POSTs one event, signed per Standard Webhooks with the endpoint's secret: base64 HMAC-SHA256 of
+/// "{webhook-id}.{webhook-timestamp}.{body}" keyed with the bytes after <c>whsec_</c>. The key is unprotected once per
+/// stored secret (a rotation stores a new one) and kept, as is each endpoint's parsed URL, so an event costs one
+/// serialisation, one HMAC and the POST.
+/// </summary>
 public sealed class EventSender(HttpClient http, IOptionsMonitor<EventsOptions> options, WebhookSecrets secrets, TimeProvider time)
 {
     public const string HttpClientName = "events";
 
+    /// <summary>Bounds the caches below (one entry per endpoint and secret in use; rotated ones are dropped wholesale).</summary>
+    private const int Cached = 10_000;
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public static string Body(OutgoingEvent e)
+    private readonly ConcurrentDictionary<string, byte[]> keys = new(StringComparer.Ordinal);
+
+    private readonly ConcurrentDictionary<string, Uri> urls = new(StringComparer.Ordinal);
+
+    public static string Body(OutgoingEvent e) => Encoding.UTF8.GetString(BodyUtf8(e));
+
+    /// <summary>The body as UTF-8, what is signed and sent.</summary>
+    public static byte[] BodyUtf8(OutgoingEvent e)
     {
         // A delivery's state is the last part of its type; the acknowledgement and the announcement events have none.
         var state = e.Type.StartsWith("delivery.", StringComparison.Ordinal) && e.Type != "delivery.acknowledged" ? e.Type["delivery.".Length..] : null;
-        return JsonSerializer.Serialize(new EventBody(e.Type, e.At,
+        return JsonSerializer.SerializeToUtf8Bytes(new EventBody(e.Type, e.At,
             new EventData(e.AnnouncementId, e.EmployeeId, state, e.MessageId, e.Error)), Json);
+    }
+
+    /// <summary>The <c>webhook-signature</c> header: "v1," and the base64 HMAC-SHA256 of "{id}.{timestamp}.{body}".</summary>
+    public static string Sign(byte[] key, string id, string timestamp, ReadOnlySpan<byte> body)
+    {
+        var length = Encoding.UTF8.GetByteCount(id) + timestamp.Length + 2 + body.Length;
+        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            var n = Encoding.UTF8.GetBytes(id, buffer);
+            buffer[n++] = (byte)'.';
+            n += Encoding.ASCII.GetBytes(timestamp, buffer.AsSpan(n));
+            buffer[n++] = (byte)'.';
+            body.CopyTo(buffer.AsSpan(n));
+            Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
+            HMACSHA256.HashData(key, buffer.AsSpan(0, length), mac);
+            return "v1," + Convert.ToBase64String(mac);
+        }
+        finally { ArrayPool<byte>.Shared.Return(buffer); }
     }
 
     /// <summary>The status code of the answer (null when none came: timeout, refused connection) and why it failed.</summary>
     public async Task<(int? StatusCode, string? Error)> SendAsync(EventEndpoint endpoint, OutgoingEvent e, CancellationToken cancellationToken)
     {
-        var body = Body(e);
-        var now = time.GetUtcNow();
-        var signature = new StandardWebhook(secrets.Unprotect(endpoint.Secret)).Sign(e.Id, now, body);
-        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint.Url) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-        request.Headers.Add("webhook-id", e.Id);
-        request.Headers.Add("webhook-timestamp", now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture));
-        request.Headers.Add("webhook-signature", signature);
+        var body = BodyUtf8(e);
+        var timestamp = time.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        var signature = Sign(KeyOf(endpoint.Secret), e.Id, timestamp, body);
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json", "utf-8");
+        using var request = new HttpRequestMessage(HttpMethod.Post, UrlOf(endpoint.Url)) { Content = content };
+        request.Headers.TryAddWithoutValidation("webhook-id", e.Id);
+        request.Headers.TryAddWithoutValidation("webhook-timestamp", timestamp);
+        request.Headers.TryAddWithoutValidation("webhook-signature", signature);
         using var timeout = new CancellationTokenSource(options.CurrentValue.Timeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try
@@ -59,5 +98,23 @@ public sealed class EventSender(HttpClient http, IOptionsMonitor<EventsOptions> 
         {
             return (null, ex.Message);
         }
+    }
+
+    /// <summary>The HMAC key of a stored (protected) secret: the bytes after <c>whsec_</c>.</summary>
+    private byte[] KeyOf(string stored)
+    {
+        if (keys.TryGetValue(stored, out var key)) return key;
+        if (keys.Count >= Cached) keys.Clear();
+        var secret = secrets.Unprotect(stored);
+        key = Convert.FromBase64String(secret.StartsWith(WebhookSecrets.Prefix, StringComparison.Ordinal) ? secret[WebhookSecrets.Prefix.Length..] : secret);
+        keys[stored] = key;
+        return key;
+    }
+
+    private Uri UrlOf(string url)
+    {
+        if (urls.TryGetValue(url, out var uri)) return uri;
+        if (urls.Count >= Cached) urls.Clear();
+        return urls[url] = new Uri(url, UriKind.Absolute);
     }
 }

@@ -33,6 +33,8 @@ public static class WebhooksApi
         builder.Services.AddSingleton<WebhookSecrets>();
         builder.Services.AddSingleton<EventDelivery>();
         builder.Services.AddHttpClient<EventSender>(EventSender.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
+            // No per-request log scopes or messages: an event is a request, and the attempts log records each one.
+            .RemoveAllLoggers()
             .ConfigurePrimaryHttpMessageHandler(sp =>
             {
                 var options = sp.GetRequiredService<IOptionsMonitor<EventsOptions>>();

@@ -72,9 +72,9 @@ public sealed class KeySlotTests(SharedRedisCluster cluster) : IClassFixture<Sha
         [nameof(LuaScripts.EnqueueReply)] = [RedisKeys.Reply(MessageId), RedisKeys.ReplyOutbox],
         [nameof(LuaScripts.SettleReply)] = [RedisKeys.Reply(MessageId), RedisKeys.ReplyOutbox],
         [nameof(LuaScripts.DeadLetterWebhook)] = [RedisKeys.WebhookInbox, WebhookInbox.DeadLetters],
-        [nameof(LuaScripts.TakeWebhookEvent)] = [EventKeys.Events(EmployerId), EventKeys.Due(EmployerId)],
+        [nameof(LuaScripts.TakeWebhookEvents)] = [EventKeys.Events(EmployerId), EventKeys.Due(EmployerId)],
         [nameof(LuaScripts.ClaimWebhookEvents)] = [EventKeys.Due(EmployerId), EventKeys.Events(EmployerId)],
-        [nameof(LuaScripts.SettleWebhookEvent)] = [EventKeys.Due(EmployerId), EventKeys.Events(EmployerId), EventKeys.Failed(EmployerId), EventKeys.Attempts(EmployerId)],
+        [nameof(LuaScripts.SettleWebhookEvents)] = [EventKeys.Due(EmployerId), EventKeys.Events(EmployerId), EventKeys.Failed(EmployerId), EventKeys.Attempts(EmployerId)],
         ["DEL of an employer's event queue"] = [EventKeys.Due(EmployerId), EventKeys.Events(EmployerId), EventKeys.Failed(EmployerId)],
         [nameof(LuaScripts.ReplayWebhookEvents)] = [EventKeys.Failed(EmployerId), EventKeys.Due(EmployerId), EventKeys.Events(EmployerId)],
     };
