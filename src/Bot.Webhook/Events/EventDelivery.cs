@@ -39,12 +39,15 @@ public sealed class EventDelivery(EndpointStore endpoints, EventQueue queue, Eve
             else await queue.TakeAsync(employerId, outboxes[i], entries, time.GetUtcNow(), endpoint.Wants);
         }
 
-        // While batches go full, up to BatchesPerRead of them per read of the outboxes: the reads and the index walk are
-        // paid once per that many events, not per batch.
+        // While batches go full, up to BatchesPerRead of them per read of the outboxes, so the reads and the index walk
+        // are paid once per that many events rather than per batch; but never longer than the poll interval, so a slow
+        // endpoint's outboxes are read as often as before.
+        var readAt = time.GetUtcNow();
         for (var round = 1; ; round++)
         {
             var full = await SendDueAsync(employerId, endpoint, settings, cancellationToken);
-            if (!full || round == BatchesPerRead || cancellationToken.IsCancellationRequested) return full || outboxFull;
+            if (!full || round == BatchesPerRead || time.GetUtcNow() - readAt >= settings.PollInterval || cancellationToken.IsCancellationRequested)
+                return full || outboxFull;
             // The endpoint again before each batch, as before each read: a new URL or a rotated secret applies from the next batch.
             if (await endpoints.GetAsync(employerId) is not { } current) return null;
             (endpoint, settings) = (current, options.CurrentValue);
