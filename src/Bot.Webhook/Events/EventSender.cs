@@ -1,13 +1,12 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net.Http.Headers;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Bot.Core.Events;
 using Microsoft.Extensions.Options;
+using StandardWebhooks;
 
 namespace Bot.Webhook.Events;
 
@@ -22,10 +21,9 @@ public sealed record EventData(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error);
 
 /// <summary>
-/// POSTs one event, signed per Standard Webhooks with the endpoint's secret: base64 HMAC-SHA256 of
-/// "{webhook-id}.{webhook-timestamp}.{body}" keyed with the bytes after <c>whsec_</c>. The key is unprotected once per
-/// stored secret (a rotation stores a new one) and kept, as is each endpoint's parsed URL, so an event costs one
-/// serialisation, one HMAC and the POST.
+/// POSTs one event, signed per Standard Webhooks (the StandardWebhooks package) with the endpoint's secret. The secret
+/// is unprotected once per stored value (a rotation stores a new one) and its signer kept, as is each endpoint's parsed
+/// URL, so an event costs one serialisation, one HMAC and the POST.
 /// </summary>
 public sealed class EventSender(HttpClient http, IOptionsMonitor<EventsOptions> options, WebhookSecrets secrets, TimeProvider time)
 {
@@ -36,7 +34,7 @@ public sealed class EventSender(HttpClient http, IOptionsMonitor<EventsOptions> 
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    private readonly ConcurrentDictionary<string, byte[]> keys = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, StandardWebhook> signers = new(StringComparer.Ordinal);
 
     private readonly ConcurrentDictionary<string, Uri> urls = new(StringComparer.Ordinal);
 
@@ -51,31 +49,13 @@ public sealed class EventSender(HttpClient http, IOptionsMonitor<EventsOptions> 
             new EventData(e.AnnouncementId, e.EmployeeId, state, e.MessageId, e.Error)), Json);
     }
 
-    /// <summary>The <c>webhook-signature</c> header: "v1," and the base64 HMAC-SHA256 of "{id}.{timestamp}.{body}".</summary>
-    public static string Sign(byte[] key, string id, string timestamp, ReadOnlySpan<byte> body)
-    {
-        var length = Encoding.UTF8.GetByteCount(id) + timestamp.Length + 2 + body.Length;
-        var buffer = ArrayPool<byte>.Shared.Rent(length);
-        try
-        {
-            var n = Encoding.UTF8.GetBytes(id, buffer);
-            buffer[n++] = (byte)'.';
-            n += Encoding.ASCII.GetBytes(timestamp, buffer.AsSpan(n));
-            buffer[n++] = (byte)'.';
-            body.CopyTo(buffer.AsSpan(n));
-            Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
-            HMACSHA256.HashData(key, buffer.AsSpan(0, length), mac);
-            return "v1," + Convert.ToBase64String(mac);
-        }
-        finally { ArrayPool<byte>.Shared.Return(buffer); }
-    }
-
     /// <summary>The status code of the answer (null when none came: timeout, refused connection) and why it failed.</summary>
     public async Task<(int? StatusCode, string? Error)> SendAsync(EventEndpoint endpoint, OutgoingEvent e, CancellationToken cancellationToken)
     {
         var body = BodyUtf8(e);
-        var timestamp = time.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-        var signature = Sign(KeyOf(endpoint.Secret), e.Id, timestamp, body);
+        var now = time.GetUtcNow();
+        var timestamp = now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        var signature = SignerOf(endpoint.Secret).Sign(e.Id, now, Encoding.UTF8.GetString(body));
         var content = new ByteArrayContent(body);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json", "utf-8");
         using var request = new HttpRequestMessage(HttpMethod.Post, UrlOf(endpoint.Url)) { Content = content };
@@ -100,15 +80,12 @@ public sealed class EventSender(HttpClient http, IOptionsMonitor<EventsOptions> 
         }
     }
 
-    /// <summary>The HMAC key of a stored (protected) secret: the bytes after <c>whsec_</c>.</summary>
-    private byte[] KeyOf(string stored)
+    /// <summary>The Standard Webhooks signer of a stored (protected) secret, made once per secret (a rotation stores a new one).</summary>
+    private StandardWebhook SignerOf(string stored)
     {
-        if (keys.TryGetValue(stored, out var key)) return key;
-        if (keys.Count >= Cached) keys.Clear();
-        var secret = secrets.Unprotect(stored);
-        key = Convert.FromBase64String(secret.StartsWith(WebhookSecrets.Prefix, StringComparison.Ordinal) ? secret[WebhookSecrets.Prefix.Length..] : secret);
-        keys[stored] = key;
-        return key;
+        if (signers.TryGetValue(stored, out var signer)) return signer;
+        if (signers.Count >= Cached) signers.Clear();
+        return signers[stored] = new StandardWebhook(secrets.Unprotect(stored));
     }
 
     private Uri UrlOf(string url)
