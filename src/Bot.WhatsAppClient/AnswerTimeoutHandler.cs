@@ -16,17 +16,29 @@ internal sealed class AnswerTimeoutHandler(IOptionsMonitor<WhatsAppOptions> opti
     {
         var timeout = options.CurrentValue.Timeout;
         using var answer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        if (request.Content is { } content) request.Content = new ThenTime(content, () => answer.CancelAfter(timeout));
+        if (request.Content is { } content)
+        {
+            // Before the write, only a belt against a request that never gets written (a body that never finishes).
+            answer.CancelAfter(timeout * BeforeTheWrite);
+            request.Content = new ThenTime(content, () => answer.CancelAfter(timeout));
+        }
         else answer.CancelAfter(timeout);
         try
         {
-            return await base.SendAsync(request, answer.Token);
+            var response = await base.SendAsync(request, answer.Token);
+            // The answer's body is part of the answer: read under the same timer, so a body that stalls after its
+            // headers ends like a missing answer rather than holding the send forever.
+            await response.Content.LoadIntoBufferAsync(answer.Token);
+            return response;
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
             throw new TimeoutException($"WhatsApp did not answer within {timeout} of the request.", ex);
         }
     }
+
+    /// <summary>How many <c>WhatsApp:Timeout</c>s a request may take to be written.</summary>
+    private const int BeforeTheWrite = 30;
 
     /// <summary>The request body as it was, starting the answer's timer once it has been written.</summary>
     private sealed class ThenTime : HttpContent

@@ -2,7 +2,10 @@ using System.Text.Json.Serialization;
 
 namespace Bot.WhatsAppClient;
 
-/// <summary>Body of <c>POST /{version}/{phone-number-id}/messages</c>. Null properties are omitted.</summary>
+/// <summary>
+/// Body of <c>POST /{version}/{phone-number-id}/messages</c> without the recipient (<c>to</c> or <c>recipient</c>) and
+/// <c>biz_opaque_callback_data</c>, which <see cref="MessageBody.For"/> adds per send. Null properties are omitted.
+/// </summary>
 public sealed class SendMessageRequest
 {
     /// <summary>Always <c>whatsapp</c>.</summary>
@@ -12,15 +15,6 @@ public sealed class SendMessageRequest
     /// <summary>Always <c>individual</c>.</summary>
     [JsonPropertyName("recipient_type")]
     public string RecipientType { get; init; } = "individual";
-
-    /// <summary>Recipient in E.164 with a leading '+' (without it Meta prepends the sender's country code); null when
-    /// the message goes to a <see cref="Recipient"/> instead.</summary>
-    [JsonPropertyName("to")]
-    public string? To { get; init; }
-
-    /// <summary>The recipient's business-scoped user id (BSUID), for a user whose number WhatsApp withholds; sent without <see cref="To"/>.</summary>
-    [JsonPropertyName("recipient")]
-    public string? Recipient { get; init; }
 
     /// <summary><c>text</c>, <c>template</c> or <c>interactive</c>.</summary>
     [JsonPropertyName("type")]
@@ -49,10 +43,6 @@ public sealed class SendMessageRequest
     /// <summary>The video when <see cref="Type"/> is <c>video</c>.</summary>
     [JsonPropertyName("video")]
     public MediaContent? Video { get; init; }
-
-    /// <summary>Opaque data echoed back in status webhooks.</summary>
-    [JsonPropertyName("biz_opaque_callback_data")]
-    public string? BizOpaqueCallbackData { get; init; }
 }
 
 /// <summary>Text message content.</summary>

@@ -38,22 +38,18 @@ internal static class WhatsAppErrorPolicy
     private const int MaxErrorLength = 200;
 
     /// <summary>Classifies an answer that Meta (or something in front of it) sent back.</summary>
-    public static SendResult FromResponse(IApiResponse<SendMessageResponse> response, string recipient, DateTimeOffset now)
+    public static SendResult FromAnswer(int status, byte[] body, RetryConditionHeaderValue? retryAfterHeader, string recipient, DateTimeOffset now)
     {
-        if (response.StatusCode is not { } statusCode)
-            return new SendResult(SendOutcome.Unknown, Error: "No HTTP response");
-
-        var status = (int)statusCode;
-        if (response.IsSuccessStatusCode)
+        if (status is >= 200 and < 300)
         {
-            var messageId = response.Content?.Messages?.FirstOrDefault()?.Id;
+            var (messageId, waId) = SendAnswer.Read(body);
             return string.IsNullOrEmpty(messageId)
                 ? new SendResult(SendOutcome.Unknown, ErrorCode: status, Error: $"HTTP {status} without a message id")
-                : SendResult.Accepted(messageId) with { WaId = response.Content?.Contacts?.FirstOrDefault()?.WaId };
+                : SendResult.Accepted(messageId) with { WaId = waId };
         }
 
-        var retryAfter = ParseRetryAfter(response.Headers?.RetryAfter, now);
-        var error = ParseGraphError((response.Error as ApiException)?.Content);
+        var retryAfter = ParseRetryAfter(retryAfterHeader, now);
+        var error = ParseGraphError(body);
         if (error?.Code is not int code)
         {
             return status switch
@@ -126,9 +122,12 @@ internal static class WhatsAppErrorPolicy
         _ => null,
     };
 
-    internal static GraphError? ParseGraphError(string? content)
+    internal static GraphError? ParseGraphError(string? content) =>
+        string.IsNullOrWhiteSpace(content) ? null : ParseGraphError(System.Text.Encoding.UTF8.GetBytes(content));
+
+    internal static GraphError? ParseGraphError(ReadOnlySpan<byte> content)
     {
-        if (string.IsNullOrWhiteSpace(content))
+        if (content.Trim(" \t\r\n"u8).IsEmpty)
             return null;
 
         try

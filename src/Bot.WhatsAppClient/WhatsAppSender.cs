@@ -1,57 +1,91 @@
-using System.Text.RegularExpressions;
+using System.Collections.Concurrent;
+using System.Net.Http.Headers;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Bot.WhatsAppClient;
 
 /// <summary>Sends one message, once. Retries and rate limiting belong to the dispatcher.</summary>
+/// <remarks>
+/// The send is the hot path of every fan-out, so it bypasses Refit: the body comes prepared (<see cref="MessageBody"/>),
+/// the request is a plain POST of its bytes (<see cref="HttpMessageInvoker"/>) through the same handlers (the sender's
+/// token, the answer's timeout), and the answer is read for its two fields (<see cref="SendAnswer"/>). Refit stays the client for
+/// everything else (<see cref="IWhatsAppApi"/>).
+/// </remarks>
 internal sealed partial class WhatsAppSender(
     IWhatsAppApi api,
+    IHttpMessageHandlerFactory handlers,
+    SenderDirectory senders,
     IOptionsMonitor<WhatsAppOptions> options,
     ILogger<WhatsAppSender> logger) : IWhatsAppSender
 {
-    private const int MaxTextBodyLength = 4096;
-    private const int MaxInteractiveBodyLength = 1024;
-    private const int MaxCaptionLength = 1024;
+    /// <summary>The named client <see cref="SendAsync"/> posts with: the same handlers as <see cref="IWhatsAppApi"/>'s.</summary>
+    public const string MessagesClient = "WhatsApp.Messages";
+
+    private static readonly MediaTypeHeaderValue Json = new("application/json") { CharSet = "utf-8" };
+
+    // An invoker, not an HttpClient: the client's own timeout and cancellation sources would be a second and third
+    // timer per send, and AnswerTimeoutHandler already bounds the request, its write and its answer (body included).
+    private readonly HttpMessageInvoker http = new(handlers.CreateHandler(MessagesClient), disposeHandler: false);
+    private readonly ConcurrentDictionary<string, (string BaseUrl, string Version, Uri Uri)> messageUris = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (string Token, AuthenticationHeaderValue Header)> tokens = new(StringComparer.Ordinal);
 
     public async Task<SendResult> SendAsync(Sender from, OutgoingMessage message, CancellationToken cancellationToken = default)
     {
-        var settings = options.CurrentValue;
-        var recipient = PhoneMask.Mask(message.To);
-        SendMessageRequest request;
-        try
-        {
-            request = BuildRequest(message);
-        }
-        catch (ArgumentException ex)
+        var body = message is PreparedMessage prepared ? prepared.Body : MessageBody.Of(message);
+        if ((body.Refusal ?? MessageBody.RecipientRefusal(message.To)) is { } refusal)
         {
             // Refused before any request: definitely not sent, and the caller's claim must not be stranded by a throw.
-            LogNotBuilt(recipient, ex.Message);
-            return new SendResult(SendOutcome.Permanent, Error: $"Not sent: {ex.Message}");
+            LogNotBuilt(PhoneMask.Mask(message.To), refusal);
+            return new SendResult(SendOutcome.Permanent, Error: $"Not sent: {refusal}");
         }
-        LogSending(request.Type, recipient, from.Id);
+        if (logger.IsEnabled(LogLevel.Debug)) LogSending(body.Type, PhoneMask.Mask(message.To), from.Id);
 
         SendResult result;
         try
         {
-            using var response = await api.SendMessageAsync(settings.ApiVersion, from.PhoneNumberId, request, from.Id, cancellationToken);
-            result = response.HasRequestError(out var requestError)
-                ? WhatsAppErrorPolicy.FromException(requestError, cancellationToken.IsCancellationRequested)
-                : WhatsAppErrorPolicy.FromResponse(response, message.To, DateTimeOffset.UtcNow);
+            using var request = new HttpRequestMessage(HttpMethod.Post, MessagesUri(from)) { Content = new ByteArrayContent(body.For(message.To, message.CallbackData)) };
+            request.Content.Headers.ContentType = Json;
+            request.Headers.Authorization = Authorization(from.Id);
+            using var response = await http.SendAsync(request, cancellationToken);
+            var answer = await response.Content.ReadAsByteArrayAsync(CancellationToken.None);
+            result = WhatsAppErrorPolicy.FromAnswer((int)response.StatusCode, answer, response.Headers.RetryAfter, message.To, DateTimeOffset.UtcNow);
         }
         catch (Exception ex)
         {
-            // Refit rethrows OperationCanceledException when the caller cancelled. The request may
-            // already be out, so report Unknown instead of letting the dispatcher assume "not sent".
+            // The request may already be out when it was cancelled or timed out, so the policy reports Unknown rather
+            // than letting the dispatcher assume "not sent"; only a connection never made is "not sent".
             result = WhatsAppErrorPolicy.FromException(ex, cancellationToken.IsCancellationRequested);
         }
 
-        if (result.Outcome is SendOutcome.Unknown or SendOutcome.StopTheLine)
-            LogNeedsAttention(recipient, result.Outcome, result.ErrorCode, result.Error);
-        else
-            LogSent(recipient, result.Outcome, result.ErrorCode, result.MessageId);
-
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            if (result.Outcome is SendOutcome.Unknown or SendOutcome.StopTheLine)
+                LogNeedsAttention(PhoneMask.Mask(message.To), result.Outcome, result.ErrorCode, result.Error);
+            else
+                LogSent(PhoneMask.Mask(message.To), result.Outcome, result.ErrorCode, result.MessageId);
+        }
         return result;
+    }
+
+    /// <summary><c>{BaseUrl}/{version}/{phone-number-id}/messages</c>, made once per number and version.</summary>
+    private Uri MessagesUri(Sender from)
+    {
+        var (baseUrl, version) = (options.CurrentValue.BaseUrl, options.CurrentValue.ApiVersion);
+        if (messageUris.TryGetValue(from.PhoneNumberId, out var known) && known.BaseUrl == baseUrl && known.Version == version) return known.Uri;
+        var uri = new Uri($"{baseUrl.TrimEnd('/')}/{version}/{from.PhoneNumberId}/messages");
+        messageUris[from.PhoneNumberId] = (baseUrl, version, uri);
+        return uri;
+    }
+
+    /// <summary>The sender's token as a header, made again only when the token changes (rotated after a 190).</summary>
+    private AuthenticationHeaderValue Authorization(string senderId)
+    {
+        var token = senders.AccessTokenOf(senderId);
+        if (tokens.TryGetValue(senderId, out var known) && ReferenceEquals(known.Token, token)) return known.Header;
+        var header = new AuthenticationHeaderValue("Bearer", token);
+        tokens[senderId] = (token, header);
+        return header;
     }
 
     public async Task<SendOutcome> ProbeAsync(Sender from, CancellationToken cancellationToken = default)
@@ -72,144 +106,6 @@ internal sealed partial class WhatsAppSender(
             return SendOutcome.Unknown;
         }
     }
-
-    internal static SendMessageRequest BuildRequest(OutgoingMessage message)
-    {
-        ArgumentNullException.ThrowIfNull(message);
-        // Without the '+' Meta prepends the sender's country code, which can reach the wrong person. A business-scoped
-        // user id (a user whose number WhatsApp withholds) goes in `recipient`, without `to`.
-        var userId = message.To is not null && BusinessScopedUserId().IsMatch(message.To);
-        if (message.To is null || !userId && !E164().IsMatch(message.To))
-            throw new ArgumentException($"Recipient {PhoneMask.Mask(message.To)} is not E.164 with a leading '+' nor a business-scoped user id.", nameof(message));
-        var (to, recipient) = userId ? (null, message.To) : (message.To, (string?)null);
-
-        return message switch
-        {
-            TextMessage text => new SendMessageRequest
-            {
-                To = to,
-                Recipient = recipient,
-                Type = "text",
-                Text = new TextContent { PreviewUrl = false, Body = ValidBody(text.Body) },
-                BizOpaqueCallbackData = text.CallbackData,
-            },
-            TemplateMessage template => new SendMessageRequest
-            {
-                To = to,
-                Recipient = recipient,
-                Type = "template",
-                Template = BuildTemplate(template),
-                BizOpaqueCallbackData = template.CallbackData,
-            },
-            ButtonsMessage buttons => new SendMessageRequest
-            {
-                To = to,
-                Recipient = recipient,
-                Type = "interactive",
-                Interactive = BuildButtons(buttons),
-                BizOpaqueCallbackData = buttons.CallbackData,
-            },
-            MediaMessage media => BuildMedia(media),
-            _ => throw new ArgumentException($"Unsupported message type {message.GetType().Name}.", nameof(message)),
-        };
-    }
-
-    private static string ValidBody(string body)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(body, nameof(TextMessage.Body));
-        if (body.Length > MaxTextBodyLength)
-            throw new ArgumentException($"Text body is {body.Length} characters; WhatsApp allows {MaxTextBodyLength}.", nameof(TextMessage.Body));
-        return body;
-    }
-
-    private static TemplateContent BuildTemplate(TemplateMessage template)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(template.Name, nameof(TemplateMessage.Name));
-        ArgumentException.ThrowIfNullOrWhiteSpace(template.LanguageCode, nameof(TemplateMessage.LanguageCode));
-
-        var parameters = template.BodyParameters ?? [];
-        List<TemplateComponent> components = [];
-        if (template.HeaderMedia is { } header)
-            components.Add(new TemplateComponent { Type = "header", Parameters = [MediaParameter(header)] });
-        if (parameters.Count > 0)
-            components.Add(new TemplateComponent { Type = "body", Parameters = [.. parameters.Select(p => new TemplateParameter { Type = "text", Text = p })] });
-        // A quick-reply button's payload is set per send, so a tap says which message it answers.
-        foreach (var (payload, index) in (template.QuickReplyPayloads ?? []).Select((p, i) => (p, i)))
-        {
-            components.Add(new TemplateComponent
-            {
-                Type = "button",
-                SubType = "quick_reply",
-                Index = index.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                Parameters = [new TemplateParameter { Type = "payload", Payload = payload }],
-            });
-        }
-        return new TemplateContent
-        {
-            Name = template.Name,
-            Language = new TemplateLanguage { Code = template.LanguageCode },
-            Components = components.Count == 0 ? null : components,
-        };
-    }
-
-    private static SendMessageRequest BuildMedia(MediaMessage message)
-    {
-        if (message.Caption is { Length: > MaxCaptionLength })
-            throw new ArgumentException($"Caption is {message.Caption.Length} characters; WhatsApp allows {MaxCaptionLength}.", nameof(MediaMessage.Caption));
-        var content = Content(message.Media, message.Caption);
-        return new SendMessageRequest
-        {
-            To = message.To,
-            Type = message.Media.Type,
-            Image = message.Media.Kind == MediaKind.Image ? content : null,
-            Document = message.Media.Kind == MediaKind.Document ? content : null,
-            Video = message.Media.Kind == MediaKind.Video ? content : null,
-            BizOpaqueCallbackData = message.CallbackData,
-        };
-    }
-
-    private static TemplateParameter MediaParameter(MediaRef media)
-    {
-        var content = Content(media, caption: null);
-        return new TemplateParameter
-        {
-            Type = media.Type,
-            Image = media.Kind == MediaKind.Image ? content : null,
-            Document = media.Kind == MediaKind.Document ? content : null,
-            Video = media.Kind == MediaKind.Video ? content : null,
-        };
-    }
-
-    private static MediaContent Content(MediaRef media, string? caption)
-    {
-        if (string.IsNullOrEmpty(media.Id) == string.IsNullOrEmpty(media.Link))
-            throw new ArgumentException("A file is sent by its media id or by a link: exactly one of them.", nameof(media));
-        // A file name only means something for a document; WhatsApp refuses it on an image or a video.
-        return new MediaContent { Id = media.Id, Link = media.Link, Caption = caption, Filename = media.Kind == MediaKind.Document ? media.FileName : null };
-    }
-
-    private static InteractiveContent BuildButtons(ButtonsMessage message)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(message.Body, nameof(ButtonsMessage.Body));
-        if (message.Body.Length > MaxInteractiveBodyLength)
-            throw new ArgumentException($"Interactive body is {message.Body.Length} characters; WhatsApp allows {MaxInteractiveBodyLength}.", nameof(ButtonsMessage.Body));
-        if (message.Buttons is not { Count: >= 1 and <= 3 })
-            throw new ArgumentException("An interactive message has one to three buttons.", nameof(ButtonsMessage.Buttons));
-        return new InteractiveContent
-        {
-            Body = new InteractiveBody { Text = message.Body },
-            Action = new InteractiveAction
-            {
-                Buttons = [.. message.Buttons.Select(b => new InteractiveButton { Reply = new InteractiveReply { Id = b.Id, Title = b.Title } })],
-            },
-        };
-    }
-
-    [GeneratedRegex(@"^\+[1-9][0-9]{6,14}$")]
-    private static partial Regex E164();
-
-    [GeneratedRegex(@"^[A-Z]{2}(\.[A-Za-z0-9]{1,128}){1,2}$")]
-    private static partial Regex BusinessScopedUserId();
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "WhatsApp message to {Recipient} not sent: {Reason}")]
     private partial void LogNotBuilt(string recipient, string reason);

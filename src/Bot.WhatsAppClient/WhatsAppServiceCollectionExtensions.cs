@@ -37,27 +37,37 @@ public static class WhatsAppServiceCollectionExtensions
             MaxExceptionContentLength = 16 * 1024,
         };
 
-        services.AddRefitGeneratedClient<IWhatsAppApi>(settings)
-            .ConfigureHttpClient((provider, client) =>
-            {
-                var options = provider.GetRequiredService<IOptions<WhatsAppOptions>>().Value;
-                client.BaseAddress = new Uri(options.BaseUrl);
-                // WhatsApp:Timeout runs from the request's write (AnswerTimeoutHandler); this only bounds a request that
-                // hangs before it (a body that never finishes, a pool that never frees).
-                client.Timeout = options.Timeout * 30;
-            })
-            // The singleton sender keeps its HttpClient for the life of the process, so recycle
-            // pooled connections instead of handlers to still follow DNS changes.
-            .ConfigurePrimaryHttpMessageHandler(provider => new SocketsHttpHandler
-            {
-                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-                ConnectTimeout = provider.GetRequiredService<IOptions<WhatsAppOptions>>().Value.Timeout,
-            })
-            .AddHttpMessageHandler<BearerTokenHandler>()
-            // Innermost, so its timer starts when the request is on the wire.
-            .AddHttpMessageHandler<AnswerTimeoutHandler>();
+        // The same connection settings and handlers for Refit's client and the plain one the hot send posts with.
+        Graph(services.AddRefitGeneratedClient<IWhatsAppApi>(settings));
+        Graph(services.AddHttpClient(WhatsAppSender.MessagesClient));
 
         services.TryAddSingleton<IWhatsAppSender, WhatsAppSender>();
         return services;
     }
+
+    private static void Graph(IHttpClientBuilder builder) => builder
+        .ConfigureHttpClient((provider, client) =>
+        {
+            var options = provider.GetRequiredService<IOptions<WhatsAppOptions>>().Value;
+            client.BaseAddress = new Uri(options.BaseUrl);
+            // AnswerTimeoutHandler bounds every request (its write, then WhatsApp:Timeout from the write for the answer);
+            // this is only the client's outermost belt.
+            client.Timeout = options.Timeout * 31;
+        })
+        // The singleton sender keeps its HttpClient for the life of the process, so recycle
+        // pooled connections instead of handlers to still follow DNS changes.
+        .ConfigurePrimaryHttpMessageHandler(provider => new SocketsHttpHandler
+        {
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            ConnectTimeout = provider.GetRequiredService<IOptions<WhatsAppOptions>>().Value.Timeout,
+            // Graph answers; it does not redirect. A redirected send would be a second request the policy never saw.
+            AllowAutoRedirect = false,
+        })
+        // The factory's per-request log lines and scope (the URL formatted for every send) cost more than the send's own
+        // work in a fan-out; WhatsAppSender logs each send (Debug) and the dispatcher what matters, masked.
+        .RemoveAllLoggers()
+        .AddHttpMessageHandler<BearerTokenHandler>()
+        // Innermost, so its timer starts when the request is on the wire.
+        .AddHttpMessageHandler<AnswerTimeoutHandler>();
 }
+

@@ -21,11 +21,9 @@ public sealed record DeliveryRecord(DeliveryState State, DateTimeOffset UpdatedA
 
     public string? MessageId => State is DeliveryState.Claimed ? null : Reference;
 
-    public override string ToString()
-    {
-        var value = string.Join('|', State.Code(), UpdatedAt.ToUnixMs().ToString(CultureInfo.InvariantCulture), Reference, Error);
-        return Form is null ? value : $"{value}|{Form}";
-    }
+    public override string ToString() => Form is null
+        ? string.Create(CultureInfo.InvariantCulture, $"{State.Code()}|{UpdatedAt.ToUnixMs()}|{Reference}|{Error}")
+        : string.Create(CultureInfo.InvariantCulture, $"{State.Code()}|{UpdatedAt.ToUnixMs()}|{Reference}|{Error}|{Form}");
 
     public static DeliveryRecord Parse(string value)
     {

@@ -9,50 +9,8 @@ namespace Bot.Core.Deliveries;
 /// </summary>
 public sealed class DeliveryRecorder(DeliveryStore deliveries)
 {
-    private readonly Lock gate = new();
-    private List<(DeliveryTransition Transition, TaskCompletionSource<bool> Done)> pending = [];
-    private bool writing;
+    private readonly GroupCommit<DeliveryTransition, bool> group = new(deliveries.TransitionManyAsync);
 
     /// <summary>Moves one delivery forward, in the next batch; true when it moved (see <see cref="DeliveryStore.TransitionAsync"/>).</summary>
-    public Task<bool> TransitionAsync(DeliveryTransition transition)
-    {
-        var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        bool start;
-        lock (gate)
-        {
-            pending.Add((transition, done));
-            start = !writing;
-            writing = true;
-        }
-        if (start) _ = WriteAsync();
-        return done.Task;
-    }
-
-    private async Task WriteAsync()
-    {
-        while (true)
-        {
-            List<(DeliveryTransition Transition, TaskCompletionSource<bool> Done)> batch;
-            lock (gate)
-            {
-                if (pending.Count == 0)
-                {
-                    writing = false;
-                    return;
-                }
-                batch = pending;
-                pending = [];
-            }
-            try
-            {
-                var moved = await deliveries.TransitionManyAsync([.. batch.Select(b => b.Transition)]);
-                for (var i = 0; i < batch.Count; i++) batch[i].Done.SetResult(moved[i]);
-            }
-            catch (Exception ex)
-            {
-                // Each waiter sees the failure as its own transition's, as it would without batching.
-                foreach (var (_, done) in batch) done.SetException(ex);
-            }
-        }
-    }
+    public Task<bool> TransitionAsync(DeliveryTransition transition) => group.AddAsync(transition);
 }

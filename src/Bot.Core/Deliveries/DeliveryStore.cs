@@ -14,21 +14,29 @@ public sealed class DeliveryStore(IDatabase db)
 {
     /// <summary>SET NX of one delivery key: null when this caller created it (and alone may send), else the record there.</summary>
     public async Task<DeliveryRecord?> TryClaimAsync(string announcementId, string employeeId, DeliveryRecord claim, TimeSpan retention, string? language = null) =>
-        ToRecord(await Claim(db, announcementId, new DeliveryClaim(employeeId, claim, language), retention));
+        (await ClaimAsync(announcementId, [new DeliveryClaim(employeeId, claim, language)], retention))[0];
 
-    /// <summary>Many SET NX claims in one pipelined round trip (used for deliveries decided without a send).</summary>
+    /// <summary>
+    /// Many SET NX claims of one announcement in one script call (claim-delivery.lua): per claim, null when this caller
+    /// created its key, else the record there.
+    /// </summary>
     public async Task<DeliveryRecord?[]> ClaimAsync(string announcementId, IReadOnlyList<DeliveryClaim> claims, TimeSpan retention)
     {
-        var batch = db.CreateBatch();
-        var calls = claims.Select(c => Claim(batch, announcementId, c, retention)).ToArray();
-        batch.Execute();
-        return [.. (await Task.WhenAll(calls)).Select(ToRecord)];
+        if (claims.Count == 0) return [];
+        var keys = new RedisKey[claims.Count + 2];
+        var values = new RedisValue[claims.Count * 3 + 1];
+        (keys[0], keys[1], values[0]) = (RedisKeys.Announcement(announcementId), RedisKeys.Languages(announcementId), (long)retention.TotalSeconds);
+        for (var i = 0; i < claims.Count; i++)
+        {
+            var claim = claims[i];
+            keys[i + 2] = RedisKeys.Delivery(announcementId, claim.EmployeeId);
+            (values[i * 3 + 1], values[i * 3 + 2], values[i * 3 + 3]) = (claim.Record.ToString(), claim.Record.State.Counter() ?? "", claim.Language ?? "");
+        }
+        var results = (RedisResult[])(await db.ScriptEvaluateAsync(LuaScripts.ClaimDelivery, keys, values))!;
+        var records = new DeliveryRecord?[results.Length];
+        for (var i = 0; i < results.Length; i++) records[i] = ToRecord(results[i]);
+        return records;
     }
-
-    private static Task<RedisResult> Claim(IDatabaseAsync db, string announcementId, DeliveryClaim claim, TimeSpan retention) =>
-        db.ScriptEvaluateAsync(LuaScripts.ClaimDelivery,
-            [RedisKeys.Delivery(announcementId, claim.EmployeeId), RedisKeys.Announcement(announcementId), RedisKeys.Languages(announcementId)],
-            [claim.Record.ToString(), (long)retention.TotalSeconds, claim.Record.State.Counter() ?? "", claim.Language ?? ""]);
 
     private static DeliveryRecord? ToRecord(RedisResult result) => result.IsNull ? null : DeliveryRecord.Parse((string)result!);
 

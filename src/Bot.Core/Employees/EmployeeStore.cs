@@ -104,7 +104,7 @@ public sealed class EmployeeStore(IDatabase db, TimeProvider time)
     /// </summary>
     public async Task SetWaIdAsync(string employerId, string employeeId, string phone, string waId)
     {
-        if (waId == phone.TrimStart('+')) return;
+        if (phone.AsSpan().TrimStart('+').SequenceEqual(waId)) return;
         await db.HashSetAsync(RedisKeys.Employee(employerId, employeeId), "waId", waId);
         await db.SetAddAsync(RedisKeys.PhoneOwners("+" + waId), $"{employerId}:{employeeId}");
     }

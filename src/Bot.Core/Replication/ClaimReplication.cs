@@ -31,7 +31,7 @@ public sealed partial class ClaimReplication(
     private readonly ClaimReplicationOptions options = options.Value;
     private readonly TimeProvider time = time;
     private readonly int? fixedReplicas = options.Value.FixedReplicas;
-    private readonly ConcurrentDictionary<string, Node> nodes = new();
+    private readonly ConcurrentDictionary<System.Net.EndPoint, Node> nodes = new();
 
     /// <summary>How long the sender pauses when a claim was not acknowledged.</summary>
     public TimeSpan Pause => options.ClaimReplicaPause;
@@ -46,7 +46,7 @@ public sealed partial class ClaimReplication(
     {
         if (fixedReplicas == 0) return null;
         var server = redis.GetServer((RedisKey)keyspace.Name(key!));
-        var node = nodes.GetOrAdd(server.EndPoint.ToString() ?? "?", endpoint => new Node(this, endpoint));
+        var node = nodes.GetOrAdd(server.EndPoint, endpoint => new Node(this, endpoint.ToString() ?? "?"));
         int required;
         if (fixedReplicas is { } n) required = n;
         else if (await node.AutoReplicasAsync(server) is { } auto) required = auto;
@@ -61,7 +61,7 @@ public sealed partial class ClaimReplication(
     {
         if (fixedReplicas is { } n) return n;
         var server = redis.GetServer((RedisKey)keyspace.Name(key!));
-        return await nodes.GetOrAdd(server.EndPoint.ToString() ?? "?", endpoint => new Node(this, endpoint)).AutoReplicasAsync(server);
+        return await nodes.GetOrAdd(server.EndPoint, endpoint => new Node(this, endpoint.ToString() ?? "?")).AutoReplicasAsync(server);
     }
 
     /// <summary>One primary: what auto resolved to there, and the WAIT its claims gather for.</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Bot.Core.Announcements;
 using Bot.WhatsAppClient;
 
@@ -27,6 +28,15 @@ public sealed class Pass(
 
     /// <summary>The template variant per employee and the file the pass sends (<see cref="PassContentReader"/>).</summary>
     public PassContent Content { get; init; } = PassContent.None;
+
+    /// <summary>
+    /// The body of one kind of the pass's message (its text, a template variant by language), serialized on its first
+    /// send from <paramref name="shape"/> and shared by every employee after.
+    /// </summary>
+    public MessageBody Body(string kind, string? language, Func<Pass, string?, OutgoingMessage> shape) =>
+        bodies.GetOrAdd((kind, language), static (key, state) => MessageBody.Of(state.shape(state.pass, key.Language)), (pass: this, shape));
+
+    private readonly ConcurrentDictionary<(string Kind, string? Language), MessageBody> bodies = new();
 
     /// <summary>Its share of the sender's capacity: the employer's, and within it the announcement's.</summary>
     public SendLane Lane { get; } = new(announcement.EmployerId, announcement.Id, announcement.Urgent);

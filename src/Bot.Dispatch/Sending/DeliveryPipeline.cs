@@ -46,7 +46,7 @@ public sealed partial class DeliveryPipeline(
         var businessInitiated = !inWindow || form == DeliveryForm.Template;
         // Once the messaging limit was found full, the pass's other business-initiated sends wait for a place without asking.
         if (businessInitiated && pass.DeferredUntil > now) return;
-        await SendAndRecordAsync(pass, employee, message, claimer.For(pass, employee, form, businessInitiated, (message as TemplateMessage)?.LanguageCode), token);
+        await SendAndRecordAsync(pass, employee, message, claimer.For(pass, employee, form, businessInitiated, MessageComposer.TemplateOf(message)?.LanguageCode), token);
     }
 
     /// <summary>Sends under <paramref name="claim"/> (taken right before the request) and records the delivery's outcome.</summary>

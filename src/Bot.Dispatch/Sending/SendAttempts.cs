@@ -107,7 +107,7 @@ public sealed partial class SendAttempts(
                         132016 => TemplateStatus.Disabled,
                         _ => $"refused ({result.ErrorCode}: {result.Error})",
                     };
-                    if (pass.Stop(TemplateAvailability.Reason((message as TemplateMessage)?.Name ?? "", status), time.GetUtcNow() + options.StopTheLinePause))
+                    if (pass.Stop(TemplateAvailability.Reason(MessageComposer.TemplateOf(message)?.Name ?? "", status), time.GetUtcNow() + options.StopTheLinePause))
                         LogTemplateRefused(result.ErrorCode, result.Error, pass.Announcement.Id);
                     await pass.LineStopped.CancelAsync();
                     return null;
