@@ -27,6 +27,7 @@ public static class DispatcherRole
     {
         var settings = args.Select(a => a.Split('=', 2)).ToDictionary(p => p[0], p => (string?)p[1]);
         var unlimited = settings.Remove(UnlimitedKey, out var flag) && flag == "true";
+        using var allocations = AllocationSampler.FromEnvironment();
 
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Production" });
         builder.Configuration.AddInMemoryCollection(settings);
@@ -52,6 +53,7 @@ public static class DispatcherRole
             if (line == "stats") Console.WriteLine("BENCH stats " + JsonSerializer.Serialize(Stats(redis, dispatcher)));
         }
         await host.StopAsync(TimeSpan.FromSeconds(10));
+        allocations?.Write();
         return 0;
     }
 

@@ -51,6 +51,8 @@ public static partial class DeliveryCost
         result.Add($"{label}CPU µs per delivery: WhatsApp stand-in (bench process)", bench * 1e6 / deliveries, "µs");
         result.Add($"{label}CPU busy share of 2 cores (dispatcher + redis + stand-in)",
             100 * (dispatchers + redis + bench) / (2 * run.Elapsed.TotalSeconds), "%");
+        result.Add($"{label}dispatcher allocated per delivery", (double)run.Allocated / deliveries, "B");
+        result.Notes.Add($"{label}dispatcher garbage collections: gen0 {run.Gen0}, gen1 {run.Gen1}, gen2 {run.Gen2}");
     }
 
     /// <summary>

@@ -11,7 +11,9 @@ namespace Bot.Bench.Scenarios;
 /// stand-in over kept-alive connections, concurrency 64), alternately, each on a fresh redis-server with the same
 /// arguments: first with AOF <c>appendfsync always</c> (the shipped durability), then without AOF. BullMQ runs twice per
 /// round: keeping completed jobs (its default, and what dedupes a second add after completion, as the project's delivery
-/// records do) and removing them (its fastest). Prints deliveries/s of each and a ratio against each BullMQ variant.
+/// records do) and removing them (its fastest). Both keep 64 requests in flight (the project's
+/// <c>Dispatcher:MaxConcurrentSends</c>, BullMQ's worker concurrency). Prints deliveries/s of each and a ratio against each
+/// BullMQ variant, and the ratio of CPU per delivery (queue process + redis-server), which a busy machine disturbs less.
 /// </summary>
 public static class PeerComparison
 {
@@ -37,14 +39,17 @@ public static class PeerComparison
         foreach (var (name, args) in Settings)
         {
             var ours = new List<double>();
+            var ourCpu = new List<double>();
             var theirs = Variants.ToDictionary(v => v.Name, _ => new List<double>());
+            var theirCpu = Variants.ToDictionary(v => v.Name, _ => new List<double>());
             for (var round = 1; round <= world.Options.PeerRounds; round++)
             {
                 await using (var server = await RedisProcess.StartAsync(args))
                 {
                     var load = Load();
-                    var run = await FanOutRun.RunAsync(world, result, server, count, dispatchers: 1, noRateCap: true);
+                    var run = await FanOutRun.RunAsync(world, result, server, count, dispatchers: 1, noRateCap: true, SameConcurrency);
                     ours.Add(count / run.Elapsed.TotalSeconds);
+                    ourCpu.Add((run.Cpu.Dispatchers + run.Cpu.Redis) * 1e6 / count);
                     DeliveryCost.AddCpuSplit(result, run, count, $"{name} round {round}: project ");
                     result.Notes.Add($"{name}, round {round}: project {ours[^1]:N0}/s (load average before: {load})");
                 }
@@ -53,7 +58,9 @@ public static class PeerComparison
                     await using var server = await RedisProcess.StartAsync(args);
                     var load = Load();
                     var label = $"{name} round {round}, {variant.Name}: ";
-                    theirs[variant.Name].Add(await PeerRunAsync(world, result, server, count, variant.KeepCompleted, label));
+                    var (rate, cpu) = await PeerRunAsync(world, result, server, count, variant.KeepCompleted, label);
+                    theirs[variant.Name].Add(rate);
+                    theirCpu[variant.Name].Add(cpu);
                     result.Notes.Add($"{label}BullMQ {theirs[variant.Name][^1]:N0}/s (load average before: {load})");
                 }
             }
@@ -65,12 +72,19 @@ public static class PeerComparison
                 result.Add($"BullMQ deliveries/s, {name}, {variant.Name} (first add → last completed, mean of {theirs[variant.Name].Count})", peer, "/s");
                 var ratio = ours.Average() / peer;
                 result.Add($"ratio project / BullMQ {variant.Name}, {name}", ratio, "×", $"≥ {variant.Target:0.0}×", ratio >= variant.Target);
+                result.Add($"CPU per delivery (queue process + redis-server), BullMQ {variant.Name} / project, {name}",
+                    theirCpu[variant.Name].Average() / ourCpu.Average(), "×");
             }
         }
     }
 
-    /// <summary>One BullMQ fan-out of <paramref name="count"/> deliveries; its deliveries/s, after checking each phone got exactly one.</summary>
-    private static async Task<double> PeerRunAsync(BenchWorld world, ScenarioResult result, RedisProcess server, int count, bool keepCompleted, string label)
+    private static readonly Dictionary<string, string> SameConcurrency = new() { ["Dispatcher:MaxConcurrentSends"] = "64" };
+
+    /// <summary>
+    /// One BullMQ fan-out of <paramref name="count"/> deliveries, after checking each phone got exactly one: its deliveries/s,
+    /// and the CPU µs node and redis-server spent per delivery.
+    /// </summary>
+    private static async Task<(double Rate, double Cpu)> PeerRunAsync(BenchWorld world, ScenarioResult result, RedisProcess server, int count, bool keepCompleted, string label)
     {
         world.WhatsApp.Reset(count);
         await using var peer = await ChildProcess.StartPeerAsync("bullmq",
@@ -93,7 +107,7 @@ public static class PeerComparison
         result.Require(label + "BullMQ all delivered", reached == count, $"{reached} of {count} phones got it");
         result.Add($"{label}BullMQ Redis used_memory per delivery at rest",
             (double)(await server.UsedMemoryAsync() - memoryBefore) / count, "B");
-        return count / seconds;
+        return (count / seconds, (nodeAfter - nodeBefore + redisAfter - redisBefore) * 1e4 / count);
     }
 
     private static string Load() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
