@@ -38,7 +38,7 @@ internal sealed class AnswerTimeoutHandler(IOptionsMonitor<WhatsAppOptions> opti
     }
 
     /// <summary>How many <c>WhatsApp:Timeout</c>s a request may take to be written.</summary>
-    private const int BeforeTheWrite = 30;
+    internal const int BeforeTheWrite = 30;
 
     /// <summary>The request body as it was, starting the answer's timer once it has been written.</summary>
     private sealed class ThenTime : HttpContent

@@ -51,8 +51,8 @@ public static class WhatsAppServiceCollectionExtensions
             var options = provider.GetRequiredService<IOptions<WhatsAppOptions>>().Value;
             client.BaseAddress = new Uri(options.BaseUrl);
             // AnswerTimeoutHandler bounds every request (its write, then WhatsApp:Timeout from the write for the answer);
-            // this is only the client's outermost belt.
-            client.Timeout = options.Timeout * 31;
+            // this is only the client's outermost belt, just beyond the handler's longest.
+            client.Timeout = options.Timeout * (AnswerTimeoutHandler.BeforeTheWrite + 1);
         })
         // The singleton sender keeps its HttpClient for the life of the process, so recycle
         // pooled connections instead of handlers to still follow DNS changes.

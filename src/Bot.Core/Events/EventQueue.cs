@@ -31,6 +31,17 @@ public sealed record EventAttempt(
 
 public enum AttemptOutcome { Delivered, Retrying, Failed }
 
+public static class AttemptOutcomes
+{
+    /// <summary>How an outcome is written: in the attempts log and to settle-webhook-events.lua.</summary>
+    public static string Name(this AttemptOutcome outcome) => outcome switch
+    {
+        AttemptOutcome.Delivered => "delivered",
+        AttemptOutcome.Retrying => "retrying",
+        _ => "failed",
+    };
+}
+
 /// <summary>An attempt to record: the event after it, the attempt, its outcome, and when the event is due again (or failed).</summary>
 public sealed record EventSettlement(OutgoingEvent After, EventAttempt Attempt, AttemptOutcome Outcome, DateTimeOffset Next);
 
@@ -135,7 +146,7 @@ public sealed class EventQueue(IDatabase db)
         foreach (var s in settlements)
         {
             args[i++] = s.After.Id;
-            args[i++] = s.Outcome switch { AttemptOutcome.Delivered => "delivered", AttemptOutcome.Retrying => "retrying", _ => "failed" };
+            args[i++] = s.Outcome.Name();
             // A delivered event is forgotten: its state after the attempt is never read again.
             args[i++] = s.Outcome == AttemptOutcome.Delivered ? RedisValue.EmptyString : JsonSerializer.SerializeToUtf8Bytes(s.After, Json);
             args[i++] = s.Next.ToUnixMs();

@@ -63,9 +63,7 @@ public sealed class DeliveryClaimer(
     private static async Task<DeliveryRecord?[]> ClaimAsync(
         DeliveryStore deliveries, TimeSpan retention, IReadOnlyList<(string AnnouncementId, DeliveryClaim Claim)> group)
     {
-        if (group.All(g => g.AnnouncementId == group[0].AnnouncementId))
-            return await deliveries.ClaimAsync(group[0].AnnouncementId, [.. group.Select(g => g.Claim)], retention);
-        // Several announcements (senders) at once: one call each (a call's keys share one announcement's hash slot).
+        // One call per announcement (a call's keys share its hash slot): several when senders dispatch at once.
         var results = new DeliveryRecord?[group.Count];
         await Task.WhenAll(group.Select((g, i) => (g, i)).GroupBy(p => p.g.AnnouncementId).Select(async byAnnouncement =>
         {

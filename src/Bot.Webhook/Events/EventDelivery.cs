@@ -19,8 +19,6 @@ public sealed class EventDelivery(EndpointStore endpoints, EventQueue queue, Eve
     /// <summary>Batches sent per read of the outboxes at most, while they go full.</summary>
     private const int BatchesPerRead = 8;
 
-    private static readonly string[] Outcomes = ["delivered", "retrying", "failed"];
-
     private readonly string consumer = $"{Environment.MachineName}.{Environment.ProcessId}.{Guid.NewGuid():N}";
 
     /// <summary>Null when the employer has no endpoint any more (its pump stops), else whether a full batch went or an
@@ -89,7 +87,7 @@ public sealed class EventDelivery(EndpointStore endpoints, EventQueue queue, Eve
         var (outcome, next) = error is null ? (AttemptOutcome.Delivered, now)
             : now - first >= settings.RetryFor ? (AttemptOutcome.Failed, now)
             : (AttemptOutcome.Retrying, Min(now + BackOff(after.Attempts, settings), first + settings.RetryFor));
-        var attempt = new EventAttempt(e.Id, e.Type, now, after.Attempts, statusCode, error, Outcomes[(int)outcome]);
+        var attempt = new EventAttempt(e.Id, e.Type, now, after.Attempts, statusCode, error, outcome.Name());
         return new EventSettlement(after, attempt, outcome, next);
     }
 

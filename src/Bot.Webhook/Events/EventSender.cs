@@ -38,8 +38,6 @@ public sealed class EventSender(HttpClient http, IOptionsMonitor<EventsOptions> 
 
     private readonly ConcurrentDictionary<string, Uri> urls = new(StringComparer.Ordinal);
 
-    public static string Body(OutgoingEvent e) => Encoding.UTF8.GetString(BodyUtf8(e));
-
     /// <summary>The body as UTF-8, what is signed and sent.</summary>
     public static byte[] BodyUtf8(OutgoingEvent e)
     {
