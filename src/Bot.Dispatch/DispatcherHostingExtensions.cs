@@ -1,9 +1,11 @@
 using Bot.Core;
 using Bot.Core.Announcements;
+using Bot.Core.Deliveries;
 using Bot.Core.Replication;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace Bot.Dispatch;
 
@@ -34,6 +36,8 @@ public static class DispatcherHostingExtensions
         builder.Services.AddSingleton<SendAttempts>();
         builder.Services.AddClaimReplication();
         builder.Services.AddSingleton<ClaimConfirmation>();
+        builder.Services.AddSingleton(services => new DeliveryWrites(
+            services.GetRequiredService<DeliveryStore>(), services.GetRequiredService<IOptions<DispatcherOptions>>().Value.DeliveryRetention));
         builder.Services.AddSingleton<DeliveryClaimer>();
         builder.Services.AddSingleton<DeliveryPipeline>();
         builder.Services.AddSingleton<PassContentReader>();

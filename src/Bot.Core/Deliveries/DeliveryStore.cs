@@ -23,19 +23,44 @@ public sealed class DeliveryStore(IDatabase db)
     public async Task<DeliveryRecord?[]> ClaimAsync(string announcementId, IReadOnlyList<DeliveryClaim> claims, TimeSpan retention)
     {
         if (claims.Count == 0) return [];
-        var keys = new RedisKey[claims.Count + 2];
-        var values = new RedisValue[claims.Count * 3 + 1];
-        (keys[0], keys[1], values[0]) = (RedisKeys.Announcement(announcementId), RedisKeys.Languages(announcementId), (long)retention.TotalSeconds);
-        for (var i = 0; i < claims.Count; i++)
-        {
-            var claim = claims[i];
-            keys[i + 2] = RedisKeys.Delivery(announcementId, claim.EmployeeId);
-            (values[i * 3 + 1], values[i * 3 + 2], values[i * 3 + 3]) = (claim.Record.ToString(), claim.Record.State.Counter() ?? "", claim.Language ?? "");
-        }
-        var results = (RedisResult[])(await db.ScriptEvaluateAsync(LuaScripts.ClaimDelivery, keys, values))!;
-        var records = new DeliveryRecord?[results.Length];
-        for (var i = 0; i < results.Length; i++) records[i] = ToRecord(results[i]);
+        var (records, _) = await WriteAsync([.. claims.Select(c => (announcementId, c))], [], retention);
         return records;
+    }
+
+    /// <summary>
+    /// Claims and outcomes together, in one pipelined round trip (a fan-out's group commit: what its sends ask for while
+    /// the previous write is in flight). Claims go in one claim-delivery.lua call per announcement, outcomes as in
+    /// <see cref="TransitionManyAsync"/>; with AOF <c>always</c> they share one fsync. Per claim null when this caller
+    /// created its key, else the record there; per transition whether it moved.
+    /// </summary>
+    public async Task<(DeliveryRecord?[] Claims, bool[] Moved)> WriteAsync(
+        IReadOnlyList<(string AnnouncementId, DeliveryClaim Claim)> claims, IReadOnlyList<DeliveryTransition> transitions, TimeSpan retention)
+    {
+        var batch = db.CreateBatch();
+        var claimCalls = new List<(int[] Indexes, Task<RedisResult> Reply)>();
+        foreach (var group in Enumerable.Range(0, claims.Count).GroupBy(i => claims[i].AnnouncementId))
+        {
+            var indexes = group.ToArray();
+            var keys = new RedisKey[indexes.Length + 2];
+            var values = new RedisValue[indexes.Length * 3 + 1];
+            (keys[0], keys[1], values[0]) = (RedisKeys.Announcement(group.Key), RedisKeys.Languages(group.Key), (long)retention.TotalSeconds);
+            for (var j = 0; j < indexes.Length; j++)
+            {
+                var claim = claims[indexes[j]].Claim;
+                keys[j + 2] = RedisKeys.Delivery(group.Key, claim.EmployeeId);
+                (values[j * 3 + 1], values[j * 3 + 2], values[j * 3 + 3]) = (claim.Record.ToString(), claim.Record.State.Counter() ?? "", claim.Language ?? "");
+            }
+            claimCalls.Add((indexes, batch.ScriptEvaluateAsync(LuaScripts.ClaimDelivery, keys, values)));
+        }
+        var moves = QueueTransitions(batch, transitions);
+        batch.Execute();
+        var records = new DeliveryRecord?[claims.Count];
+        foreach (var (indexes, reply) in claimCalls)
+        {
+            var results = (RedisResult[])(await reply)!;
+            for (var j = 0; j < indexes.Length; j++) records[indexes[j]] = ToRecord(results[j]);
+        }
+        return (records, await MovedAsync(moves, transitions.Count));
     }
 
     private static DeliveryRecord? ToRecord(RedisResult result) => result.IsNull ? null : DeliveryRecord.Parse((string)result!);
@@ -57,6 +82,13 @@ public sealed class DeliveryStore(IDatabase db)
     public async Task<bool[]> TransitionManyAsync(IReadOnlyList<DeliveryTransition> transitions)
     {
         var batch = db.CreateBatch();
+        var calls = QueueTransitions(batch, transitions);
+        batch.Execute();
+        return await MovedAsync(calls, transitions.Count);
+    }
+
+    private static List<(int[] Indexes, Task<RedisResult> Reply)> QueueTransitions(IBatch batch, IReadOnlyList<DeliveryTransition> transitions)
+    {
         var calls = new List<(int[] Indexes, Task<RedisResult> Reply)>();
         foreach (var group in Enumerable.Range(0, transitions.Count).GroupBy(i => transitions[i].AnnouncementId))
         {
@@ -76,8 +108,12 @@ public sealed class DeliveryStore(IDatabase db)
                 calls.Add((chunk, batch.ScriptEvaluateAsync(LuaScripts.TransitionDelivery, keys, values)));
             }
         }
-        batch.Execute();
-        var results = new bool[transitions.Count];
+        return calls;
+    }
+
+    private static async Task<bool[]> MovedAsync(List<(int[] Indexes, Task<RedisResult> Reply)> calls, int count)
+    {
+        var results = new bool[count];
         foreach (var (indexes, reply) in calls)
         {
             var moved = (long[])(await reply)!;

@@ -7,7 +7,7 @@ namespace Bot.Dispatch;
 /// <summary>What every send of one pass (announcement, reminder or template re-send) needs to know, and how far the pass got.</summary>
 public sealed class Pass(
     AnnouncementQueue queue, Announcement announcement, Sender sender, Portfolio portfolio, FallbackTemplate? fallback, string owner,
-    Func<bool> mayGoOn, CancellationTokenSource lineStopped)
+    Func<bool> mayGoOn, CancellationTokenSource lineStopped, int maxConcurrentSends)
 {
     private readonly Lock gate = new();
 
@@ -25,6 +25,9 @@ public sealed class Pass(
 
     /// <summary>Cancelled to stop the pass: a stop-the-line error, a lost lease, shutdown.</summary>
     public CancellationTokenSource LineStopped => lineStopped;
+
+    /// <summary>The pass's sends whose outcome is not yet written (drained before the pass ends).</summary>
+    public UnrecordedSends Unrecorded { get; } = new(maxConcurrentSends, lineStopped);
 
     /// <summary>The template variant per employee and the file the pass sends (<see cref="PassContentReader"/>).</summary>
     public PassContent Content { get; init; } = PassContent.None;

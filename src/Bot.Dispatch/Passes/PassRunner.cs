@@ -66,7 +66,7 @@ public sealed partial class PassRunner(
         await using (lease)
         {
             var fallback = senders.FallbackTemplateOf(announcement.EmployerId);
-            pass = new Pass(queue, announcement, sender, senders.PortfolioOf(sender), fallback, owner, () => stillHeld() && !lease.Lost, lineStopped)
+            pass = new Pass(queue, announcement, sender, senders.PortfolioOf(sender), fallback, owner, () => stillHeld() && !lease.Lost, lineStopped, options.MaxConcurrentSends)
             {
                 Content = await content.ReadAsync(announcement, sender, fallback),
             };
@@ -87,6 +87,11 @@ public sealed partial class PassRunner(
             catch (OperationCanceledException)
             {
                 // Shutdown, a stop-the-line error or a lost lease. Deliveries not started were never claimed, so a later pass sends them.
+            }
+            finally
+            {
+                // Under the lease until the last outcome is in: what the pass ends with counts them.
+                await pass.Unrecorded.DrainAsync();
             }
         }
         return (await EndAsync(pass, lease, dispatcher, total), pass);

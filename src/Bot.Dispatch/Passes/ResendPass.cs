@@ -87,7 +87,7 @@ public sealed partial class ResendPass(
         }
 
         using var lineStopped = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        var pass = new Pass(queue, announcement, sender, senders.PortfolioOf(sender), fallback, owner, stillHeld, lineStopped)
+        var pass = new Pass(queue, announcement, sender, senders.PortfolioOf(sender), fallback, owner, stillHeld, lineStopped, maxConcurrentSends: 1)
         {
             Content = await content.ReadAsync(announcement, sender, fallback),
         };
@@ -95,6 +95,7 @@ public sealed partial class ResendPass(
         await queue.DeferResendAsync(delivery, now + options.StaleClaimAfter);
         var template = MessageComposer.Fallback(pass, employee);
         await pipeline.SendAndRecordAsync(pass, employee, template, Claim(pass, employee, failed, template.LanguageCode), lineStopped.Token);
+        await pass.Unrecorded.DrainAsync();
         if (pass.DeferredUntil is { } limitFrees) await queue.DeferResendAsync(delivery, limitFrees);
         else if (await deliveries.GetAsync(announcementId, employeeId) is not { State: DeliveryState.Failed, Error: "131047", Form: DeliveryForm.Text })
             await queue.ForgetResendAsync(delivery);

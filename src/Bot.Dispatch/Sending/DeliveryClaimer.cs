@@ -10,17 +10,16 @@ namespace Bot.Dispatch;
 /// The one place a delivery is claimed (SET NX of its key: whoever creates it alone may send) and given back. A claim
 /// names its pass (<see cref="Pass.Owner"/>), so a hand-back or a take-over is always about one pass's claim.
 /// </summary>
+/// <remarks>
+/// The claims this dispatcher's sends ask for while a write is in flight go in the next one, with the outcomes being
+/// recorded (<see cref="DeliveryWrites"/>), each still asked for right before its own request (and so only once its
+/// send permit was granted). Under load that is a fraction of a round trip per delivery; alone, a claim waits for nothing.
+/// </remarks>
 public sealed class DeliveryClaimer(
-    DeliveryStore deliveries, ClaimConfirmation confirmation, DispatcherMetrics metrics, IOptions<DispatcherOptions> options, TimeProvider time)
+    DeliveryStore deliveries, DeliveryWrites writes, ClaimConfirmation confirmation, DispatcherMetrics metrics, IOptions<DispatcherOptions> options,
+    TimeProvider time)
 {
     private readonly DispatcherOptions options = options.Value;
-
-    /// <summary>
-    /// The claims this dispatcher's sends ask for while a group is in flight go in the next group: one script call per
-    /// announcement for all of them, each still asked for right before its own request (and so only once its send
-    /// permit was granted). Under load that is a fraction of a round trip per delivery; alone, a claim waits for nothing.
-    /// </summary>
-    private readonly GroupCommit<(string AnnouncementId, DeliveryClaim Claim), DeliveryRecord?> claims = new(group => ClaimAsync(deliveries, options.Value.DeliveryRetention, group));
 
     /// <summary>
     /// The claim of one delivery for <see cref="SendAttempts"/>, taken right before its request: the delivery's key,
@@ -54,23 +53,10 @@ public sealed class DeliveryClaimer(
     {
         var announcementId = pass.Announcement.Id;
         var claim = DeliveryRecord.Claimed(pass.Owner, time.GetUtcNow(), form);
-        if (await claims.AddAsync((announcementId, new DeliveryClaim(employeeId, claim, language))) is not { } theirs) return claim;
+        if (await writes.ClaimAsync(announcementId, new DeliveryClaim(employeeId, claim, language)) is not { } theirs) return claim;
         metrics.DuplicatePrevented();
         await SettleIfAbandonedAsync(pass, employeeId, theirs);
         return null;
-    }
-
-    private static async Task<DeliveryRecord?[]> ClaimAsync(
-        DeliveryStore deliveries, TimeSpan retention, IReadOnlyList<(string AnnouncementId, DeliveryClaim Claim)> group)
-    {
-        // One call per announcement (a call's keys share its hash slot): several when senders dispatch at once.
-        var results = new DeliveryRecord?[group.Count];
-        await Task.WhenAll(group.Select((g, i) => (g, i)).GroupBy(p => p.g.AnnouncementId).Select(async byAnnouncement =>
-        {
-            var records = await deliveries.ClaimAsync(byAnnouncement.Key, [.. byAnnouncement.Select(p => p.g.Claim)], retention);
-            foreach (var ((_, i), record) in byAnnouncement.Zip(records)) results[i] = record;
-        }));
-        return results;
     }
 
     /// <summary>Deletes the pass's own claim, for a send known not to have gone out: a later pass sends it.</summary>

@@ -1,3 +1,4 @@
+using Bot.Core.Announcements;
 using Bot.Core.Deliveries;
 using Bot.Core.Templates;
 using Bot.Core.Employees;
@@ -13,7 +14,7 @@ namespace Bot.Dispatch;
 /// full is left for a later pass, unclaimed.
 /// </summary>
 public sealed partial class DeliveryPipeline(
-    DeliveryStore deliveries,
+    DeliveryWrites writes,
     EmployeeStore employees,
     SenderDirectory senders,
     SendTiming timing,
@@ -23,8 +24,6 @@ public sealed partial class DeliveryPipeline(
     TimeProvider time,
     ILogger<DeliveryPipeline> logger)
 {
-    private readonly DeliveryRecorder recorder = new(deliveries);
-
     public async Task DeliverAsync(Pass pass, Employee employee, CancellationToken token)
     {
         if (timing.HeldUntil(pass.Announcement, employee) is { } heldUntil)
@@ -49,12 +48,18 @@ public sealed partial class DeliveryPipeline(
         await SendAndRecordAsync(pass, employee, message, claimer.For(pass, employee, form, businessInitiated, MessageComposer.TemplateOf(message)?.LanguageCode), token);
     }
 
-    /// <summary>Sends under <paramref name="claim"/> (taken right before the request) and records the delivery's outcome.</summary>
+    /// <summary>
+    /// Sends under <paramref name="claim"/> (taken right before the request) and hands its outcome to the recorder; the
+    /// pass's <see cref="Pass.Unrecorded"/> knows when it is written.
+    /// </summary>
     public async Task SendAndRecordAsync(Pass pass, Employee employee, OutgoingMessage message, SendClaim claim, CancellationToken token)
     {
-        var announcement = pass.Announcement;
-        var result = await attempts.SendAsync(pass, message, claim, token);
-        if (result is null) return;
+        if (await attempts.SendAsync(pass, message, pass.Unrecorded.Around(claim), token) is { } result)
+            pass.Unrecorded.Recording(RecordAsync(pass.Announcement, employee, result));
+    }
+
+    private async Task RecordAsync(Announcement announcement, Employee employee, SendResult result)
+    {
         var now = time.GetUtcNow();
         switch (result.Outcome)
         {
@@ -72,8 +77,8 @@ public sealed partial class DeliveryPipeline(
                 return;
         }
 
-        // Batched with the other senders' outcomes; awaited before this sender claims another delivery.
-        Task Record(DeliveryRecord outcome) => recorder.TransitionAsync(new DeliveryTransition(announcement.Id, employee.EmployeeId, outcome));
+        // Batched with the other senders' outcomes and claims.
+        Task Record(DeliveryRecord outcome) => writes.TransitionAsync(new DeliveryTransition(announcement.Id, employee.EmployeeId, outcome));
     }
 
     [LoggerMessage(LogLevel.Error, "Announcement {AnnouncementId} paused: template {Template} has no approved variant")]
