@@ -49,7 +49,13 @@ internal sealed class AnswerTimeoutHandler(IOptionsMonitor<WhatsAppOptions> opti
         public ThenTime(HttpContent inner, Action written)
         {
             (this.inner, this.written) = (inner, written);
-            foreach (var header in inner.Headers) Headers.TryAddWithoutValidation(header.Key, header.Value);
+            // As they are: the content type shared, the rest unparsed (a send's body has only its Content-Type).
+            foreach (var (name, values) in inner.Headers.NonValidated)
+            {
+                if (name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase)) Headers.ContentType = inner.Headers.ContentType;
+                else if (values.Count == 1) Headers.TryAddWithoutValidation(name, values.ToString());
+                else Headers.TryAddWithoutValidation(name, values);
+            }
         }
 
         protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>

@@ -5,12 +5,16 @@ namespace Bot.Core.Deliveries;
 /// concurrent callers costs one round trip instead of one each, and a lone caller waits for nothing. Each caller gets its
 /// own item's result, or the write's failure as its own.
 /// </summary>
-/// <param name="write">Writes a group; returns one result per item, in order.</param>
+/// <param name="write">Writes a group (its list is reused once the returned task completes); returns one result per item, in order.</param>
 public sealed class GroupCommit<TItem, TResult>(Func<IReadOnlyList<TItem>, Task<TResult[]>> write)
 {
     private readonly Lock gate = new();
     private List<(TItem Item, TaskCompletionSource<TResult> Done)> pending = [];
     private bool writing;
+
+    // The writer's own, reused from group to group: a busy group commit allocates nothing per group but its write.
+    private List<(TItem Item, TaskCompletionSource<TResult> Done)> spare = [];
+    private readonly List<TItem> items = [];
 
     public Task<TResult> AddAsync(TItem item)
     {
@@ -39,12 +43,11 @@ public sealed class GroupCommit<TItem, TResult>(Func<IReadOnlyList<TItem>, Task<
                     return;
                 }
                 group = pending;
-                pending = [];
+                pending = spare;
             }
             try
             {
-                var items = new TItem[group.Count];
-                for (var i = 0; i < items.Length; i++) items[i] = group[i].Item;
+                foreach (var (item, _) in group) items.Add(item);
                 var results = await write(items);
                 for (var i = 0; i < group.Count; i++) group[i].Done.SetResult(results[i]);
             }
@@ -52,6 +55,9 @@ public sealed class GroupCommit<TItem, TResult>(Func<IReadOnlyList<TItem>, Task<
             {
                 foreach (var (_, done) in group) done.SetException(ex);
             }
+            items.Clear();
+            group.Clear();
+            spare = group;
         }
     }
 }

@@ -180,6 +180,32 @@ public sealed class EmployeeStore(IDatabase db, TimeProvider time)
         return [.. employeeIds.Select((id, i) => ToEmployee(id, values[i]))];
     }
 
+    /// <summary>
+    /// The employees a pass sends to, in one pipelined round trip, with only what a send needs: phone, status, WhatsApp
+    /// id, username, language and time zone, and their last message to <paramref name="senderId"/>'s number. Their name,
+    /// <see cref="Employee.UpdatedAt"/> and the other attributes are not read (null, the epoch). Null where an id is unknown.
+    /// </summary>
+    public async Task<Employee?[]> RecipientsAsync(string employerId, IReadOnlyList<string> employeeIds, string senderId)
+    {
+        RedisValue[] fields = [.. RecipientFields, InboundField(senderId)];
+        var batch = db.CreateBatch();
+        var reads = new Task<RedisValue[]>[employeeIds.Count];
+        for (var i = 0; i < reads.Length; i++) reads[i] = batch.HashGetAsync(RedisKeys.Employee(employerId, employeeIds[i]), fields);
+        batch.Execute();
+        var recipients = new Employee?[reads.Length];
+        for (var i = 0; i < reads.Length; i++)
+        {
+            var v = await reads[i];
+            recipients[i] = v[1].IsNull
+                ? null
+                : new Employee(employeeIds[i], v[0]!, null, v[1]!, DateTimeOffset.UnixEpoch, new EmployeeAttributes(Language: Text(v[4]), TimeZone: Text(v[5])),
+                    Text(v[2]), v[6].IsNull ? null : Clock.FromUnixMs((long)v[6]), Text(v[3]));
+        }
+        return recipients;
+    }
+
+    private static readonly RedisValue[] RecipientFields = ["phone", "status", "waId", "username", "language", "timeZone"];
+
     /// <summary>Sets the status; false when the employee does not exist or was removed.</summary>
     /// <param name="requestedAt">When the employee asked for it (WhatsApp's message time): an older request than the
     /// last one applied changes nothing, whichever host works it off last.</param>

@@ -112,7 +112,7 @@ public sealed partial class AnnouncementPass(
             var employeeIds = await announcements.TargetsAsync(announcement.Id, offset, offset + options.BatchSize - 1);
             // The phone (and the 24-hour window) is read now, just before the send: an employee whose number changed
             // gets it on the new one.
-            var people = await employees.GetManyAsync(announcement.EmployerId, employeeIds, pass.Sender.Id);
+            var people = await employees.RecipientsAsync(announcement.EmployerId, employeeIds, pass.Sender.Id);
             // A cheap look first, so a resumed announcement does not spend send permits on deliveries that exist.
             // It decides nothing: the claim right before each send does.
             var existing = await deliveries.GetManyAsync(announcement.Id, employeeIds);

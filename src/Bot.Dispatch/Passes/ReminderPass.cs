@@ -85,7 +85,7 @@ public sealed partial class ReminderPass(
             var employeeIds = await announcements.TargetsAsync(announcement.Id, offset, offset + options.BatchSize - 1);
             var acknowledged = acknowledgements.AcknowledgedAtAsync(announcement.Id, employeeIds);
             var records = deliveries.GetManyAsync(announcement.Id, employeeIds);
-            var people = employees.GetManyAsync(announcement.EmployerId, employeeIds, pass.Sender.Id);
+            var people = employees.RecipientsAsync(announcement.EmployerId, employeeIds, pass.Sender.Id);
             await Task.WhenAll(acknowledged, records, people);
             for (var i = 0; i < employeeIds.Length; i++)
             {
