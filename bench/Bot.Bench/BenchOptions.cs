@@ -5,6 +5,8 @@ namespace Bot.Bench;
 public sealed record BenchOptions(bool Quick, string Output, IReadOnlySet<int> Scenarios, bool WithAof, string? Peer = null, int? Rounds = null)
 {
     public int FanOutEmployees => Quick ? 2_000 : 100_000;
+    /// <summary>Deliveries each process (dispatcher, BullMQ peer) sends before it is timed: its JIT and connections warm.</summary>
+    public int WarmUpDeliveries => Quick ? 50 : 5_000;
     public int RateCappedEmployees => Quick ? 2_000 : 20_000;
     public int RateCap => 1_000;
     public int ScheduledAnnouncements => Quick ? 10 : 200;

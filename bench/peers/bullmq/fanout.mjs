@@ -6,7 +6,7 @@
 // second add after completion and are what an employer would look at afterwards. false: removeOnComplete, the fastest
 // BullMQ can go, deduping only while a job waits or runs.
 //
-// node fanout.mjs --redis 127.0.0.1:6379 --whatsapp http://127.0.0.1:5000 --phone-number-id 123 --token t --count 100000 [--keep-completed false]
+// node fanout.mjs --redis 127.0.0.1:6379 --whatsapp http://127.0.0.1:5000 --phone-number-id 123 --token t --count 100000 [--keep-completed false] [--warm-up 5000]
 // Line protocol with the bench (same as the dispatcher role): after a warm-up it prints "BENCH ready", waits for
 // "go" on stdin, runs the measured fan-out, prints "BENCH result {json}" and exits on "stop" or end of input.
 import { Queue, Worker } from 'bullmq';
@@ -81,7 +81,7 @@ async function fanOut(announcement, ids, phoneOf) {
 
 await worker.waitUntilReady();
 // Warm-up (JIT, connections), on other phones than the measured ones, like the dispatcher's warm-up announcement.
-const warm = Array.from({ length: 50 }, (_, i) => `w${String(i).padStart(3, '0')}`);
+const warm = Array.from({ length: Number(args['warm-up'] ?? 50) }, (_, i) => `w${String(i).padStart(4, '0')}`);
 await fanOut('warmup', warm, id => '+1999' + id.slice(1).padStart(7, '0'));
 console.log('BENCH ready');
 

@@ -35,7 +35,7 @@ public sealed partial class AnnouncementPass(
     {
         var started = Stopwatch.GetTimestamp();
         var id = announcement.Id;
-        if (!await StartAsync(announcement))
+        if (await StartAsync(announcement) is not { } fresh)
         {
             // A dispatcher that completed it may have died before folding its records.
             if (announcement is { Status: AnnouncementStatus.Completed }) await completion.FoldAsync(id);
@@ -56,7 +56,7 @@ public sealed partial class AnnouncementPass(
         // gate key (a gate key and its record cost Redis twice a folded record).
         await deliveries.EnsureBucketsAsync(id, total);
         var (end, pass) = await runner.RunAsync(queue, announcement, dispatcher, owner, total, stillHeld,
-            (p, token) => ToSendAsync(p, total, token), pipeline.DeliverAsync, stopping);
+            (p, token) => ToSendAsync(p, total, fresh, token), pipeline.DeliverAsync, stopping);
         switch (end)
         {
             case PassEnd.Paused when runner.PauseOf(pass) is { } paused:
@@ -77,24 +77,29 @@ public sealed partial class AnnouncementPass(
     }
 
     /// <summary>
-    /// Moves a scheduled announcement to dispatching, or a paused or waiting one back to it; false when it was cancelled or
-    /// finished meanwhile.
+    /// Moves a scheduled announcement to dispatching, or a paused or waiting one back to it: true when this pass started
+    /// it (no delivery of it exists yet), false when it goes on; null when it was cancelled or finished meanwhile.
     /// </summary>
-    private async Task<bool> StartAsync(Announcement announcement)
+    private async Task<bool?> StartAsync(Announcement announcement)
     {
         switch (announcement.Status)
         {
             case AnnouncementStatus.Dispatching:
-                return true;
+                return false;
             case AnnouncementStatus.Paused or AnnouncementStatus.WaitingForLimit:
                 var resumed = await announcements.Lifecycle.ResumeAsync(announcement.Id, announcement.Status);
-                return resumed == announcement.Status || resumed == AnnouncementStatus.Dispatching;
+                return resumed == announcement.Status || resumed == AnnouncementStatus.Dispatching ? false : null;
             case AnnouncementStatus.Scheduled:
                 var before = await announcements.Lifecycle.StartAsync(announcement.Id);
                 if (before == AnnouncementStatus.Scheduled) metrics.Claimed(time.GetUtcNow() - announcement.SendAt);
-                return before is AnnouncementStatus.Scheduled or AnnouncementStatus.Dispatching;
+                return before switch
+                {
+                    AnnouncementStatus.Scheduled => true,
+                    AnnouncementStatus.Dispatching => false,
+                    _ => null,
+                };
             default:
-                return false;
+                return null;
         }
     }
 
@@ -102,7 +107,8 @@ public sealed partial class AnnouncementPass(
     /// The employees to send to, batch by batch. Before every batch the lock and the lease are checked (a dispatcher
     /// that lost either stops here). Deliveries that need no send (opted out, removed) are settled here.
     /// </summary>
-    private async IAsyncEnumerable<Employee> ToSendAsync(Pass pass, long total, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <param name="fresh">This pass started the announcement: nothing was claimed before it, so there is nothing to look for.</param>
+    private async IAsyncEnumerable<Employee> ToSendAsync(Pass pass, long total, bool fresh, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var announcement = pass.Announcement;
         for (long offset = 0; offset < total; offset += options.BatchSize)
@@ -115,12 +121,12 @@ public sealed partial class AnnouncementPass(
             var people = await employees.RecipientsAsync(announcement.EmployerId, employeeIds, pass.Sender.Id);
             // A cheap look first, so a resumed announcement does not spend send permits on deliveries that exist.
             // It decides nothing: the claim right before each send does.
-            var existing = await deliveries.GetManyAsync(announcement.Id, employeeIds);
+            var existing = fresh ? null : await deliveries.GetManyAsync(announcement.Id, employeeIds);
             var now = time.GetUtcNow();
             var skipped = new List<DeliveryClaim>();
             for (var i = 0; i < employeeIds.Length; i++)
             {
-                if (existing[i] is { } record)
+                if (existing?[i] is { } record)
                 {
                     metrics.DuplicatePrevented();
                     await claimer.SettleIfAbandonedAsync(pass, employeeIds[i], record);
