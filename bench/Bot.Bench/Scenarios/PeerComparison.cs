@@ -89,7 +89,8 @@ public static class PeerComparison
         world.WhatsApp.Reset(count);
         await using var peer = await ChildProcess.StartPeerAsync("bullmq",
             ["--redis", server.ConnectionString, "--whatsapp", world.WhatsApp.Url, "--phone-number-id", WhatsAppStubServer.PhoneNumberId,
-             "--token", BenchWorld.AccessToken, "--count", count.ToString(CultureInfo.InvariantCulture), "--keep-completed", keepCompleted ? "true" : "false"],
+             "--token", BenchWorld.AccessToken, "--count", count.ToString(CultureInfo.InvariantCulture),
+             "--warm-up", world.Options.WarmUpDeliveries.ToString(CultureInfo.InvariantCulture), "--keep-completed", keepCompleted ? "true" : "false"],
             TimeSpan.FromMinutes(3));
         world.WhatsApp.Reset(count);
         var memoryBefore = await server.UsedMemoryAsync();
