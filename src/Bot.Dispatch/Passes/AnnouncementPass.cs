@@ -111,32 +111,52 @@ public sealed partial class AnnouncementPass(
     private async IAsyncEnumerable<Employee> ToSendAsync(Pass pass, long total, bool fresh, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var announcement = pass.Announcement;
-        for (long offset = 0; offset < total; offset += options.BatchSize)
+        // The next batch is read while this one is sent, so no send waits for a read.
+        var next = total > 0 ? ReadAsync(pass, 0, fresh) : null;
+        try
         {
-            pass.Offset = offset;
-            if (cancellationToken.IsCancellationRequested || !pass.MayGoOn()) yield break;
-            var employeeIds = await announcements.TargetsAsync(announcement.Id, offset, offset + options.BatchSize - 1);
-            // The phone (and the 24-hour window) is read now, just before the send: an employee whose number changed
-            // gets it on the new one.
-            var people = await employees.RecipientsAsync(announcement.EmployerId, employeeIds, pass.Sender.Id);
-            // A cheap look first, so a resumed announcement does not spend send permits on deliveries that exist.
-            // It decides nothing: the claim right before each send does.
-            var existing = fresh ? null : await deliveries.GetManyAsync(announcement.Id, employeeIds);
-            var now = time.GetUtcNow();
-            var skipped = new List<DeliveryClaim>();
-            for (var i = 0; i < employeeIds.Length; i++)
+            for (long offset = 0; offset < total; offset += options.BatchSize)
             {
-                if (existing?[i] is { } record)
+                pass.Offset = offset;
+                if (cancellationToken.IsCancellationRequested || !pass.MayGoOn()) yield break;
+                var (employeeIds, people, existing) = await next!;
+                next = offset + options.BatchSize < total ? ReadAsync(pass, offset + options.BatchSize, fresh) : null;
+                var now = time.GetUtcNow();
+                var skipped = new List<DeliveryClaim>();
+                for (var i = 0; i < employeeIds.Length; i++)
                 {
-                    metrics.DuplicatePrevented();
-                    await claimer.SettleIfAbandonedAsync(pass, employeeIds[i], record);
+                    if (existing?[i] is { } record)
+                    {
+                        metrics.DuplicatePrevented();
+                        await claimer.SettleIfAbandonedAsync(pass, employeeIds[i], record);
+                    }
+                    else if (people[i] is { Status: EmployeeStatus.Active } employee) yield return employee;
+                    else skipped.Add(new DeliveryClaim(employeeIds[i], new DeliveryRecord(DeliveryState.Skipped, now, Error: people[i]?.Status ?? "not_found")));
                 }
-                else if (people[i] is { Status: EmployeeStatus.Active } employee) yield return employee;
-                else skipped.Add(new DeliveryClaim(employeeIds[i], new DeliveryRecord(DeliveryState.Skipped, now, Error: people[i]?.Status ?? "not_found")));
+                if (skipped.Count > 0) await deliveries.ClaimAsync(announcement.Id, skipped, options.DeliveryRetention);
             }
-            if (skipped.Count > 0) await deliveries.ClaimAsync(announcement.Id, skipped, options.DeliveryRetention);
+        }
+        finally
+        {
+            // Read ahead for a pass that stopped: nothing to do with it, but not left unobserved.
+            if (next is not null) await ((Task)next).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
         pass.Offset = total;
+    }
+
+    /// <summary>
+    /// One batch of targets with what their sends need, read one batch ahead of them: the phone and the 24-hour window
+    /// (an employee whose number changed gets it on the new one), and, for a pass that goes on, the records that exist —
+    /// a cheap look, so a resumed announcement does not spend send permits on them. It decides nothing: the claim right
+    /// before each send does.
+    /// </summary>
+    private async Task<(string[] EmployeeIds, Employee?[] People, DeliveryRecord?[]? Existing)> ReadAsync(Pass pass, long offset, bool fresh)
+    {
+        var announcement = pass.Announcement;
+        var employeeIds = await announcements.TargetsAsync(announcement.Id, offset, offset + options.BatchSize - 1);
+        var people = employees.RecipientsAsync(announcement.EmployerId, employeeIds, pass.Sender.Id);
+        var existing = fresh ? null : deliveries.GetManyAsync(announcement.Id, employeeIds);
+        return (employeeIds, await people, existing is null ? null : await existing);
     }
 
     [LoggerMessage(LogLevel.Information, "Announcement {AnnouncementId} waits for the messaging limit of portfolio {Portfolio} ({Limit} recipients per window); it goes on at {ResumesAt:O}")]
