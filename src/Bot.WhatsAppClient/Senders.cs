@@ -139,6 +139,18 @@ public sealed partial class SenderDirectory
     public Sender ForEmployer(string employerId) =>
         Get(snapshot.Employers.GetValueOrDefault(employerId)?.Sender ?? Sender.Default);
 
+    /// <summary>
+    /// The sender an announcement goes out from: its employer's, as <see cref="ForEmployer(string)"/>; for an employer this
+    /// process does not know (made through the operator API a moment ago, its change not read here yet), the sender the
+    /// announcement was created under, which the host that created it knew — never the default number by mistake.
+    /// </summary>
+    /// <param name="employerId">The announcement's employer.</param>
+    /// <param name="createdUnder">The sender the announcement was queued under; null for none recorded.</param>
+    public Sender ForEmployer(string employerId, string? createdUnder) =>
+        !snapshot.Employers.ContainsKey(employerId) && createdUnder is not null && snapshot.Senders.TryGetValue(createdUnder, out var sender)
+            ? sender
+            : ForEmployer(employerId);
+
     /// <summary>Whether the employer's announcements and replies go out from <paramref name="sender"/>.</summary>
     /// <param name="employerId">The employer.</param>
     /// <param name="sender">The sender.</param>

@@ -42,7 +42,7 @@ public sealed partial class AnnouncementPass(
             await queue.RemoveAsync(id, dispatcher);
             return;
         }
-        var sender = senders.ForEmployer(announcement.EmployerId);
+        var sender = senders.ForEmployer(announcement.EmployerId, announcement.SenderId);
         if (pause.IsPaused(sender.Id, announcement.EmployerId))
         {
             if (await runner.WaitOutPauseAsync(queue, id, dispatcher, sender))

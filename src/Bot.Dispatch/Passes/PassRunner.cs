@@ -59,7 +59,7 @@ public sealed partial class PassRunner(
         AnnouncementQueue queue, Announcement announcement, string dispatcher, string owner, long total, Func<bool> stillHeld,
         Func<Pass, CancellationToken, IAsyncEnumerable<T>> items, Func<Pass, T, CancellationToken, Task> deliver, CancellationToken stopping)
     {
-        var sender = senders.ForEmployer(announcement.EmployerId);
+        var sender = senders.ForEmployer(announcement.EmployerId, announcement.SenderId);
         using var lineStopped = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         Pass pass;
         var lease = new LeaseKeeper(queue, announcement.Id, dispatcher, lineStopped, options.LeaseDuration, time, logger);

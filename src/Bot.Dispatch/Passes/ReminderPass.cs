@@ -46,7 +46,7 @@ public sealed partial class ReminderPass(
             await queue.RemoveAsync(id, dispatcher);
             return;
         }
-        var sender = senders.ForEmployer(announcement.EmployerId);
+        var sender = senders.ForEmployer(announcement.EmployerId, announcement.SenderId);
         if (pause.IsPaused(sender.Id, announcement.EmployerId))
         {
             // The status stays completed: a pause is about the sender, and the reminder simply waits for its end.

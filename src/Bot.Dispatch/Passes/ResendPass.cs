@@ -73,7 +73,7 @@ public sealed partial class ResendPass(
             await queue.ForgetResendAsync(delivery);
             return;
         }
-        var sender = senders.ForEmployer(announcement.EmployerId);
+        var sender = senders.ForEmployer(announcement.EmployerId, announcement.SenderId);
         if (pause.IsPaused(sender.Id, announcement.EmployerId))
         {
             await queue.DeferResendAsync(delivery, pause.PausedUntil(sender.Id));

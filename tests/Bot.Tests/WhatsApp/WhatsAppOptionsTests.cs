@@ -66,6 +66,13 @@ public sealed class WhatsAppOptionsTests
         Assert.Null(senders.FallbackTemplateOf("globex"));
         Assert.Equal(new Portfolio("shared", 250, TimeSpan.FromDays(1)), senders.PortfolioOf(senders.ForEmployer("acme")));
         Assert.False(senders.PortfolioOf(senders.ForEmployer("globex")).IsLimited);
+
+        // An announcement of an employer this process does not know yet goes from the sender it was created under, not
+        // the default number; a known employer's goes from its sender now.
+        Assert.Equal("b", senders.ForEmployer("made-a-moment-ago", createdUnder: "b").Id);
+        Assert.Equal("b", senders.ForEmployer("acme", createdUnder: Sender.Default).Id);
+        Assert.Equal(Sender.Default, senders.ForEmployer("made-a-moment-ago", createdUnder: null).Id);
+        Assert.Equal(Sender.Default, senders.ForEmployer("made-a-moment-ago", createdUnder: "removed").Id);
     }
 
     [Theory]
