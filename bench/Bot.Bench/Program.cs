@@ -9,7 +9,7 @@ if (args is ["--role", "dispatcher", .. var settings]) return await DispatcherRo
 var options = BenchOptions.Parse(args);
 if (options is null)
 {
-    Console.Error.WriteLine("usage: Bot.Bench [--quick] [--only 1,2,3,4,5,6,7,8,9,10,11,12,13,14] [--no-aof] [--peer bullmq] [--rounds 2 (peer, 14)] [--out artifacts/bench/results.json]");
+    Console.Error.WriteLine("usage: Bot.Bench [--quick] [--only 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15] [--no-aof] [--peer bullmq] [--rounds 2 (peer, 14, 15)] [--out artifacts/bench/results.json]");
     return 2;
 }
 
@@ -36,6 +36,8 @@ if (options.Runs(13))
     await world.ScenarioAsync("13", "Fan-out on a primary with one replica: Redis:ClaimReplicas=0 and auto (WAIT before each send)", r => ClaimReplicas.RunAsync(world, r));
 if (options.Runs(14))
     await world.ScenarioAsync("14", "Events out: fan-out without an endpoint, with one answering 200, and with its worker stopped until completion; events/s delivered", r => EventsCost.RunAsync(world, r));
+if (options.Runs(15))
+    await world.ScenarioAsync("15", "End to end against BullMQ: the built hosts, a number per employer at 1,000/s, AOF always; BullMQ keeping and removing completed jobs", r => EndToEnd.RunAsync(world, r));
 if (options.Peer is "bullmq")
     await world.ScenarioAsync("peer", "Side by side with BullMQ: the same fan-out, alternately, AOF always and no AOF", r => PeerComparison.RunAsync(world, r));
 return await world.ReportAsync();

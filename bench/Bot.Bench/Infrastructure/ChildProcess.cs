@@ -6,7 +6,7 @@ using System.Threading.Channels;
 
 namespace Bot.Bench.Infrastructure;
 
-/// <summary>A process the bench started: a dispatcher replica (this program in its dispatcher role) or the webhook host.</summary>
+/// <summary>A process the bench started: a dispatcher replica (this program in its dispatcher role), a built host, the stub or a Node peer.</summary>
 public sealed class ChildProcess : IAsyncDisposable
 {
     private readonly Process process;
@@ -47,18 +47,32 @@ public sealed class ChildProcess : IAsyncDisposable
     }
 
     /// <summary>The built Bot.Webhook (employer API + webhook) on a loopback port, configured through environment variables.</summary>
-    public static ChildProcess StartWebhook(string url, IDictionary<string, string?> settings)
+    public static ChildProcess StartWebhook(string url, IDictionary<string, string?> settings) =>
+        StartHost("Bot.Webhook", "BENCH_WEBHOOK_DLL", "WebhookAssembly", ["--urls", url], settings, "webhook");
+
+    /// <summary>
+    /// The built Bot.Scheduler (the dispatcher replica as deployed), configured through environment variables; it
+    /// listens on nothing (no <c>Dispatcher:HealthPort</c>), so the caller decides when it is ready (e.g. subscribed to wake-ups).
+    /// </summary>
+    public static ChildProcess StartScheduler(IDictionary<string, string?> settings) =>
+        StartHost("Bot.Scheduler", "BENCH_SCHEDULER_DLL", "SchedulerAssembly", [], settings, "scheduler");
+
+    /// <summary>
+    /// A built host (<paramref name="copyVariable"/>: a copy of the build, so a rebuild of src/ during a long run cannot
+    /// swap it underneath), in Production with logs at Warning.
+    /// </summary>
+    private static ChildProcess StartHost(string host, string copyVariable, string assemblyKey, string[] args, IDictionary<string, string?> settings, string name)
     {
-        // BENCH_WEBHOOK_DLL: a copy of the build, so a rebuild of src/ during a long run cannot swap it underneath.
-        var dll = Environment.GetEnvironmentVariable("BENCH_WEBHOOK_DLL") is { Length: > 0 } copy
+        var dll = Environment.GetEnvironmentVariable(copyVariable) is { Length: > 0 } copy
             ? copy
-            : typeof(ChildProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().First(a => a.Key == "WebhookAssembly").Value!;
-        if (!File.Exists(dll)) throw new FileNotFoundException($"Bot.Webhook is not built at {dll}", dll);
-        var psi = new ProcessStartInfo("dotnet") { ArgumentList = { dll, "--urls", url }, WorkingDirectory = Path.GetDirectoryName(dll)! };
+            : typeof(ChildProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().First(a => a.Key == assemblyKey).Value!;
+        if (!File.Exists(dll)) throw new FileNotFoundException($"{host} is not built at {dll}", dll);
+        var psi = new ProcessStartInfo("dotnet") { ArgumentList = { dll }, WorkingDirectory = Path.GetDirectoryName(dll)! };
+        foreach (var arg in args) psi.ArgumentList.Add(arg);
         foreach (var (key, value) in settings) psi.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         psi.Environment["Logging__LogLevel__Default"] = "Warning";
-        var child = Start(psi, "webhook", stopsOnStdin: false);
+        var child = Start(psi, name, stopsOnStdin: false);
         child.ready.TrySetResult();
         return child;
     }

@@ -6,7 +6,14 @@
 // second add after completion and are what an employer would look at afterwards. false: removeOnComplete, the fastest
 // BullMQ can go, deduping only while a job waits or runs.
 //
-// node fanout.mjs --redis 127.0.0.1:6379 --whatsapp http://127.0.0.1:5000 --phone-number-id 123 --token t --count 100000 [--keep-completed false] [--warm-up 5000]
+// --queues N (scenario 15, end to end): N employers, each its own queue and WhatsApp number (--phone-number-id a
+// comma-separated list, one per queue) and a Worker of its own (concurrency 64, its own kept-alive connections);
+// --rate R gives each Worker BullMQ's rate limiter { max: R, duration: 1000 }, WhatsApp's cap per number. The
+// --count deliveries are split evenly: queue q sends to employees q × count/N … (q + 1) × count/N − 1. Without them:
+// one queue, no limiter. --warm-up W: untimed deliveries per queue before "BENCH ready" (default 50).
+//
+// node fanout.mjs --redis 127.0.0.1:6379 --whatsapp http://127.0.0.1:5000 --phone-number-id 123 --token t --count 100000 [--keep-completed false]
+//                 [--warm-up 5000] [--queues 8 --phone-number-id 1,2,3,4,5,6,7,8 --rate 1000 --phone-prefix +16502]
 // Line protocol with the bench (same as the dispatcher role): after a warm-up it prints "BENCH ready", waits for
 // "go" on stdin, runs the measured fan-out, prints "BENCH result {json}" and exits on "stop" or end of input.
 import { Queue, Worker } from 'bullmq';
@@ -19,13 +26,16 @@ const [host, port] = args.redis.split(':');
 const connection = { host, port: Number(port), maxRetriesPerRequest: null };
 const count = Number(args.count);
 const concurrency = Number(args.concurrency ?? 64);
-const url = `${args.whatsapp.replace(/\/$/, '')}/v23.0/${args['phone-number-id']}/messages`;
+const queueCount = Number(args.queues ?? 1);
+const phoneNumberIds = args['phone-number-id'].split(',');
+if (phoneNumberIds.length !== queueCount) throw new Error(`--queues ${queueCount} needs as many --phone-number-id values`);
+if (count % queueCount !== 0) throw new Error(`--count ${count} does not split evenly over ${queueCount} queues`);
+const limiter = args.rate ? { max: Number(args.rate), duration: 1000 } : undefined;
 const message = 'Our end of year party is on Saturday evening!';
 const keepCompleted = (args['keep-completed'] ?? 'true') !== 'false';
-const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
 
-// One POST over the kept-alive pool; resolves with the status and the parsed answer.
-function post(body) {
+// One POST over a worker's kept-alive pool; resolves with the status and the parsed answer.
+function post(url, agent, body) {
   return new Promise((resolve, reject) => {
     const payload = JSON.stringify(body);
     const req = request(url, {
@@ -44,44 +54,57 @@ function post(body) {
   });
 }
 
-// The bench's employees: e000000… with phone +1650 and the id's digits (BenchWorld.EmployeeId / Phone).
+// The bench's employees: e000000… with phone +16500 and the id's digits (BenchWorld.EmployeeId / Phone), or another
+// prefix (--phone-prefix +16502: numbers libphonenumber accepts, as scenario 15 imports them through the API).
 const employeeId = i => `e${String(i).padStart(6, '0')}`;
-const phone = id => '+1650' + id.slice(1).padStart(7, '0');
+const phonePrefix = args['phone-prefix'] ?? '+16500';
+const phone = id => phonePrefix + id.slice(1);
 
-const queue = new Queue('announcements', { connection });
 let completed = 0;
 let failed = 0;
 let waiter = null;
-const worker = new Worker('announcements', async job => {
-  const { status, answer } = await post({
-    messaging_product: 'whatsapp', recipient_type: 'individual', to: job.data.to, type: 'text',
-    text: { body: message }, biz_opaque_callback_data: job.data.callback,
-  });
-  if (status < 200 || status > 299) throw new Error(`WhatsApp answered ${status}`);
-  return answer.messages?.[0]?.id;
-}, { connection, concurrency });
-worker.on('completed', () => { completed++; waiter?.(); });
-worker.on('failed', () => { failed++; waiter?.(); });
+// One queue and worker per WhatsApp number; the single queue keeps its old name.
+const lanes = phoneNumberIds.map((phoneNumberId, q) => {
+  const name = queueCount === 1 ? 'announcements' : `announcements-${q + 1}`;
+  const url = `${args.whatsapp.replace(/\/$/, '')}/v23.0/${phoneNumberId}/messages`;
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const worker = new Worker(name, async job => {
+    const { status, answer } = await post(url, agent, {
+      messaging_product: 'whatsapp', recipient_type: 'individual', to: job.data.to, type: 'text',
+      text: { body: message }, biz_opaque_callback_data: job.data.callback,
+    });
+    if (status < 200 || status > 299) throw new Error(`WhatsApp answered ${status}`);
+    return answer.messages?.[0]?.id;
+  }, { connection, concurrency, limiter });
+  worker.on('completed', () => { completed++; waiter?.(); });
+  worker.on('failed', () => { failed++; waiter?.(); });
+  return { queue: new Queue(name, { connection }), worker, agent };
+});
 
-async function fanOut(announcement, ids, phoneOf) {
-  const target = completed + failed + ids.length;
+// Every lane's jobs added at once (lane q: announcement `${prefix}${q + 1}` to ids[q]), timed until all completed.
+async function fanOut(prefix, ids, phoneOf) {
+  const target = completed + failed + ids.reduce((n, list) => n + list.length, 0);
   const done = new Promise(resolve => { waiter = () => { if (completed + failed >= target) resolve(); }; });
   const started = process.hrtime.bigint();
   // addBulk in chunks: one round trip per 1,000 jobs, the way a producer of 100k jobs would add them.
-  for (let i = 0; i < ids.length; i += 1000) {
-    await queue.addBulk(ids.slice(i, i + 1000).map(id => ({
-      name: 'send', data: { to: phoneOf(id), callback: `${announcement}:${id}` },
-      opts: { jobId: `${announcement}-${id}`, removeOnComplete: !keepCompleted },
-    })));
-  }
+  await Promise.all(lanes.map(async ({ queue }, q) => {
+    const announcement = `${prefix}${q + 1}`;
+    for (let i = 0; i < ids[q].length; i += 1000) {
+      await queue.addBulk(ids[q].slice(i, i + 1000).map(id => ({
+        name: 'send', data: { to: phoneOf(id), callback: `${announcement}:${id}` },
+        opts: { jobId: `${announcement}-${id}`, removeOnComplete: !keepCompleted },
+      })));
+    }
+  }));
   await done;
   waiter = null;
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
-await worker.waitUntilReady();
+await Promise.all(lanes.map(({ worker }) => worker.waitUntilReady()));
 // Warm-up (JIT, connections), on other phones than the measured ones, like the dispatcher's warm-up announcement.
-const warm = Array.from({ length: Number(args['warm-up'] ?? 50) }, (_, i) => `w${String(i).padStart(4, '0')}`);
+const warmUps = Number(args['warm-up'] ?? 50);
+const warm = lanes.map((_, q) => Array.from({ length: warmUps }, (_, i) => `w${String(q * warmUps + i).padStart(4, '0')}`));
 await fanOut('warmup', warm, id => '+1999' + id.slice(1).padStart(7, '0'));
 console.log('BENCH ready');
 
@@ -89,11 +112,15 @@ const input = createInterface({ input: process.stdin });
 for await (const line of input) {
   if (line === 'go') {
     const before = failed;
-    const seconds = await fanOut('a1', Array.from({ length: count }, (_, i) => employeeId(i)), phone);
+    const per = count / queueCount;
+    const ids = lanes.map((_, q) => Array.from({ length: per }, (_, i) => employeeId(q * per + i)));
+    const seconds = await fanOut('a', ids, phone);
     console.log('BENCH result ' + JSON.stringify({ deliveries: count, seconds, failed: failed - before }));
   } else if (line === 'stop') break;
 }
-await worker.close();
-await queue.close();
-agent.destroy();
+for (const { worker, queue, agent } of lanes) {
+  await worker.close();
+  await queue.close();
+  agent.destroy();
+}
 process.exit(0);
