@@ -237,7 +237,8 @@ public sealed class BenchWorld : IAsyncDisposable
         ["WhatsApp:AccessToken"] = AccessToken,
     };
 
-    private static string LoadAverage()
+    /// <summary>The 1, 5 and 15 minute load averages, as /proc/loadavg gives them (empty where there is none).</summary>
+    public static string LoadAverage()
     {
         try
         {

@@ -32,13 +32,6 @@ public static class EndToEnd
     /// <summary>Untimed deliveries per number before each side is timed: <see cref="BenchOptions.WarmUpDeliveries"/> in all.</summary>
     private static int WarmUpPerNumber(BenchOptions options, int senders) => Math.Max(1, options.WarmUpDeliveries / senders);
 
-    /// <summary>BullMQ's two retention choices, and the ratio the project aims for against each.</summary>
-    private static readonly (string Name, bool KeepCompleted, double Target)[] Variants =
-    [
-        ("keeping completed jobs", true, 2.0),
-        ("removing completed jobs", false, 1.6),
-    ];
-
     /// <summary>One measured run: deliveries/s and the CPU µs per delivery of each process that did the work.</summary>
     private sealed record Run(double Rate, Dictionary<string, double> CpuPerDelivery);
 
@@ -56,21 +49,21 @@ public static class EndToEnd
         result.Settings["redis"] = "a fresh redis-server per run: --save \"\" " + string.Join(' ', Aof);
 
         // CI's smoke (--quick) checks the project's deliveries only: it needs neither node nor the npm registry.
-        var variants = options.Quick ? [] : Variants;
+        var variants = options.Quick ? [] : PeerComparison.Variants;
         var ours = new List<Run>();
         var theirs = variants.ToDictionary(v => v.Name, _ => new List<Run>());
         for (var round = 1; round <= options.EndToEndRounds; round++)
         {
             await using (var server = await RedisProcess.StartAsync(Aof))
             {
-                var load = Load();
+                var load = BenchWorld.LoadAverage();
                 ours.Add(await ProjectRunAsync(world, result, server, $"round {round}, project: "));
                 result.Notes.Add($"round {round}: project {ours[^1].Rate:N0}/s (load average before: {load})");
             }
             foreach (var variant in variants)
             {
                 await using var server = await RedisProcess.StartAsync(Aof);
-                var load = Load();
+                var load = BenchWorld.LoadAverage();
                 var run = await PeerRunAsync(world, result, server, variant.KeepCompleted, $"round {round}, BullMQ {variant.Name}: ");
                 theirs[variant.Name].Add(run);
                 result.Notes.Add($"round {round}: BullMQ {variant.Name} {run.Rate:N0}/s (load average before: {load})");
@@ -324,6 +317,4 @@ public static class EndToEnd
         var reached = Enumerable.Range(0, total).Count(i => log.PerRecipient.ContainsKey(PhoneOf(i)));
         result.Require(label + "all delivered", reached == total && sent == total, $"{reached} of {total} phones got it; {sent} {counted}");
     }
-
-    private static string Load() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 }

@@ -23,8 +23,8 @@ public static class PeerComparison
         ("no AOF", []),
     ];
 
-    /// <summary>BullMQ's two retention choices, and the ratio the project aims for against each.</summary>
-    private static readonly (string Name, bool KeepCompleted, double Target)[] Variants =
+    /// <summary>BullMQ's two retention choices, and the ratio the project aims for against each (here and end to end).</summary>
+    internal static readonly (string Name, bool KeepCompleted, double Target)[] Variants =
     [
         ("keeping completed jobs", true, 2.0),
         ("removing completed jobs", false, 1.6),
@@ -46,7 +46,7 @@ public static class PeerComparison
             {
                 await using (var server = await RedisProcess.StartAsync(args))
                 {
-                    var load = Load();
+                    var load = BenchWorld.LoadAverage();
                     var run = await FanOutRun.RunAsync(world, result, server, count, dispatchers: 1, noRateCap: true, SameConcurrency);
                     ours.Add(count / run.Elapsed.TotalSeconds);
                     ourCpu.Add((run.Cpu.Dispatchers + run.Cpu.Redis) * 1e6 / count);
@@ -56,7 +56,7 @@ public static class PeerComparison
                 foreach (var variant in Variants)
                 {
                     await using var server = await RedisProcess.StartAsync(args);
-                    var load = Load();
+                    var load = BenchWorld.LoadAverage();
                     var label = $"{name} round {round}, {variant.Name}: ";
                     var (rate, cpu) = await PeerRunAsync(world, result, server, count, variant.KeepCompleted, label);
                     theirs[variant.Name].Add(rate);
@@ -110,6 +110,4 @@ public static class PeerComparison
             (double)(await server.UsedMemoryAsync() - memoryBefore) / count, "B");
         return (count / seconds, (nodeAfter - nodeBefore + redisAfter - redisBefore) * 1e4 / count);
     }
-
-    private static string Load() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 }
