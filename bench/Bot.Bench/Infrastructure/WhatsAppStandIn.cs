@@ -28,6 +28,8 @@ public sealed class WhatsAppStandIn : IAsyncDisposable
     private ConcurrentDictionary<string, int> perRecipient = new();
     private ConcurrentDictionary<string, long> firstByAnnouncement = new();
     private long[] arrivals = new long[1024];
+    private int[] numbers = new int[1024];
+    private readonly ConcurrentDictionary<string, int> numberIndex = new(StringComparer.Ordinal);
     private int count;
 
     private WhatsAppStandIn(WebApplication app) => this.app = app;
@@ -53,6 +55,7 @@ public sealed class WhatsAppStandIn : IAsyncDisposable
         perRecipient = new ConcurrentDictionary<string, int>();
         firstByAnnouncement = new ConcurrentDictionary<string, long>();
         arrivals = new long[Math.Max(1024, expected * 2)];
+        numbers = new int[arrivals.Length];
         Volatile.Write(ref count, 0);
     }
 
@@ -62,8 +65,9 @@ public sealed class WhatsAppStandIn : IAsyncDisposable
     {
         var n = Math.Min(Count, arrivals.Length);
         var times = arrivals.AsSpan(0, n).ToArray();
-        Array.Sort(times);
-        return new SendLog(times, new Dictionary<string, int>(perRecipient), new Dictionary<string, long>(firstByAnnouncement));
+        var from = numbers.AsSpan(0, n).ToArray();
+        Array.Sort(times, from);
+        return new SendLog(times, new Dictionary<string, int>(perRecipient), new Dictionary<string, long>(firstByAnnouncement)) { Numbers = from };
     }
 
     /// <summary>UTC ticks of the first send carrying this announcement id in biz_opaque_callback_data.</summary>
@@ -90,8 +94,12 @@ public sealed class WhatsAppStandIn : IAsyncDisposable
             return;
         }
         var slot = Interlocked.Increment(ref count) - 1;
-        var log = arrivals;
-        if (slot < log.Length) log[slot] = now;
+        var (log, from) = (arrivals, numbers);
+        if (slot < log.Length && slot < from.Length)
+        {
+            log[slot] = now;
+            from[slot] = numberIndex.GetOrAdd((string)context.Request.RouteValues["phoneNumberId"]!, _ => numberIndex.Count);
+        }
         perRecipient.AddOrUpdate(to, 1, static (_, n) => n + 1);
         if (callback is not null)
         {
@@ -142,6 +150,14 @@ public sealed class WhatsAppStandIn : IAsyncDisposable
 public sealed record SendLog(long[] Arrivals, Dictionary<string, int> PerRecipient, Dictionary<string, long> FirstByAnnouncement)
 {
     public int Total => Arrivals.Length;
+
+    /// <summary>Which WhatsApp number (phone-number id, numbered as first seen) each of <see cref="Arrivals"/> was sent from.</summary>
+    public int[] Numbers { get; init; } = [];
+
+    /// <summary>The most sends from one number within any one-second window: what WhatsApp's per-number cap is about.</summary>
+    public int LargestOneSecondWindowOfANumber() =>
+        Numbers.Length == 0 ? 0 : Arrivals.Select((t, i) => (t, Number: Numbers[i])).GroupBy(a => a.Number)
+            .Max(g => (this with { Arrivals = [.. g.Select(a => a.t)] }).LargestOneSecondWindow());
 
     /// <summary>Sends beyond the first to the same phone.</summary>
     public int Duplicates => PerRecipient.Values.Sum(n => n - 1);
