@@ -9,6 +9,7 @@ public sealed class DispatcherMetrics
     private readonly Counter<long> sends;
     private readonly Counter<long> retries;
     private readonly Counter<long> duplicatesPrevented;
+    private readonly Counter<long> slotsMissed;
     private readonly Histogram<double> claimLatency;
     private readonly Histogram<double> fanOutDuration;
     private readonly Meter meter;
@@ -18,6 +19,8 @@ public sealed class DispatcherMetrics
         meter = meterFactory.Create(MeterName);
         sends = meter.CreateCounter<long>("announcements.sends", description: "WhatsApp sends by outcome");
         retries = meter.CreateCounter<long>("announcements.send_retries", description: "Sends retried after a definite non-delivery");
+        slotsMissed = meter.CreateCounter<long>("announcements.send_slots_missed",
+            description: "Requests held back past their send slot (a Redis or process stall) and sent on a later one");
         duplicatesPrevented = meter.CreateCounter<long>("announcements.duplicates_prevented",
             description: "Deliveries whose SET NX was refused because another run had already claimed them");
         // Buckets in seconds: the exporters' defaults (0-10,000) are made for milliseconds and would put every
@@ -34,6 +37,7 @@ public sealed class DispatcherMetrics
 
     public void Sent(string outcome) => sends.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
     public void Retried() => retries.Add(1);
+    public void SlotMissed() => slotsMissed.Add(1);
     public void DuplicatePrevented() => duplicatesPrevented.Add(1);
     public void Claimed(TimeSpan latency) => claimLatency.Record(Math.Max(0, latency.TotalSeconds));
     public void FanOutFinished(TimeSpan duration) => fanOutDuration.Record(duration.TotalSeconds);

@@ -13,12 +13,15 @@ public static class DispatcherHosts
 {
     /// <param name="logging">Replaces the default (console at Warning), e.g. to capture every entry.</param>
     /// <param name="time">The clock the dispatcher runs on (a FakeTimeProvider the test moves); the system clock by default.</param>
-    public static IHost Build(IDictionary<string, string?> settings, Action<ILoggingBuilder>? logging = null, TimeProvider? time = null)
+    /// <param name="services">Registers a test's own part first (e.g. an <see cref="ISendRateLimiter"/>): the hosts' TryAdd leaves it in place.</param>
+    public static IHost Build(IDictionary<string, string?> settings, Action<ILoggingBuilder>? logging = null, TimeProvider? time = null,
+        Action<IServiceCollection>? services = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.Configuration.AddInMemoryCollection(settings);
         // Registered first, so the hosts' TryAdd of the system clock leaves it in place.
         if (time is not null) builder.Services.AddSingleton(time);
+        services?.Invoke(builder.Services);
         if (logging is null) builder.Logging.SetMinimumLevel(LogLevel.Warning);
         else logging(builder.Logging);
         return builder.BuildDispatcherReplica();

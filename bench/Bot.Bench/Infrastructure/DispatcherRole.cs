@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Bot.Core.Redis;
 using Bot.Dispatch;
@@ -72,7 +73,10 @@ public static class DispatcherRole
 /// <summary>Lets every send go at once: scenario 1 measures everything but WhatsApp's cap.</summary>
 internal sealed class NoRateCap : ISendRateLimiter
 {
-    public Task AcquireAsync(Sender sender, SendLane lane, CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task<SendPermit> AcquireAsync(Sender sender, SendLane lane, CancellationToken cancellationToken) =>
+        Task.FromResult(new SendPermit(Stopwatch.GetTimestamp()));
+
+    public bool LeavesOnTime(Sender sender, SendPermit permit) => true;
 }
 
 /// <param name="Senders">The senders the replica dispatches now (whose lock it holds).</param>

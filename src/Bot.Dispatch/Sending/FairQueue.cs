@@ -3,18 +3,18 @@ namespace Bot.Dispatch;
 /// <summary>Waiting sends by lane: urgent lanes first; otherwise groups in turn, and the lanes of a group in turn.</summary>
 internal sealed class FairQueue
 {
-    private readonly Dictionary<SendLane, Queue<TaskCompletionSource>> lanes = [];
+    private readonly Dictionary<SendLane, Queue<TaskCompletionSource<long>>> lanes = [];
     private readonly LinkedList<string> groups = new();
     private readonly Dictionary<string, LinkedList<SendLane>> groupLanes = [];
     private readonly LinkedList<SendLane> urgent = new();
 
     public bool IsEmpty => lanes.Count == 0;
 
-    public void Enqueue(SendLane lane, TaskCompletionSource turn)
+    public void Enqueue(SendLane lane, TaskCompletionSource<long> turn)
     {
         if (!lanes.TryGetValue(lane, out var queue))
         {
-            lanes[lane] = queue = new Queue<TaskCompletionSource>();
+            lanes[lane] = queue = new Queue<TaskCompletionSource<long>>();
             if (lane.Urgent) urgent.AddLast(lane);
             else
             {
@@ -29,7 +29,7 @@ internal sealed class FairQueue
         queue.Enqueue(turn);
     }
 
-    public bool TryDequeue(out TaskCompletionSource turn)
+    public bool TryDequeue(out TaskCompletionSource<long> turn)
     {
         var lane = urgent.First is { } u ? Rotate(urgent, u) : NextRegular();
         if (lane is not { } chosen)

@@ -41,14 +41,17 @@ public sealed partial class SendAttempts(
     public async Task<SendResult?> SendAsync(Pass pass, OutgoingMessage message, SendClaim claim, CancellationToken token)
     {
         var sender = pass.Sender;
-        for (var attempt = 1; ; attempt++)
+        var attempt = 1;
+        while (true)
         {
+            SendPermit permit;
             bool admitted;
             try
             {
-                // The permit is the last wait before the request, so requests reach WhatsApp at the capped rate even
-                // when Redis or this process stalls for a moment.
-                await rateLimiter.AcquireAsync(sender, pass.Lane, token);
+                // The permit comes before the claim, so a send waiting for its slot holds nothing; the claim's own wait
+                // is checked against the slot right before the request (LeavesOnTime), so requests reach WhatsApp at
+                // the capped rate even when Redis or this process stalls for a moment.
+                permit = await rateLimiter.AcquireAsync(sender, pass.Lane, token);
                 admitted = await pause.AdmitAsync(sender, pass.Announcement.EmployerId, token);
             }
             catch (OperationCanceledException)
@@ -63,6 +66,14 @@ public sealed partial class SendAttempts(
             }
 
             if (token.IsCancellationRequested || !pass.MayGoOn() || !await claim.TakeAsync()) return null;
+            if (!rateLimiter.LeavesOnTime(sender, permit))
+            {
+                // Its claim took longer than the sends around it (a Redis stall): leaving now it would go out together
+                // with the requests of the next slots. Given back (it did not leave), and sent on the next permit.
+                await claim.GiveBackAsync();
+                metrics.SlotMissed();
+                continue;
+            }
             // Not cancellable: once a request may have left, its answer decides the message's state.
             var result = await whatsApp.SendAsync(sender, message, CancellationToken.None);
             if (pause.Report(sender.Id, result.Outcome, result.Error))
@@ -82,6 +93,7 @@ public sealed partial class SendAttempts(
                     // Not accepted: nothing is held while waiting, so a pass that stops meanwhile leaves it pending.
                     await claim.GiveBackAsync();
                     metrics.Retried();
+                    attempt++;
                     try
                     {
                         await Task.Delay(result.RetryDelay(attempt, options.RetryBaseDelay, options.RetryMaxDelay), time, token);

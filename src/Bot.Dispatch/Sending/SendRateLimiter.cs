@@ -23,6 +23,9 @@ namespace Bot.Dispatch;
 /// its way (a GC pause, a busy core, the network) then reach WhatsApp next to the following ones without making a
 /// one-second window go over the cap's 2 %. Slots a stalled process finds more than 20 ms in the past are dropped,
 /// not let out together.</item>
+/// <item>A slot is for a request leaving then: one whose claim (taken after the slot, so a send waiting for its slot
+/// holds nothing) was held up more than 20 ms longer than the number's other recent requests is sent on a later slot
+/// (<see cref="LeavesOnTime"/>), rather than together with the requests of the slots after it.</item>
 /// <item>Fair: one pump per sender waits for each slot (in whole milliseconds, never before it) and only then picks who
 /// gets it — urgent lanes first, then employers in turn and each employer's announcements in turn. A one-employee
 /// "send now" next to five 20,000-employee fan-outs waits a few slots, not for their queues to drain.</item>
@@ -35,11 +38,16 @@ public sealed partial class SendRateLimiter(IDatabase db, ILogger<SendRateLimite
     private readonly ClockOffset clock = new();
 
     /// <summary>Waits for <paramref name="lane"/>'s turn at the next slot of <paramref name="sender"/>; cancelling gives up the wait.</summary>
-    public Task AcquireAsync(Sender sender, SendLane lane, CancellationToken cancellationToken)
+    public Task<SendPermit> AcquireAsync(Sender sender, SendLane lane, CancellationToken cancellationToken) =>
+        PacerOf(sender).AcquireAsync(lane, cancellationToken);
+
+    /// <inheritdoc />
+    public bool LeavesOnTime(Sender sender, SendPermit permit) => PacerOf(sender).LeavesOnTime(permit);
+
+    private Pacer PacerOf(Sender sender)
     {
         var pacer = pacers.GetOrAdd(sender.Id, _ => new Pacer(this, sender));
-        if (pacer.Rate != sender.MessagesPerSecond) pacer = pacers[sender.Id] = new Pacer(this, sender);
-        return pacer.AcquireAsync(lane, cancellationToken);
+        return pacer.Rate == sender.MessagesPerSecond ? pacer : pacers[sender.Id] = new Pacer(this, sender);
     }
 
     /// <summary>
@@ -68,12 +76,13 @@ public sealed partial class SendRateLimiter(IDatabase db, ILogger<SendRateLimite
         private long nextSlot;
         private int left;
         private Task<long>? ahead;
+        private readonly SendDepartures departures = new(tolerance: CatchUp, period: Stopwatch.Frequency / 2);
 
         public int Rate => sender.MessagesPerSecond;
 
-        public Task AcquireAsync(SendLane lane, CancellationToken cancellationToken)
+        public async Task<SendPermit> AcquireAsync(SendLane lane, CancellationToken cancellationToken)
         {
-            var turn = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var turn = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
             lock (gate)
             {
                 waiting.Enqueue(lane, turn);
@@ -83,9 +92,14 @@ public sealed partial class SendRateLimiter(IDatabase db, ILogger<SendRateLimite
                     _ = Task.Run(PumpAsync, CancellationToken.None);
                 }
             }
-            if (!cancellationToken.CanBeCanceled) return turn.Task;
-            var registration = cancellationToken.Register(() => turn.TrySetCanceled(cancellationToken));
-            return turn.Task.ContinueWith(t => { registration.Dispose(); return t; }, TaskScheduler.Default).Unwrap();
+            using (cancellationToken.UnsafeRegister(static (turn, token) => ((TaskCompletionSource<long>)turn!).TrySetCanceled(token), turn))
+                return new SendPermit(await turn.Task);
+        }
+
+        /// <summary>True when a request may leave now on <paramref name="permit"/> (<see cref="SendDepartures"/>).</summary>
+        public bool LeavesOnTime(SendPermit permit)
+        {
+            lock (gate) return departures.OnTime(permit.Slot, Stopwatch.GetTimestamp());
         }
 
         /// <summary>Hands out slots while anyone waits; each slot goes to whoever's turn it is when the slot comes.</summary>
@@ -116,7 +130,7 @@ public sealed partial class SendRateLimiter(IDatabase db, ILogger<SendRateLimite
                     lock (gate)
                     {
                         // A waiter that gave up meanwhile passes its turn on.
-                        while (waiting.TryDequeue(out var turn) && !turn.TrySetResult())
+                        while (waiting.TryDequeue(out var turn) && !turn.TrySetResult(slot))
                         {
                         }
                     }

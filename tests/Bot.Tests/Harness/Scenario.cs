@@ -77,10 +77,10 @@ public sealed class Scenario : IAsyncDisposable
         return client;
     }
 
-    /// <summary>Starts dispatcher hosts (as separate Bot.Scheduler replicas would run) with extra settings.</summary>
-    public async Task<IHost[]> StartDispatchersAsync(int count, IDictionary<string, string?>? overrides = null)
+    /// <summary>Starts dispatcher hosts (as separate Bot.Scheduler replicas would run) with extra settings and parts of a test's own.</summary>
+    public async Task<IHost[]> StartDispatchersAsync(int count, IDictionary<string, string?>? overrides = null, Action<IServiceCollection>? services = null)
     {
-        var hosts = Enumerable.Range(0, count).Select(_ => DispatcherHosts.Build(Merge(overrides), time: time)).ToArray();
+        var hosts = Enumerable.Range(0, count).Select(_ => DispatcherHosts.Build(Merge(overrides), time: time, services: services)).ToArray();
         dispatchers.AddRange(hosts);
         await Task.WhenAll(hosts.Select(h => h.StartAsync()));
         return hosts;
