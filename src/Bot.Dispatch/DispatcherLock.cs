@@ -20,6 +20,7 @@ public sealed class DispatcherLock : IDisposable
     private readonly RedisKeyspace keyspace;
     private readonly List<ConnectionMultiplexer> owned = [];
     private readonly ConcurrentDictionary<string, byte> locked = new();
+    private readonly int instances;
 
     public DispatcherLock(IConnectionMultiplexer main, RedisKeyspace keyspace, IConfiguration configuration, ILoggerFactory loggerFactory)
     {
@@ -38,6 +39,7 @@ public sealed class DispatcherLock : IDisposable
             multiplexers.Add(new RedLockMultiplexer(connection));
         }
         if (multiplexers.Count == 0) multiplexers.Add(new RedLockMultiplexer(main));
+        instances = multiplexers.Count;
         factory = RedLockFactory.Create(multiplexers, loggerFactory);
     }
 
@@ -51,22 +53,23 @@ public sealed class DispatcherLock : IDisposable
     public async Task<IRedLock> TryAcquireAsync(string senderId, TimeSpan expiry)
     {
         var result = await factory.CreateLockAsync(Resource(senderId), expiry);
-        if (result.IsAcquired && locked.TryAdd(senderId, 0)) KeepThreadsForRenewals(locked.Count);
+        if (result.IsAcquired && locked.TryAdd(senderId, 0)) KeepThreadsForRenewals(locked.Count * instances);
         return result;
     }
 
     /// <summary>
-    /// RedLock.net renews a held lock every half expiry from a timer, with a synchronous Redis call that blocks a
-    /// thread-pool thread until Redis answers — and StackExchange.Redis reads answers on the thread pool too. A
-    /// dispatcher holding a lock per sender renews them all at once: on a small machine every pool thread then waits
-    /// for an answer no thread is left to read, until the pool adds threads, one every half second or so. Measured on
-    /// 2 cores with 8 senders, that stopped every send for 0.6–2.3 s every 5–10 s. So the pool keeps a thread ready
-    /// for each sender this process has held besides its usual minimum (one per core).
+    /// RedLock.net renews a held lock every half expiry from a timer, with a synchronous Redis call per instance
+    /// (<c>Parallel.ForEach</c>) that blocks a thread-pool thread until Redis answers — and StackExchange.Redis reads
+    /// answers on the thread pool too. A dispatcher holding a lock per sender renews them all at once: on a small
+    /// machine every pool thread then waits for an answer no thread is left to read, until the pool adds threads, one
+    /// every half second or so. Measured on 2 cores with 8 senders, that stopped every send for 0.6–2.3 s every 5–10 s.
+    /// So the pool keeps a thread ready for each renewal call this process's locks can make at once (the senders it
+    /// has held × the lock's Redis instances) besides its usual minimum (one per core).
     /// </summary>
-    private static void KeepThreadsForRenewals(int locks)
+    private static void KeepThreadsForRenewals(int renewals)
     {
         ThreadPool.GetMinThreads(out var workers, out var io);
-        var needed = Environment.ProcessorCount + locks;
+        var needed = Environment.ProcessorCount + renewals;
         if (workers < needed) ThreadPool.SetMinThreads(needed, io);
     }
 
