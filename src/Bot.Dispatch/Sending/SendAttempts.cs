@@ -42,6 +42,7 @@ public sealed partial class SendAttempts(
     {
         var sender = pass.Sender;
         var attempt = 1;
+        var missedSlot = false;
         while (true)
         {
             SendPermit permit;
@@ -66,12 +67,14 @@ public sealed partial class SendAttempts(
             }
 
             if (token.IsCancellationRequested || !pass.MayGoOn() || !await claim.TakeAsync()) return null;
-            if (!rateLimiter.LeavesOnTime(sender, permit))
+            if (!rateLimiter.LeavesOnTime(sender, permit) && !missedSlot)
             {
                 // Its claim took longer than the sends around it (a Redis stall): leaving now it would go out together
-                // with the requests of the next slots. Given back (it did not leave), and sent on the next permit.
+                // with the requests of the next slots. Given back (it did not leave), and sent on the next permit — once:
+                // late again, it goes, so a process too busy to keep pace cannot spend its time giving claims back.
                 await claim.GiveBackAsync();
                 metrics.SlotMissed();
+                missedSlot = true;
                 continue;
             }
             // Not cancellable: once a request may have left, its answer decides the message's state.

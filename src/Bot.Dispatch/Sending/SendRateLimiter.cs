@@ -25,7 +25,7 @@ namespace Bot.Dispatch;
 /// not let out together.</item>
 /// <item>A slot is for a request leaving then: one whose claim (taken after the slot, so a send waiting for its slot
 /// holds nothing) was held up more than 20 ms longer than the number's other recent requests is sent on a later slot
-/// (<see cref="LeavesOnTime"/>), rather than together with the requests of the slots after it.</item>
+/// (<see cref="LeavesOnTime"/>; see <see cref="SendAttempts"/>), rather than together with the requests of the slots after it.</item>
 /// <item>Fair: one pump per sender waits for each slot (in whole milliseconds, never before it) and only then picks who
 /// gets it — urgent lanes first, then employers in turn and each employer's announcements in turn. A one-employee
 /// "send now" next to five 20,000-employee fan-outs waits a few slots, not for their queues to drain.</item>
