@@ -30,6 +30,7 @@ public sealed class WhatsAppStandIn : IAsyncDisposable
     private long[] arrivals = new long[1024];
     private int[] numbers = new int[1024];
     private readonly ConcurrentDictionary<string, int> numberIndex = new(StringComparer.Ordinal);
+    private int numbersSeen;
     private int count;
 
     private WhatsAppStandIn(WebApplication app) => this.app = app;
@@ -98,7 +99,7 @@ public sealed class WhatsAppStandIn : IAsyncDisposable
         if (slot < log.Length && slot < from.Length)
         {
             log[slot] = now;
-            from[slot] = numberIndex.GetOrAdd((string)context.Request.RouteValues["phoneNumberId"]!, _ => numberIndex.Count);
+            from[slot] = numberIndex.GetOrAdd((string)context.Request.RouteValues["phoneNumberId"]!, _ => Interlocked.Increment(ref numbersSeen));
         }
         perRecipient.AddOrUpdate(to, 1, static (_, n) => n + 1);
         if (callback is not null)
@@ -151,7 +152,7 @@ public sealed record SendLog(long[] Arrivals, Dictionary<string, int> PerRecipie
 {
     public int Total => Arrivals.Length;
 
-    /// <summary>Which WhatsApp number (phone-number id, numbered as first seen) each of <see cref="Arrivals"/> was sent from.</summary>
+    /// <summary>Which WhatsApp number (phone-number id, a number of its own per id) each of <see cref="Arrivals"/> was sent from.</summary>
     public int[] Numbers { get; init; } = [];
 
     /// <summary>The most sends from one number within any one-second window: what WhatsApp's per-number cap is about.</summary>
