@@ -313,7 +313,6 @@ public static class EndToEnd
     /// </summary>
     private static string PhoneOf(int i) => $"+16502{i:D6}";
 
-    /// <summary>Every employee's phone got exactly one message, and the side counted them all as sent.</summary>
     /// <summary>
     /// The most requests one number sent within any one second (sliding): WhatsApp counts its cap that way, so a side
     /// over the cap here would have had some of them refused (130429) by the real API.
@@ -321,6 +320,7 @@ public static class EndToEnd
     private static void AddBusiestSecond(ScenarioResult result, SendLog log, string label, int cap) =>
         result.Add($"{label}busiest one-second window of a number (cap {cap})", log.LargestOneSecondWindowOfANumber(), "sends");
 
+    /// <summary>Every employee's phone got exactly one message, and the side counted them all as sent.</summary>
     private static void CheckExactlyOnce(ScenarioResult result, SendLog log, int total, int sent, string label, string counted)
     {
         result.Require(label + "0 duplicates", log.Duplicates == 0, $"{log.Duplicates} duplicate sends");
