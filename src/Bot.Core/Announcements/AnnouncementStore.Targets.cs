@@ -20,11 +20,8 @@ public sealed partial class AnnouncementStore
         {
             RedisKey draft = $"{targets}:draft:{owner}";
             await db.KeyDeleteAsync(draft);
-            // Pushed in order on one connection without waiting for each: the audience is read meanwhile.
-            var pushes = new List<Task>();
             await foreach (var chunk in audience.Chunk(1000))
-                pushes.Add(db.ListRightPushAsync(draft, [.. chunk.Select(id => (RedisValue)id)]));
-            await Task.WhenAll(pushes);
+                await db.ListRightPushAsync(draft, [.. chunk.Select(id => (RedisValue)id)]);
             if (await db.KeyExistsAsync(draft) && !await db.KeyRenameAsync(draft, targets, When.NotExists))
                 await db.KeyDeleteAsync(draft);
         }

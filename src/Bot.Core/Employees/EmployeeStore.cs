@@ -233,20 +233,18 @@ public sealed class EmployeeStore(IDatabase db, TimeProvider time)
     /// </summary>
     public async IAsyncEnumerable<string> AudienceAsync(string employerId, AudienceFilter? filter = null)
     {
-        var ids = await IdsAfterAsync(employerId, null, ScanChunk);
-        while (ids.Length > 0)
+        string? after = null;
+        while (true)
         {
-            // A chunk's statuses and the next chunk's ids in one round trip: a 100,000-employee "send now" waits for
-            // its list of targets before its first send.
-            var statuses = StatusesAsync(employerId, ids, filter);
-            var next = ids.Length < ScanChunk ? Task.FromResult<RedisValue[]>([]) : IdsAfterAsync(employerId, ids[^1], ScanChunk);
-            await Task.WhenAll(statuses, next);
+            var ids = await IdsAfterAsync(employerId, after, ScanChunk);
+            if (ids.Length == 0) yield break;
+            var statuses = await StatusesAsync(employerId, ids, filter);
             for (var i = 0; i < ids.Length; i++)
             {
                 // Opted-out employees stay in the audience so they are counted as skipped.
-                if (statuses.Result[i] is { } s && s != EmployeeStatus.Removed) yield return ids[i]!;
+                if (statuses[i] is { } s && s != EmployeeStatus.Removed) yield return ids[i]!;
             }
-            ids = next.Result;
+            after = ids[^1];
         }
     }
 
