@@ -11,13 +11,13 @@ public sealed class MessagingLimitGate(MessagingLimit messagingLimit)
 {
     /// <summary>
     /// Takes the employee's place in the portfolio's messaging limit; false (and the pass deferred to when a place
-    /// frees) when it is full. Once full, later sends of the pass do not ask again.
+    /// frees) when it is full. Asked even once the pass found it full (the pipeline no longer starts business-initiated
+    /// sends then): a send that took its place and gave its claim back (a missed slot, a retry) still has it.
     /// </summary>
     public async Task<bool> ReachAsync(Pass pass, Employee employee, DateTimeOffset now)
     {
         var portfolio = pass.Portfolio;
         if (!portfolio.IsLimited) return true;
-        if (pass.DeferredUntil is { } until && until > now) return false;
         if (await messagingLimit.TryReachAsync(portfolio.Id, portfolio.MessagingLimit, portfolio.Window, employee.WhatsAppId, now) is not { } freesAt)
             return true;
         // Places free one by one as the window moves: look again a little later, when a batch of them has.

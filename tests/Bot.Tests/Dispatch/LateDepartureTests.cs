@@ -3,6 +3,7 @@ using Bot.Dispatch;
 using Bot.Tests.Harness;
 using Bot.WhatsAppClient;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Bot.Tests.Dispatch;
 
@@ -24,6 +25,22 @@ public sealed class LateDepartureTests(SharedRedis redis) : IClassFixture<Shared
         var sends = await scenario.Stub.WhenSentAsync(30);
         Assert.Equal(employees.Select(e => e.Phone).Order(), sends.Select(s => s.To).Order());
         Assert.Equal(new Scenario.CountsView(30, 30, 0, 0, 0, 0, 0), done.Counts);
+    }
+
+    [Fact]
+    public async Task ASendGivenBackForItsSlotKeepsItsPlaceInTheMessagingLimitAndGoes()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var scenario = new Scenario(redis, new Dictionary<string, string?> { ["Portfolios:default:MessagingLimit"] = "250" }, clock);
+        await scenario.AddEmployeesAsync(400);
+        await scenario.StartDispatchersAsync(1, services: s => s.AddSingleton<ISendRateLimiter>(new AlwaysLate()));
+
+        var id = await scenario.CreateAnnouncementAsync(new { template = new { name = "shift_notice", language = "en_US", parameters = new[] { "Friday" } } });
+
+        // Every send took its place, gave its claim back and took it again; those doing so when the limit filled go too.
+        var waiting = await Eventually.WaitAsync(() => scenario.GetAnnouncementAsync(id), a => a.Status == "waiting_for_limit", TimeSpan.FromSeconds(30), "waiting for the limit");
+        Assert.Equal(250, waiting.Counts.Sent);
+        Assert.Equal(250, scenario.Stub.Sends.Count);
     }
 
     /// <summary>Grants every permit at once and finds every request late for its slot.</summary>
