@@ -41,6 +41,10 @@ public sealed class AnnouncementLifecycle(IDatabase db, TimeProvider time, TimeS
         new(AnnouncementStatus.Paused, AnnouncementStatus.Dispatching, "resumedAt", [Reason, ResumesAt]),
         new(AnnouncementStatus.WaitingForLimit, AnnouncementStatus.Dispatching, "resumedAt", [Reason, ResumesAt]),
         new(AnnouncementStatus.Dispatching, AnnouncementStatus.Completed, "completedAt", [Reason, ResumesAt]),
+        // Every delivery settled: complete, even when a pass that stalled past its lease said paused or waiting after
+        // another pass had taken the announcement on and sent the rest.
+        new(AnnouncementStatus.Paused, AnnouncementStatus.Completed, "completedAt", [Reason, ResumesAt]),
+        new(AnnouncementStatus.WaitingForLimit, AnnouncementStatus.Completed, "completedAt", [Reason, ResumesAt]),
         new(AnnouncementStatus.Dispatching, AnnouncementStatus.Expired, "expiredAt", [Reason, ResumesAt]),
         new(AnnouncementStatus.Paused, AnnouncementStatus.Expired, "expiredAt", [Reason, ResumesAt]),
         new(AnnouncementStatus.WaitingForLimit, AnnouncementStatus.Expired, "expiredAt", [Reason, ResumesAt]),
@@ -72,9 +76,17 @@ public sealed class AnnouncementLifecycle(IDatabase db, TimeProvider time, TimeS
         await MoveAsync(id, AnnouncementStatus.Dispatching, AnnouncementStatus.WaitingForLimit,
             new HashEntry(Reason, "messaging limit"), new HashEntry(ResumesAt, until.ToUnixMs())) == AnnouncementStatus.Dispatching;
 
-    /// <summary>Dispatching → completed, with <paramref name="fields"/> (the first reminder) in the same step; true when this call completed it.</summary>
-    public async Task<bool> CompleteAsync(string id, params HashEntry[] fields) =>
-        await MoveAsync(id, AnnouncementStatus.Dispatching, AnnouncementStatus.Completed, fields) == AnnouncementStatus.Dispatching;
+    /// <summary>
+    /// Dispatching (or paused or waiting, see <see cref="Moves"/>) → completed, with <paramref name="fields"/> (the
+    /// first reminder) in the same step; true when this call completed it. Only for a pass whose every delivery settled.
+    /// </summary>
+    public async Task<bool> CompleteAsync(string id, params HashEntry[] fields)
+    {
+        var before = await MoveAsync(id, AnnouncementStatus.Dispatching, AnnouncementStatus.Completed, fields);
+        if (before is AnnouncementStatus.Paused or AnnouncementStatus.WaitingForLimit)
+            return await MoveAsync(id, before, AnnouncementStatus.Completed, fields) == before;
+        return before == AnnouncementStatus.Dispatching;
+    }
 
     /// <summary>Completed → dispatching again, for a retry on request; true when this call moved it.</summary>
     public Task<bool> RetryAsync(string id) => RetryAsync(id, AnnouncementStatus.Completed);

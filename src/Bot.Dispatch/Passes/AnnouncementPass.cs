@@ -45,8 +45,9 @@ public sealed partial class AnnouncementPass(
         var sender = senders.ForEmployer(announcement.EmployerId, announcement.SenderId);
         if (pause.IsPaused(sender.Id, announcement.EmployerId))
         {
-            if (await runner.WaitOutPauseAsync(queue, id, dispatcher, sender))
-                await announcements.Lifecycle.PauseAsync(id, pause.Reason(sender.Id), pause.PausedUntil(sender.Id));
+            // The status first: once requeued, a pass may take it on at once (the pause may be over by then).
+            await announcements.Lifecycle.PauseAsync(id, pause.Reason(sender.Id), pause.PausedUntil(sender.Id));
+            await runner.WaitOutPauseAsync(queue, id, dispatcher, sender);
             return;
         }
 
@@ -55,24 +56,31 @@ public sealed partial class AnnouncementPass(
         // Settled records move into the buckets as they settle, so while it dispatches only the claims in flight keep a
         // gate key (a gate key and its record cost Redis twice a folded record).
         await deliveries.EnsureBucketsAsync(id, total);
-        var (end, pass) = await runner.RunAsync(queue, announcement, dispatcher, owner, total, stillHeld,
-            (p, token) => ToSendAsync(p, total, fresh, token), pipeline.DeliverAsync, stopping);
+        var (end, _) = await runner.RunAsync(queue, announcement, dispatcher, owner, total, stillHeld,
+            (p, token) => ToSendAsync(p, total, fresh, token), pipeline.DeliverAsync, stopping, SayWhyItStopsAsync);
+        if (end == PassEnd.Done)
+        {
+            await completion.FinishAsync(queue, announcement, dispatcher);
+            metrics.FanOutFinished(Stopwatch.GetElapsedTime(started));
+        }
+    }
+
+    /// <summary>The status of a pass that stops before everyone was sent to, set before the requeue (see <see cref="PassRunner.RunAsync{T}"/>).</summary>
+    private async Task SayWhyItStopsAsync(Pass pass, PassEnd end)
+    {
+        var id = pass.Announcement.Id;
         switch (end)
         {
             case PassEnd.Paused when runner.PauseOf(pass) is { } paused:
                 // Resumable after the pause, or when the employer resumes it; sent ones are skipped by their claims then.
                 // Nothing was recorded failed: the error was about the sender or the template.
                 await announcements.Lifecycle.PauseAsync(id, paused.Reason, paused.Until);
-                return;
+                break;
             case PassEnd.Deferred:
                 // What fits in the messaging limit went out; the rest goes when places free (the claims skip what was sent).
                 if (await announcements.Lifecycle.WaitForLimitAsync(id, pass.DeferredUntil!.Value))
                     LogWaitingForLimit(id, pass.Portfolio.Id, pass.Portfolio.MessagingLimit, pass.DeferredUntil.Value);
-                return;
-            case PassEnd.Done:
-                await completion.FinishAsync(queue, announcement, dispatcher);
-                metrics.FanOutFinished(Stopwatch.GetElapsedTime(started));
-                return;
+                break;
         }
     }
 

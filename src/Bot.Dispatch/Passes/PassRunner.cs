@@ -43,9 +43,9 @@ public sealed partial class PassRunner(
     /// <summary>A claim owner unique to one pass: a claim of an earlier pass (this process's included) is never mistaken for one of this pass.</summary>
     public string NewOwner(string dispatcher) => $"{dispatcher}#{Interlocked.Increment(ref passes)}";
 
-    /// <summary>Requeues the announcement for the end of its sender's pause; true when this call did (it still held the lease).</summary>
-    public async Task<bool> WaitOutPauseAsync(AnnouncementQueue queue, string id, string dispatcher, Sender sender) =>
-        await queue.RequeueAsync(id, dispatcher, pause.PausedUntil(sender.Id)) == LeaseUpdate.Done;
+    /// <summary>Requeues the announcement for the end of its sender's pause (when this dispatcher still holds its lease).</summary>
+    public Task WaitOutPauseAsync(AnnouncementQueue queue, string id, string dispatcher, Sender sender) =>
+        queue.RequeueAsync(id, dispatcher, pause.PausedUntil(sender.Id));
 
     /// <summary>Why the pass's announcement is paused and until when: its own stop (a refused template), or its sender's pause.</summary>
     public (string Reason, DateTimeOffset Until)? PauseOf(Pass pass) =>
@@ -55,9 +55,16 @@ public sealed partial class PassRunner(
 
     /// <param name="items">The pass's targets, batch by batch; it sets <see cref="Pass.Offset"/> and checks <see cref="Pass.MayGoOn"/> between batches.</param>
     /// <param name="deliver">One send; at most MaxConcurrentSends at once.</param>
+    /// <param name="stopping">Shutdown.</param>
+    /// <param name="beforeRequeue">
+    /// Says a <see cref="PassEnd.Paused"/> or <see cref="PassEnd.Deferred"/> end in the announcement's status before
+    /// the requeue, which lets another pass take the announcement on at once when its time has already come: that
+    /// pass must find the status it resumes from.
+    /// </param>
     public async Task<(PassEnd End, Pass Pass)> RunAsync<T>(
         AnnouncementQueue queue, Announcement announcement, string dispatcher, string owner, long total, Func<bool> stillHeld,
-        Func<Pass, CancellationToken, IAsyncEnumerable<T>> items, Func<Pass, T, CancellationToken, Task> deliver, CancellationToken stopping)
+        Func<Pass, CancellationToken, IAsyncEnumerable<T>> items, Func<Pass, T, CancellationToken, Task> deliver, CancellationToken stopping,
+        Func<Pass, PassEnd, Task>? beforeRequeue = null)
     {
         var sender = senders.ForEmployer(announcement.EmployerId, announcement.SenderId);
         using var lineStopped = CancellationTokenSource.CreateLinkedTokenSource(stopping);
@@ -94,10 +101,10 @@ public sealed partial class PassRunner(
                 await pass.Unrecorded.DrainAsync();
             }
         }
-        return (await EndAsync(pass, lease, dispatcher, total), pass);
+        return (await EndAsync(pass, lease, dispatcher, total, beforeRequeue), pass);
     }
 
-    private async Task<PassEnd> EndAsync(Pass pass, LeaseKeeper lease, string dispatcher, long total)
+    private async Task<PassEnd> EndAsync(Pass pass, LeaseKeeper lease, string dispatcher, long total, Func<Pass, PassEnd, Task>? beforeRequeue)
     {
         var id = pass.Announcement.Id;
         if (lease.Lost)
@@ -106,7 +113,10 @@ public sealed partial class PassRunner(
             return PassEnd.Gone;
         }
         if (PauseOf(pass) is { } paused)
+        {
+            if (beforeRequeue is not null) await beforeRequeue(pass, PassEnd.Paused);
             return await pass.Queue.RequeueAsync(id, dispatcher, paused.Until) == LeaseUpdate.Done ? PassEnd.Paused : PassEnd.Gone;
+        }
         if (pass.Offset < total)
         {
             // Let another replica resume now rather than when the lease runs out.
@@ -117,7 +127,10 @@ public sealed partial class PassRunner(
         if (pass.HeldUntil is { } heldUntil && (pass.DeferredUntil is null || heldUntil < pass.DeferredUntil))
             return await pass.Queue.RequeueAsync(id, dispatcher, heldUntil) == LeaseUpdate.Done ? PassEnd.Held : PassEnd.Gone;
         if (pass.DeferredUntil is { } resumesAt)
+        {
+            if (beforeRequeue is not null) await beforeRequeue(pass, PassEnd.Deferred);
             return await pass.Queue.RequeueAsync(id, dispatcher, resumesAt) == LeaseUpdate.Done ? PassEnd.Deferred : PassEnd.Gone;
+        }
         return PassEnd.Done;
     }
 

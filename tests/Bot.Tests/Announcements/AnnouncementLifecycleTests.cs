@@ -58,6 +58,24 @@ public sealed partial class AnnouncementLifecycleTests(SharedRedis redis) : ICla
         Assert.Null(await lifecycle.StartAsync("missing"));
     }
 
+    [Theory]
+    [InlineData(AnnouncementStatus.WaitingForLimit)]
+    [InlineData(AnnouncementStatus.Paused)]
+    public async Task AnAnnouncementWhoseDeliveriesAllSettledCompletesOverALatePassesWaitOrPause(string late)
+    {
+        // A pass that stalled past its lease says waiting or paused after another pass took the announcement on and
+        // sent the rest: the status must not stay there with nothing left to send.
+        var (db, lifecycle) = Fresh();
+        var id = await StoredAsync(db, AnnouncementStatus.Dispatching);
+        await db.HashSetAsync(RedisKeys.Announcement(id), [new HashEntry(AnnouncementLifecycle.Status, late), new HashEntry(AnnouncementLifecycle.ResumesAt, 1)]);
+
+        Assert.True(await lifecycle.CompleteAsync(id));
+        Assert.False(await lifecycle.CompleteAsync(id));
+        var completed = await db.HashGetAllAsync(RedisKeys.Announcement(id));
+        Assert.Equal(AnnouncementStatus.Completed, completed.Single(e => e.Name == AnnouncementLifecycle.Status).Value);
+        Assert.DoesNotContain(completed, e => e.Name == AnnouncementLifecycle.ResumesAt);
+    }
+
     [Fact]
     public async Task AMoveOutsideTheTableIsRefusedBeforeRedis()
     {
