@@ -59,11 +59,11 @@ public sealed class AcknowledgementStore(IDatabase db, DeliveryStore deliveries)
             _ => ReminderGate.Acknowledged,
         };
 
-    /// <summary>Gives a gate back after a send known not to have gone out, so a later pass sends that reminder.</summary>
-    public Task ReleaseReminderGateAsync(string announcementId, int reminder, string employeeId, string owner) =>
+    /// <summary>Gives a gate back after a send known not to have gone out, so a later pass sends that reminder; false when it was not this pass's.</summary>
+    public async Task<bool> ReleaseReminderGateAsync(string announcementId, int reminder, string employeeId, string owner) =>
         // Compare-and-delete: a gate another pass took since (after this one's expired) is theirs, not ours to drop.
-        db.ScriptEvaluateAsync(LuaScripts.ReleaseReminderGate,
-            [RedisKeys.ReminderGate(announcementId, reminder, employeeId)], [owner]);
+        (long)await db.ScriptEvaluateAsync(LuaScripts.ReleaseReminderGate,
+            [RedisKeys.ReminderGate(announcementId, reminder, employeeId)], [owner]) == 1;
 
     /// <summary>Counts a reminder WhatsApp accepted, for the employee and for the announcement, in one step.</summary>
     public Task CountReminderAsync(string announcementId, string employeeId) =>

@@ -125,9 +125,9 @@ public sealed class DeliveryStore(IDatabase db)
     private const int MaxPerCall = 256;
 
     /// <summary>Deletes this caller's own claim, for a send known not to have gone out.</summary>
-    public async Task ReleaseAsync(string announcementId, string employeeId, DeliveryRecord claim) =>
-        await db.ScriptEvaluateAsync(LuaScripts.ReleaseDelivery,
-            [RedisKeys.Delivery(announcementId, employeeId)], [claim.ToString()]);
+    public async Task<bool> ReleaseAsync(string announcementId, string employeeId, DeliveryRecord claim) =>
+        (long)await db.ScriptEvaluateAsync(LuaScripts.ReleaseDelivery,
+            [RedisKeys.Delivery(announcementId, employeeId)], [claim.ToString()]) == 1;
 
     /// <summary>
     /// Replaces the record only if it is exactly <paramref name="expected"/> (see swap-delivery.lua: the 131047 template

@@ -128,8 +128,9 @@ public sealed partial class ResendPass(
             },
             async () =>
             {
-                if (held is { } claim) await deliveries.SwapAsync(announcementId, employeeId, claim, failed);
+                if (held is not { } claim) return true;
                 held = null;
+                return await deliveries.SwapAsync(announcementId, employeeId, claim, failed);
             });
     }
 

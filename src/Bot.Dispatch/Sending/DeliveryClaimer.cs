@@ -43,8 +43,9 @@ public sealed class DeliveryClaimer(
             },
             async () =>
             {
-                if (held is { } claim) await ReleaseAsync(pass, employee.EmployeeId, claim);
+                if (held is not { } claim) return true;
                 held = null;
+                return await ReleaseAsync(pass, employee.EmployeeId, claim);
             });
     }
 
@@ -59,8 +60,8 @@ public sealed class DeliveryClaimer(
         return null;
     }
 
-    /// <summary>Deletes the pass's own claim, for a send known not to have gone out: a later pass sends it.</summary>
-    public Task ReleaseAsync(Pass pass, string employeeId, DeliveryRecord claim) =>
+    /// <summary>Deletes the pass's own claim, for a send known not to have gone out: a later pass sends it. False when the record is no longer that claim.</summary>
+    public Task<bool> ReleaseAsync(Pass pass, string employeeId, DeliveryRecord claim) =>
         deliveries.ReleaseAsync(pass.Announcement.Id, employeeId, claim);
 
     /// <summary>

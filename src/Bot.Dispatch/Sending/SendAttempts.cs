@@ -10,8 +10,11 @@ namespace Bot.Dispatch;
 /// a reminder's gate) and given back whenever the request provably did not leave or was refused.
 /// </summary>
 /// <param name="TakeAsync">Takes it; false when it is another's (sent, settled, or being sent elsewhere).</param>
-/// <param name="GiveBackAsync">Undoes the take, for a message known not to have been accepted.</param>
-public sealed record SendClaim(Func<Task<bool>> TakeAsync, Func<Task> GiveBackAsync);
+/// <param name="GiveBackAsync">
+/// Undoes the take, for a message known not to have been accepted; false when it was no longer this send's to give back:
+/// another pass settled it <c>unknown</c> (its request may have left) after this one stalled past its lease.
+/// </param>
+public sealed record SendClaim(Func<Task<bool>> TakeAsync, Func<Task<bool>> GiveBackAsync);
 
 /// <summary>
 /// One message's way to WhatsApp, shared by deliveries, reminders and re-sends: a send permit, the sender's pause, the
@@ -72,10 +75,14 @@ public sealed partial class SendAttempts(
                 // Its claim took longer than the sends around it (a Redis stall): leaving now it would go out together
                 // with the requests of the next slots. Given back (it did not leave), and sent on the next permit — once:
                 // late again, it goes, so a process too busy to keep pace cannot spend its time giving claims back.
-                await claim.GiveBackAsync();
-                metrics.SlotMissed();
+                // Unless another pass settled it unknown meanwhile (this process stalled past its lease): that promised
+                // a request may have left, so it leaves, late.
                 missedSlot = true;
-                continue;
+                if (await claim.GiveBackAsync())
+                {
+                    metrics.SlotMissed();
+                    continue;
+                }
             }
             // Not cancellable: once a request may have left, its answer decides the message's state.
             var result = await whatsApp.SendAsync(sender, message, CancellationToken.None);
@@ -94,7 +101,7 @@ public sealed partial class SendAttempts(
                     return result with { Outcome = SendOutcome.Permanent };
                 case SendOutcome.Retryable when attempt < options.MaxSendAttempts:
                     // Not accepted: nothing is held while waiting, so a pass that stops meanwhile leaves it pending.
-                    await claim.GiveBackAsync();
+                    if (!await claim.GiveBackAsync()) return Settled(result);
                     metrics.Retried();
                     attempt++;
                     try
@@ -109,12 +116,12 @@ public sealed partial class SendAttempts(
                 case SendOutcome.Retryable or SendOutcome.StopTheLine:
                     // About the number, not the employee (a rate limit that does not end counts as one): given back, and
                     // the sender pauses; the resumed pass sends it.
-                    await claim.GiveBackAsync();
+                    var givenBack = await claim.GiveBackAsync();
                     StopTheLine(pass, $"{result.ErrorCode}: {result.Error}");
                     await pass.LineStopped.CancelAsync();
-                    return null;
+                    return givenBack ? null : Settled(result);
                 case SendOutcome.TemplateRefused:
-                    await claim.GiveBackAsync();
+                    var templateGivenBack = await claim.GiveBackAsync();
                     // Named as a template pause, so the template's approval webhook resumes it.
                     var status = result.ErrorCode switch
                     {
@@ -125,7 +132,7 @@ public sealed partial class SendAttempts(
                     if (pass.Stop(TemplateAvailability.Reason(MessageComposer.TemplateOf(message)?.Name ?? "", status), time.GetUtcNow() + options.StopTheLinePause))
                         LogTemplateRefused(result.ErrorCode, result.Error, pass.Announcement.Id);
                     await pass.LineStopped.CancelAsync();
-                    return null;
+                    return templateGivenBack ? null : Settled(result);
                 default:
                     return result;
             }
@@ -133,6 +140,12 @@ public sealed partial class SendAttempts(
     }
 
     private const int PairRateLimit = 131056;
+
+    /// <summary>
+    /// A refused request whose claim another pass settled <c>unknown</c> meanwhile (this one stalled past its lease): it
+    /// did reach WhatsApp, so it ends as that pass said, and its record frees what the send held.
+    /// </summary>
+    private static SendResult Settled(SendResult refused) => refused with { Outcome = SendOutcome.Unknown };
 
     private void StopTheLine(Pass pass, string why)
     {

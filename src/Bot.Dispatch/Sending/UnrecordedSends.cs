@@ -17,7 +17,7 @@ public sealed class UnrecordedSends(int capacity, CancellationTokenSource lineSt
 
     /// <summary>
     /// <paramref name="claim"/> with a place: taken while the claim is, returned when the claim is given back or refused,
-    /// or else once <see cref="Recording"/>'s write ends.
+    /// or else once <see cref="Recording"/>'s write ends (a claim that could not be given back is recorded too).
     /// </summary>
     public SendClaim Around(SendClaim claim)
     {
@@ -39,10 +39,12 @@ public sealed class UnrecordedSends(int capacity, CancellationTokenSource lineSt
             },
             async () =>
             {
-                if (!holds) return;
+                if (!holds) return true;
+                // Not given back (another pass settled it): the send goes on to a record, which frees the place.
+                if (!await claim.GiveBackAsync()) return false;
                 holds = false;
                 places.Release();
-                await claim.GiveBackAsync();
+                return true;
             });
     }
 

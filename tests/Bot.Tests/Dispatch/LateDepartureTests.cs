@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Bot.Core.Deliveries;
 using Bot.Dispatch;
 using Bot.Tests.Harness;
 using Bot.WhatsAppClient;
@@ -43,6 +44,29 @@ public sealed class LateDepartureTests(SharedRedis redis) : IClassFixture<Shared
         Assert.Equal(250, scenario.Stub.Sends.Count);
     }
 
+    [Fact]
+    public async Task ALateSendWhoseClaimAnotherPassSettledUnknownMeanwhileStillLeavesOnce()
+    {
+        // This process stalled past its lease while each send was late: another pass settled every claim unknown, which
+        // promises the employer a request may have left. So each leaves, late, and none twice.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var scenario = new Scenario(redis, time: clock);
+        var employees = await scenario.AddEmployeesAsync(20);
+        var limiter = new LateAndSettledElsewhere(new DeliveryStore(scenario.Redis), [.. employees.Select(e => e.Id)]);
+        await scenario.StartDispatchersAsync(1, services: s => s.AddSingleton<ISendRateLimiter>(limiter));
+        var dueAt = clock.GetUtcNow().AddMinutes(1);
+        limiter.AnnouncementId = await scenario.CreateAnnouncementAsync(new { message = "Canteen closed on Friday", sendAt = dueAt.ToString("O") });
+
+        clock.Advance(TimeSpan.FromMinutes(1));
+        var done = await scenario.WaitForStatusAsync(limiter.AnnouncementId, "completed", TimeSpan.FromSeconds(30));
+
+        Assert.Equal(20, limiter.Settled);
+        var sends = await scenario.Stub.WhenSentAsync(20);
+        Assert.Equal(employees.Select(e => e.Phone).Order(), sends.Select(s => s.To).Order());
+        // Their answers prove them sent.
+        Assert.Equal(new Scenario.CountsView(20, 20, 0, 0, 0, 0, 0), done.Counts);
+    }
+
     /// <summary>Grants every permit at once and finds every request late for its slot.</summary>
     private sealed class AlwaysLate : ISendRateLimiter
     {
@@ -56,6 +80,30 @@ public sealed class LateDepartureTests(SharedRedis redis) : IClassFixture<Shared
         public bool LeavesOnTime(Sender sender, SendPermit permit)
         {
             Interlocked.Increment(ref asked);
+            return false;
+        }
+    }
+
+    /// <summary>Finds every request late, and settles every claim it finds unknown first, as a pass that found them abandoned would.</summary>
+    private sealed class LateAndSettledElsewhere(DeliveryStore deliveries, string[] employeeIds) : ISendRateLimiter
+    {
+        private int settled;
+
+        public string? AnnouncementId { get; set; }
+
+        public int Settled => Volatile.Read(ref settled);
+
+        public Task<SendPermit> AcquireAsync(Sender sender, SendLane lane, CancellationToken cancellationToken) =>
+            Task.FromResult(new SendPermit(Stopwatch.GetTimestamp()));
+
+        public bool LeavesOnTime(Sender sender, SendPermit permit)
+        {
+            foreach (var employeeId in employeeIds)
+            {
+                if (deliveries.GetAsync(AnnouncementId!, employeeId).GetAwaiter().GetResult() is not { State: DeliveryState.Claimed } claim) continue;
+                var unknown = new DeliveryRecord(DeliveryState.Unknown, DateTimeOffset.UtcNow, Error: "abandoned");
+                if (deliveries.TransitionAsync(AnnouncementId!, employeeId, unknown, claim).GetAwaiter().GetResult()) Interlocked.Increment(ref settled);
+            }
             return false;
         }
     }

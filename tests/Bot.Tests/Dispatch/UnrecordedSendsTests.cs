@@ -18,7 +18,7 @@ public sealed class UnrecordedSendsTests
         var (claims, givenBack) = (0, 0);
         SendClaim Claim() => unrecorded.Around(new SendClaim(
             () => Task.FromResult(Interlocked.Increment(ref claims) > 0),
-            () => Task.FromResult(Interlocked.Increment(ref givenBack))));
+            () => Task.FromResult(Interlocked.Increment(ref givenBack) > 0)));
         var (a, b, c) = (Claim(), Claim(), Claim());
         Assert.True(await a.TakeAsync());
         Assert.True(await b.TakeAsync());
@@ -42,16 +42,32 @@ public sealed class UnrecordedSendsTests
     }
 
     [Fact]
+    public async Task AClaimThatCannotBeGivenBackKeepsItsPlaceUntilItsOutcomeIsWritten()
+    {
+        using var line = new CancellationTokenSource();
+        var unrecorded = new UnrecordedSends(1, line);
+        var settledElsewhere = unrecorded.Around(new SendClaim(() => Task.FromResult(true), () => Task.FromResult(false)));
+        Assert.True(await settledElsewhere.TakeAsync());
+
+        // Another pass settled it meanwhile: its send goes on to a record, and the next claim waits for that record.
+        Assert.False(await settledElsewhere.GiveBackAsync());
+        var next = unrecorded.Around(new SendClaim(() => Task.FromResult(true), () => Task.FromResult(true))).TakeAsync();
+        Assert.False(next.IsCompleted);
+        unrecorded.Recording(Task.CompletedTask);
+        Assert.True(await next.WaitAsync(Deadline));
+    }
+
+    [Fact]
     public async Task ARefusedClaimHoldsNoPlace()
     {
         using var line = new CancellationTokenSource();
         var unrecorded = new UnrecordedSends(1, line);
 
-        Assert.False(await unrecorded.Around(new SendClaim(() => Task.FromResult(false), () => Task.CompletedTask)).TakeAsync());
+        Assert.False(await unrecorded.Around(new SendClaim(() => Task.FromResult(false), () => Task.FromResult(true))).TakeAsync());
         await Assert.ThrowsAsync<InvalidOperationException>(() =>
-            unrecorded.Around(new SendClaim(() => throw new InvalidOperationException("Redis down"), () => Task.CompletedTask)).TakeAsync());
+            unrecorded.Around(new SendClaim(() => throw new InvalidOperationException("Redis down"), () => Task.FromResult(true))).TakeAsync());
 
-        Assert.True(await unrecorded.Around(new SendClaim(() => Task.FromResult(true), () => Task.CompletedTask)).TakeAsync().WaitAsync(Deadline));
+        Assert.True(await unrecorded.Around(new SendClaim(() => Task.FromResult(true), () => Task.FromResult(true))).TakeAsync().WaitAsync(Deadline));
     }
 
     [Fact]
@@ -60,7 +76,7 @@ public sealed class UnrecordedSendsTests
         using var line = new CancellationTokenSource();
         var unrecorded = new UnrecordedSends(4, line);
         foreach (var _ in Enumerable.Range(0, 2))
-            Assert.True(await unrecorded.Around(new SendClaim(() => Task.FromResult(true), () => Task.CompletedTask)).TakeAsync());
+            Assert.True(await unrecorded.Around(new SendClaim(() => Task.FromResult(true), () => Task.FromResult(true))).TakeAsync());
         var slow = new TaskCompletionSource();
         unrecorded.Recording(slow.Task);
 
