@@ -44,7 +44,7 @@ internal sealed partial class WhatsAppSender(
         SendResult result;
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, MessagesUri(from)) { Content = new ByteArrayContent(body.For(message.To, message.CallbackData)) };
+            using var request = new HttpRequestMessage(HttpMethod.Post, MessagesUri(from)) { Content = new AnswerTimeoutHandler.TimedBody(body.For(message.To, message.CallbackData)) };
             request.Content.Headers.ContentType = Json;
             request.Headers.Authorization = Authorization(from.Id);
             using var response = await http.SendAsync(request, cancellationToken);
