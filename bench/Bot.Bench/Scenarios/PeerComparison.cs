@@ -17,10 +17,11 @@ namespace Bot.Bench.Scenarios;
 /// </summary>
 public static class PeerComparison
 {
-    private static readonly (string Name, string[] Args)[] Settings =
+    /// <summary>The Redis settings compared; the ratio targets are issue 28's, set with AOF <c>always</c> only.</summary>
+    private static readonly (string Name, string[] Args, bool Targeted)[] Settings =
     [
-        ("AOF always", ["--appendonly", "yes", "--appendfsync", "always"]),
-        ("no AOF", []),
+        ("AOF always", ["--appendonly", "yes", "--appendfsync", "always"], true),
+        ("no AOF", [], false),
     ];
 
     /// <summary>BullMQ's two retention choices, and the ratio the project aims for against each (here and end to end).</summary>
@@ -36,7 +37,7 @@ public static class PeerComparison
         result.Settings["deliveries"] = count.ToString(CultureInfo.InvariantCulture);
         result.Settings["peer"] = "bench/peers/bullmq: Queue.addBulk (1,000 jobs a call, jobId dedupe), Worker concurrency 64, " +
             "a POST per job over a keep-alive http.Agent; completed jobs kept, then removed (removeOnComplete)";
-        foreach (var (name, args) in Settings)
+        foreach (var (name, args, targeted) in Settings)
         {
             var ours = new List<double>();
             var ourCpu = new List<double>();
@@ -71,7 +72,8 @@ public static class PeerComparison
                 var peer = theirs[variant.Name].Average();
                 result.Add($"BullMQ deliveries/s, {name}, {variant.Name} (first add → last completed, mean of {theirs[variant.Name].Count})", peer, "/s");
                 var ratio = ours.Average() / peer;
-                result.Add($"ratio project / BullMQ {variant.Name}, {name}", ratio, "×", $"≥ {variant.Target:0.0}×", ratio >= variant.Target);
+                if (targeted) result.Add($"ratio project / BullMQ {variant.Name}, {name}", ratio, "×", $"≥ {variant.Target:0.0}×", ratio >= variant.Target);
+                else result.Add($"ratio project / BullMQ {variant.Name}, {name}", ratio, "×");
                 result.Add($"CPU per delivery (queue process + redis-server), BullMQ {variant.Name} / project, {name}",
                     theirCpu[variant.Name].Average() / ourCpu.Average(), "×");
             }
