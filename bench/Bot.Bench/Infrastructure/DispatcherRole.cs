@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime;
 using System.Text.Json;
 using Bot.Core.Redis;
 using Bot.Dispatch;
@@ -66,7 +67,8 @@ public static class DispatcherRole
             GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2),
             counters.Interactive.OperationCount + counters.Subscription.OperationCount,
             Environment.WorkingSet,
-            [.. dispatcher.Senders]);
+            [.. dispatcher.Senders],
+            JitInfo.GetCompilationTime().TotalSeconds, JitInfo.GetCompiledMethodCount());
     }
 }
 
@@ -80,4 +82,5 @@ internal sealed class NoRateCap : ISendRateLimiter
 }
 
 /// <param name="Senders">The senders the replica dispatches now (whose lock it holds).</param>
-public sealed record DispatcherStats(long AllocatedBytes, int Gen0, int Gen1, int Gen2, long RedisOperations, long WorkingSet, string[] Senders);
+public sealed record DispatcherStats(
+    long AllocatedBytes, int Gen0, int Gen1, int Gen2, long RedisOperations, long WorkingSet, string[] Senders, double JitSeconds, long JitMethods);

@@ -53,6 +53,8 @@ public static partial class DeliveryCost
     {
         var (dispatchers, redis, bench) = run.Cpu;
         result.Add($"{label}CPU µs per delivery: dispatcher", dispatchers * 1e6 / deliveries, "µs");
+        // Still in the timed run after the warm-up: tiered compilation promoting the hot path (its own thread).
+        result.Add($"{label}  of which its JIT compiling ({run.Jit.Methods:N0} methods)", run.Jit.Seconds * 1e6 / deliveries, "µs");
         result.Add($"{label}CPU µs per delivery: redis-server", redis * 1e6 / deliveries, "µs");
         result.Add($"{label}CPU µs per delivery: WhatsApp stand-in (bench process)", bench * 1e6 / deliveries, "µs");
         result.Add($"{label}CPU busy share of 2 cores (dispatcher + redis + stand-in)",

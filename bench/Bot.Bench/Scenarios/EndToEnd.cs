@@ -29,8 +29,8 @@ public static class EndToEnd
     private static readonly string[] Aof = ["--appendonly", "yes", "--appendfsync", "always"];
     private const int Concurrency = 64;
 
-    /// <summary>Untimed deliveries per number before each side is timed: <see cref="BenchOptions.WarmUpDeliveries"/> in all.</summary>
-    private static int WarmUpPerNumber(BenchOptions options, int senders) => Math.Max(1, options.WarmUpDeliveries / senders);
+    /// <summary>Untimed deliveries per number before each side is timed: <see cref="BenchOptions.CappedWarmUpDeliveries"/> in all.</summary>
+    private static int WarmUpPerNumber(BenchOptions options, int senders) => Math.Max(1, options.CappedWarmUpDeliveries / senders);
 
     /// <summary>One measured run: deliveries/s and the CPU µs per delivery of each process that did the work.</summary>
     private sealed record Run(double Rate, Dictionary<string, double> CpuPerDelivery);
@@ -120,7 +120,7 @@ public static class EndToEnd
 
         for (var k = 0; k < senders; k++) await ImportAsync(api, k, per);
 
-        // An announcement per employer first, untimed (BenchOptions.WarmUpDeliveries in all, as BullMQ's warm-up): no fresh
+        // An announcement per employer first, untimed (BenchOptions.CappedWarmUpDeliveries in all, as BullMQ's warm-up): no fresh
         // process's first (JIT, connections, sender locks).
         var warmUpPerEmployer = WarmUpPerNumber(world.Options, senders);
         world.WhatsApp.Reset(senders * warmUpPerEmployer);

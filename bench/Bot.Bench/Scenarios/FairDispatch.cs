@@ -41,7 +41,7 @@ public static class FairDispatch
         var processes = await world.StartDispatchersAsync(server, 1, cap);
         try
         {
-            await world.WarmUpAsync(server, processes.Length);
+            await world.WarmUpAsync(server, processes.Length, world.Options.CappedWarmUpDeliveries);
             var alone = await FanOutAsync(world, result, bigEmployers, perBig, [], "alone: ");
             var shared = await FanOutAsync(world, result, bigEmployers, perBig, [.. smallEmployers.Zip(moments)], "with small ones: ");
 

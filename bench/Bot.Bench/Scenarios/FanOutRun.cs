@@ -20,6 +20,9 @@ public static class FanOutRun
         /// <summary>CPU seconds (user + system) from create to completed: the dispatcher processes, redis-server, and this
         /// process (the WhatsApp stand-in and the completion poll).</summary>
         public (double Dispatchers, double Redis, double Bench) Cpu { get; init; }
+
+        /// <summary>Time the dispatchers' JIT spent compiling (tiered re-compilation of hot methods included), and how many methods.</summary>
+        public (double Seconds, long Methods) Jit { get; init; }
     }
 
 
@@ -40,7 +43,7 @@ public static class FanOutRun
         var processes = await world.StartDispatchersAsync(server, dispatchers, noRateCap ? null : world.Options.RateCap, settings);
         try
         {
-            await world.WarmUpAsync(server, processes.Length);
+            await world.WarmUpAsync(server, processes.Length, noRateCap ? world.Options.WarmUpDeliveries : world.Options.CappedWarmUpDeliveries);
             world.WhatsApp.Reset(employees);
             if (beforeCreate is not null) await beforeCreate();
             var before = await Task.WhenAll(processes.Select(p => p.StatsAsync()));
@@ -97,6 +100,7 @@ public static class FanOutRun
                 PeakMemoryDelta = Math.Max(0, peakMemory - memoryBefore),
                 Cpu = ((cpuAfter.Dispatchers - cpuBefore.Dispatchers) / 100.0, (cpuAfter.Redis - cpuBefore.Redis) / 100.0,
                     (cpuAfter.Bench - cpuBefore.Bench) / 100.0),
+                Jit = (after.Zip(before).Sum(p => p.First.JitSeconds - p.Second.JitSeconds), after.Zip(before).Sum(p => p.First.JitMethods - p.Second.JitMethods)),
             };
         }
         finally
