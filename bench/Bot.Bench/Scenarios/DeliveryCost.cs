@@ -53,7 +53,7 @@ public static partial class DeliveryCost
     {
         var (dispatchers, redis, bench) = run.Cpu;
         result.Add($"{label}CPU µs per delivery: dispatcher", dispatchers * 1e6 / deliveries, "µs");
-        // Still in the timed run after the warm-up: tiered compilation promoting the hot path (its own thread).
+        // What the JIT still did in the timed run (JitInfo: time inside the compiler on any thread), a warm-up too short shows here.
         result.Add($"{label}  of which its JIT compiling ({run.Jit.Methods:N0} methods)", run.Jit.Seconds * 1e6 / deliveries, "µs");
         result.Add($"{label}CPU µs per delivery: redis-server", redis * 1e6 / deliveries, "µs");
         result.Add($"{label}CPU µs per delivery: WhatsApp stand-in (bench process)", bench * 1e6 / deliveries, "µs");
