@@ -23,8 +23,8 @@ internal sealed class AnswerTimeoutHandler(IOptionsMonitor<WhatsAppOptions> opti
         {
             // Before the write, only a belt against a request that never gets written (a body that never finishes).
             answer.CancelAfter(timeout * BeforeTheWrite);
-            if (content is TimedBody body) body.OnWritten(answer, timeout);
-            else request.Content = new ThenTime(content, () => answer.CancelAfter(timeout));
+            var timed = content as TimedContent ?? (TimedContent)(request.Content = new ThenTime(content));
+            timed.StartsOnWrite(answer, timeout);
         }
         else answer.CancelAfter(timeout);
         try
@@ -44,25 +44,34 @@ internal sealed class AnswerTimeoutHandler(IOptionsMonitor<WhatsAppOptions> opti
     /// <summary>How many <c>WhatsApp:Timeout</c>s a request may take to be written.</summary>
     internal const int BeforeTheWrite = 30;
 
-    /// <summary>
-    /// The bytes of a send's body, starting the answer's timer itself once written: what <see cref="ThenTime"/> does for
-    /// any body, without a second content and its headers per send (<see cref="WhatsAppSender"/>'s bodies).
-    /// </summary>
-    internal sealed class TimedBody(byte[] bytes) : HttpContent
+    /// <summary>A request body that starts the answer's timer once it has been written.</summary>
+    internal abstract class TimedContent : HttpContent
     {
         private CancellationTokenSource? answer;
         private TimeSpan timeout;
 
-        public void OnWritten(CancellationTokenSource answer, TimeSpan timeout) => (this.answer, this.timeout) = (answer, timeout);
+        public void StartsOnWrite(CancellationTokenSource answer, TimeSpan timeout) => (this.answer, this.timeout) = (answer, timeout);
 
-        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
+        protected abstract Task WriteAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken);
+
+        protected sealed override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
             SerializeToStreamAsync(stream, context, CancellationToken.None);
 
-        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+        protected sealed override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
         {
-            await stream.WriteAsync(bytes, cancellationToken);
+            await WriteAsync(stream, context, cancellationToken);
             answer?.CancelAfter(timeout);
         }
+    }
+
+    /// <summary>
+    /// The bytes of a send's body, timed without a wrapper (<see cref="WhatsAppSender"/>'s bodies): no second content
+    /// and headers per send, as <see cref="ThenTime"/> needs for any other body.
+    /// </summary>
+    internal sealed class TimedBody(byte[] bytes) : TimedContent
+    {
+        protected override Task WriteAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken) =>
+            stream.WriteAsync(bytes, cancellationToken).AsTask();
 
         protected override bool TryComputeLength(out long length)
         {
@@ -71,15 +80,14 @@ internal sealed class AnswerTimeoutHandler(IOptionsMonitor<WhatsAppOptions> opti
         }
     }
 
-    /// <summary>The request body as it was, starting the answer's timer once it has been written.</summary>
-    private sealed class ThenTime : HttpContent
+    /// <summary>Any other request body (Refit's), as it was, timed.</summary>
+    private sealed class ThenTime : TimedContent
     {
         private readonly HttpContent inner;
-        private readonly Action written;
 
-        public ThenTime(HttpContent inner, Action written)
+        public ThenTime(HttpContent inner)
         {
-            (this.inner, this.written) = (inner, written);
+            this.inner = inner;
             // As they are: the content type shared, the rest unparsed (a send's body has only its Content-Type).
             foreach (var (name, values) in inner.Headers.NonValidated)
             {
@@ -89,14 +97,8 @@ internal sealed class AnswerTimeoutHandler(IOptionsMonitor<WhatsAppOptions> opti
             }
         }
 
-        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
-            SerializeToStreamAsync(stream, context, CancellationToken.None);
-
-        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
-        {
-            await inner.CopyToAsync(stream, context, cancellationToken);
-            written();
-        }
+        protected override Task WriteAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken) =>
+            inner.CopyToAsync(stream, context, cancellationToken);
 
         protected override bool TryComputeLength(out long length)
         {
